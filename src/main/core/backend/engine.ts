@@ -1,0 +1,41 @@
+// What a training backend does for the trainer. Two implementations: the hand-written wasm kernels
+// (wasmEngine) and tfjs's own backends, native tfjs-node or the pure-JS cpu one (tfjsEngine).
+import type { BackendName } from '../../../shared/contract';
+import type { Dataset } from '../dataset/dataset';
+
+export interface StepResult {
+  /** Cross-entropy summed over the batch (divide by its size for the mean). */
+  lossSum: number;
+  /** Examples whose argmax matched the label. */
+  correct: number;
+}
+
+export interface EngineOptions {
+  /** Largest batch the engine will be asked to train on. */
+  maxBatch: number;
+  /** Threads for the wasm kernels; ignored by tfjs. */
+  threads?: number;
+}
+
+export interface Engine {
+  readonly backend: BackendName;
+  /** One line about how it runs, for people: "wasm SIMD kernels, 2 threads". */
+  readonly detail: string;
+  /** All parameters, flat, in tfjs's weight order and layouts. */
+  getParams(): Float32Array;
+  setParams(flat: Float32Array): void;
+  /** The momentum buffers, same layout as the parameters. */
+  getVelocity(): Float32Array;
+  setVelocity(flat: Float32Array): void;
+  /** One SGD-momentum step on the training images at `indices`. */
+  trainStep(indices: Int32Array, learningRate: number, momentum: number): StepResult;
+  /** Logits [count, 10] for rows start.. of a split of the dataset it was made with. */
+  logits(split: 'train' | 'test', start: number, count: number): Float32Array;
+  /** Logits for images already scaled to [0, 1], [n, 28, 28, 1]. */
+  logitsOf(images: Float32Array): Float32Array;
+  /** Live tensors, for leak checks (0 where the engine holds none). */
+  tensorCount(): number;
+  dispose(): void;
+}
+
+export type { Dataset };

@@ -1,0 +1,115 @@
+// Training on tfjs's own backends: 'native' (tfjs-node, libtensorflow) where it installed, and 'cpu'
+// (pure JavaScript: correct but far too slow to train this CNN; kept as the reference for gradient checks).
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { Engine, EngineOptions, StepResult } from './engine';
+import type { Dataset, Split } from '../dataset/dataset';
+import { buildLayersModel, getFlatWeights, setFlatWeights } from '../model/layersModel';
+import { PARAMS, PARAM_COUNT } from '../model/architecture';
+
+const EVAL_CHUNK = 500;
+
+function imagesTensor(split: Split, rows: ArrayLike<number>): tf.Tensor4D {
+  const x = new Float32Array(rows.length * 784);
+  for (let b = 0; b < rows.length; b++) {
+    const src = split.images.subarray(rows[b]! * 784, rows[b]! * 784 + 784);
+    for (let p = 0; p < 784; p++) x[b * 784 + p] = src[p]! / 255;
+  }
+  return tf.tensor4d(x, [rows.length, 28, 28, 1]);
+}
+
+export class TfjsEngine implements Engine {
+  readonly detail: string;
+  private readonly model: tfl.Sequential;
+  private readonly velocity: tf.Variable[];
+
+  constructor(
+    readonly backend: 'native' | 'cpu',
+    private readonly dataset: Dataset,
+    _options: EngineOptions,
+  ) {
+    if (!tf.setBackend(backend === 'native' ? 'tensorflow' : 'cpu')) throw new Error(`tfjs backend ${backend} failed to start`);
+    this.model = buildLayersModel();
+    this.velocity = PARAMS.map((p) => tf.variable(tf.zeros([...p.shape]), false));
+    this.detail = backend === 'native' ? 'tfjs-node (libtensorflow)' : 'tfjs cpu backend (pure JavaScript, slow)';
+  }
+
+  getParams(): Float32Array {
+    return getFlatWeights(this.model, PARAM_COUNT);
+  }
+
+  setParams(flat: Float32Array): void {
+    setFlatWeights(this.model, flat);
+  }
+
+  getVelocity(): Float32Array {
+    const flat = new Float32Array(PARAM_COUNT);
+    this.velocity.forEach((v, i) => flat.set(v.dataSync() as Float32Array, PARAMS[i]!.offset));
+    return flat;
+  }
+
+  setVelocity(flat: Float32Array): void {
+    tf.tidy(() => this.velocity.forEach((v, i) => v.assign(tf.tensor(flat.subarray(PARAMS[i]!.offset, PARAMS[i]!.offset + PARAMS[i]!.size), v.shape))));
+  }
+
+  trainStep(indices: Int32Array, learningRate: number, momentum: number): StepResult {
+    const { train } = this.dataset;
+    const labels = Array.from(indices, (i) => train.labels[i]!);
+    const weights = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const [loss, correct] = tf.tidy(() => {
+      const x = imagesTensor(train, indices);
+      const y = tf.tensor1d(labels, 'int32');
+      let hits: tf.Scalar | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const logits = this.model.apply(x, { training: true }) as tf.Tensor2D;
+        hits = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'float32'))) as tf.Scalar;
+        return tf.neg(tf.mean(tf.sum(tf.mul(tf.oneHot(y, 10), tf.logSoftmax(logits)), 1))) as tf.Scalar;
+      }, weights);
+      // Heavy-ball momentum as optax does it: v = m*v + g; p -= lr*v. Written out (rather than
+      // tf.train.momentum) so the velocity is ours to save in checkpoints and restore.
+      weights.forEach((w, i) => {
+        const v = this.velocity[i]!;
+        v.assign(tf.add(tf.mul(v, momentum), grads[w.name]!));
+        w.assign(tf.sub(w, tf.mul(v, learningRate)));
+      });
+      return [value, hits!] as const;
+    });
+    const out = { lossSum: loss.dataSync()[0]! * indices.length, correct: correct.dataSync()[0]! };
+    tf.dispose([loss, correct]);
+    return out;
+  }
+
+  private chunks(split: Split, start: number, count: number): Float32Array {
+    const out = new Float32Array(count * 10);
+    for (let done = 0; done < count; done += EVAL_CHUNK) {
+      const n = Math.min(EVAL_CHUNK, count - done);
+      const rows = Array.from({ length: n }, (_, i) => start + done + i);
+      const logits = tf.tidy(() => this.model.predict(imagesTensor(split, rows)) as tf.Tensor);
+      out.set(logits.dataSync() as Float32Array, done * 10);
+      logits.dispose();
+    }
+    return out;
+  }
+
+  logits(split: 'train' | 'test', start: number, count: number): Float32Array {
+    return this.chunks(this.dataset[split], start, count);
+  }
+
+  logitsOf(images: Float32Array): Float32Array {
+    const n = images.length / 784;
+    const logits = tf.tidy(() => this.model.predict(tf.tensor4d(images, [n, 28, 28, 1])) as tf.Tensor);
+    const out = logits.dataSync() as Float32Array;
+    logits.dispose();
+    return out.slice();
+  }
+
+  tensorCount(): number {
+    return tf.memory().numTensors;
+  }
+
+  dispose(): void {
+    tf.dispose(this.velocity);
+    this.model.dispose();
+  }
+}

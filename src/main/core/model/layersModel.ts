@@ -1,0 +1,38 @@
+// The seed's CNN as a tfjs Layers model: what the tfjs backends train, and the format models are saved in
+// (model.json plus a .bin of weights), so a saved model opens in any TF.js program.
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { PARAMS } from './architecture';
+
+export function buildLayersModel(): tfl.Sequential {
+  return tfl.sequential({
+    name: 'mnist_cnn',
+    layers: [
+      tfl.layers.conv2d({ name: 'Conv_0', inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tfl.layers.averagePooling2d({ name: 'avg_pool_0', poolSize: 2, strides: 2 }),
+      tfl.layers.conv2d({ name: 'Conv_1', filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tfl.layers.averagePooling2d({ name: 'avg_pool_1', poolSize: 2, strides: 2 }),
+      tfl.layers.flatten({ name: 'flatten' }),
+      tfl.layers.dense({ name: 'Dense_0', units: 256, activation: 'relu' }),
+      tfl.layers.dense({ name: 'Dense_1', units: 10 }),
+    ],
+  });
+}
+
+/** Puts a flat parameter vector into the model's weights (same order and layouts). */
+export function setFlatWeights(model: tfl.LayersModel, flat: Float32Array): void {
+  const tensors = PARAMS.map((p) => tf.tensor(flat.subarray(p.offset, p.offset + p.size), [...p.shape]));
+  model.setWeights(tensors);
+  tf.dispose(tensors);
+}
+
+export function getFlatWeights(model: tfl.LayersModel, total: number): Float32Array {
+  const flat = new Float32Array(total);
+  let offset = 0;
+  for (const w of model.getWeights()) {
+    const values = w.dataSync() as Float32Array;
+    flat.set(values, offset);
+    offset += values.length;
+  }
+  return flat;
+}

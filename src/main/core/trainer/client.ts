@@ -1,0 +1,93 @@
+// The owner's side of the trainer worker: typed requests with promised replies, and training events
+// with an unsubscribe. Used by the CLI, the browser host and the Electron shell alike.
+import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { StudioError, TrainEvent, WorkerMessage, WorkerReplies, WorkerRequest } from '../../../shared/contract';
+
+export class StudioRequestError extends Error {
+  constructor(readonly studio: StudioError) {
+    super(studio.message);
+    this.name = 'StudioRequestError';
+  }
+}
+
+type Request = Extract<WorkerRequest, { id: number }>;
+type Body<K extends Request['type']> = Omit<Extract<Request, { type: K }>, 'id' | 'type'>;
+
+/** Starts the worker: built JavaScript next to this module, or the TypeScript source through tsx's loader. */
+function startWorker(): Worker {
+  const built = new URL('./worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(built))) return new Worker(built);
+  // Node 20 does not hand --import loaders to workers, so the worker registers tsx itself first.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const source = new URL('./worker.ts', import.meta.url).href;
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); })`, { eval: true });
+}
+
+export class TrainerClient {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly listeners = new Set<(event: TrainEvent) => void>();
+  private dead: StudioError | undefined;
+
+  constructor() {
+    this.worker = startWorker();
+    this.worker.on('message', (m: WorkerMessage) => this.receive(m));
+    this.worker.on('error', (error) => this.fail(`the trainer worker failed: ${error.message}`));
+    this.worker.on('exit', (code) => this.fail(`the trainer worker exited (code ${code})`));
+  }
+
+  private receive(message: WorkerMessage): void {
+    if (message.type === 'event') {
+      for (const listener of this.listeners) listener(message.event);
+      return;
+    }
+    const waiter = this.pending.get(message.id);
+    this.pending.delete(message.id);
+    if (!waiter) return;
+    if (message.ok) waiter.resolve(message.value);
+    else waiter.reject(new StudioRequestError(message.error));
+  }
+
+  private fail(message: string): void {
+    if (this.dead) return;
+    this.dead = { code: 'worker-failed', message };
+    for (const { reject } of this.pending.values()) reject(new StudioRequestError(this.dead));
+    this.pending.clear();
+    for (const listener of this.listeners) listener({ type: 'error', error: this.dead });
+  }
+
+  request<K extends Request['type']>(type: K, body: Body<K>): Promise<WorkerReplies[K]> {
+    if (this.dead) return Promise.reject(new StudioRequestError(this.dead));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ type, id, ...body } as WorkerRequest);
+    });
+  }
+
+  pause(): void {
+    this.worker.postMessage({ type: 'pause' } satisfies WorkerRequest);
+  }
+
+  resume(): void {
+    this.worker.postMessage({ type: 'resume' } satisfies WorkerRequest);
+  }
+
+  stop(): void {
+    this.worker.postMessage({ type: 'stop' } satisfies WorkerRequest);
+  }
+
+  /** Subscribes to training events; returns the unsubscribe. */
+  onEvent(listener: (event: TrainEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.dead ??= { code: 'worker-failed', message: 'the trainer was closed' };
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,42 @@
+// Loss and accuracy from logits, shared by every backend's evaluation and by predictions.
+import type { Metrics } from '../../../shared/contract';
+
+export interface MetricSums {
+  lossSum: number;
+  correct: number;
+  count: number;
+}
+
+/** Sums softmax cross-entropy and argmax hits over rows of [n, 10] logits. */
+export function scoreLogits(logits: Float32Array, labels: Uint8Array): MetricSums {
+  const n = labels.length;
+  let lossSum = 0;
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    const row = logits.subarray(i * 10, i * 10 + 10);
+    let best = 0;
+    for (let j = 1; j < 10; j++) if (row[j]! > row[best]!) best = j;
+    let sum = 0;
+    for (let j = 0; j < 10; j++) sum += Math.exp(row[j]! - row[best]!);
+    lossSum += row[best]! + Math.log(sum) - row[labels[i]!]!;
+    if (best === labels[i]) correct++;
+  }
+  return { lossSum, correct, count: n };
+}
+
+export function toMetrics(s: MetricSums): Metrics {
+  return { loss: s.count ? s.lossSum / s.count : NaN, accuracy: s.count ? s.correct / s.count : NaN };
+}
+
+/** Softmax of each row. */
+export function softmaxRows(logits: Float32Array): number[][] {
+  const rows: number[][] = [];
+  for (let i = 0; i < logits.length; i += 10) {
+    const row = Array.from(logits.subarray(i, i + 10));
+    const max = Math.max(...row);
+    const exps = row.map((v) => Math.exp(v - max));
+    const total = exps.reduce((a, b) => a + b, 0);
+    rows.push(exps.map((e) => e / total));
+  }
+  return rows;
+}

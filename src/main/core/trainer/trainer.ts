@@ -1,0 +1,134 @@
+// The seed's training loop over any Engine: seeded reshuffle every epoch, batches with the remainder
+// dropped, train metrics from each step's own forward pass (no second pass), the test set after every
+// epoch. It yields to the event loop between steps so pause, stop and predictions are served mid-run.
+import type { EpochMetrics, History, TrainConfig, TrainEvent } from '../../../shared/contract';
+import type { Engine } from '../backend/engine';
+import type { Dataset } from '../dataset/dataset';
+import { Rng } from '../model/rng';
+import { scoreLogits, toMetrics } from './metrics';
+
+/** Progress events are throttled to this interval: smooth charts, no flood of messages. */
+const PROGRESS_MS = 100;
+/** Test images scored per slice, with a yield between slices. */
+const EVAL_SLICE = 2000;
+
+export interface RunControl {
+  paused: boolean;
+  stopped: boolean;
+  /** Resolves when paused turns false or stopped turns true. */
+  waitWhilePaused(): Promise<void>;
+}
+
+export function createControl(): RunControl & { pause(): void; resume(): void; stop(): void } {
+  let wake: (() => void) | undefined;
+  const control = {
+    paused: false,
+    stopped: false,
+    waitWhilePaused: () => (control.paused && !control.stopped ? new Promise<void>((r) => (wake = r)) : Promise.resolve()),
+    pause: () => void (control.paused = true),
+    resume: () => {
+      control.paused = false;
+      wake?.();
+    },
+    stop: () => {
+      control.stopped = true;
+      wake?.();
+    },
+  };
+  return control;
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+export async function evaluateTest(engine: Engine, dataset: Dataset, count: number): Promise<EpochMetrics['test']> {
+  let lossSum = 0, correct = 0;
+  for (let start = 0; start < count; start += EVAL_SLICE) {
+    const n = Math.min(EVAL_SLICE, count - start);
+    const s = scoreLogits(engine.logits('test', start, n), dataset.test.labels.subarray(start, start + n));
+    lossSum += s.lossSum;
+    correct += s.correct;
+    await tick();
+  }
+  return { ...toMetrics({ lossSum, correct, count }), count };
+}
+
+export async function train(
+  engine: Engine,
+  dataset: Dataset,
+  config: TrainConfig,
+  control: RunControl,
+  emit: (event: TrainEvent) => void,
+): Promise<{ history: History; stopped: boolean }> {
+  const trainCount = Math.min(config.trainLimit ?? Infinity, dataset.train.count);
+  const testCount = Math.min(config.testLimit ?? Infinity, dataset.test.count);
+  const stepsPerEpoch = Math.floor(trainCount / config.batchSize);
+  if (stepsPerEpoch === 0) throw new RangeError(`batch size ${config.batchSize} is larger than the ${trainCount} training images`);
+  const history: History = { config, backend: engine.backend, epochs: [] };
+  const rng = new Rng(config.seed);
+  const totalSteps = stepsPerEpoch * config.epochs;
+  let stepsDone = 0;
+  const pauseAt = async (epoch: number, step: number): Promise<void> => {
+    if (!control.paused || control.stopped) return;
+    emit({ type: 'paused', epoch, step });
+    await control.waitWhilePaused();
+    if (!control.stopped) emit({ type: 'resumed', epoch, step });
+  };
+  for (let epoch = 1; epoch <= config.epochs && !control.stopped; epoch++) {
+    // Re-seeding from the run's generator keeps every epoch's order a function of the seed alone.
+    const order = rng.permutation(trainCount);
+    let lossSum = 0, correct = 0, seen = 0;
+    let losses: number[] = [];
+    let lastEmit = performance.now();
+    let windowStart = lastEmit, windowExamples = 0, rate = 0;
+    const epochStart = performance.now();
+    let epochTrainMs = 0;
+    for (let step = 0; step < stepsPerEpoch; step++) {
+      await pauseAt(epoch, step);
+      if (control.stopped) break;
+      const t0 = performance.now();
+      const batch = order.subarray(step * config.batchSize, (step + 1) * config.batchSize);
+      const r = engine.trainStep(batch, config.learningRate, config.momentum);
+      const now = performance.now();
+      epochTrainMs += now - t0;
+      lossSum += r.lossSum;
+      correct += r.correct;
+      seen += batch.length;
+      windowExamples += batch.length;
+      losses.push(r.lossSum / batch.length);
+      stepsDone++;
+      if (now - lastEmit >= PROGRESS_MS || step === stepsPerEpoch - 1) {
+        const windowRate = (windowExamples / (now - windowStart)) * 1000;
+        rate = rate === 0 ? windowRate : 0.7 * rate + 0.3 * windowRate;
+        emit({
+          type: 'progress',
+          epoch,
+          step: step + 1,
+          stepsPerEpoch,
+          losses,
+          loss: lossSum / seen,
+          accuracy: correct / seen,
+          examplesPerSecond: rate,
+          etaSeconds: ((totalSteps - stepsDone) * config.batchSize) / rate,
+          phase: 'train',
+        });
+        losses = [];
+        lastEmit = now;
+        windowStart = now;
+        windowExamples = 0;
+      }
+      await tick();
+    }
+    if (control.stopped) break;
+    const test = await evaluateTest(engine, dataset, testCount);
+    const metrics: EpochMetrics = {
+      epoch,
+      train: { loss: lossSum / seen, accuracy: correct / seen },
+      test,
+      examplesPerSecond: seen / (epochTrainMs / 1000),
+      seconds: (performance.now() - epochStart) / 1000,
+    };
+    history.epochs.push(metrics);
+    emit({ type: 'epoch', ...metrics });
+  }
+  return { history, stopped: control.stopped };
+}

@@ -1,0 +1,122 @@
+// The trainer worker: the one thread that imports tfjs. It owns the dataset, the engine and the run,
+// and answers predictions while a run trains (the loop yields between steps).
+import { parentPort } from 'node:worker_threads';
+import type { StudioError, WorkerMessage, WorkerReplies, WorkerRequest } from '../../../shared/contract';
+import { TrainConfigSchema } from '../../../shared/contract';
+import { loadDataset, labelCounts, type Dataset } from '../dataset/dataset';
+import { DataError } from '../dataset/idx';
+import { createEngine, BackendUnavailableError } from '../backend/backends';
+import type { Engine } from '../backend/engine';
+import { initialParams } from '../model/init';
+import { createControl, train } from './trainer';
+import { softmaxRows } from './metrics';
+import { ModelFileError, openModel, saveModel } from '../store/modelStore';
+import type { History } from '../../../shared/contract';
+
+const port = parentPort!;
+const post = (message: WorkerMessage): void => port.postMessage(message);
+
+let dataset: Dataset | undefined;
+let dataDir: string | undefined;
+let engine: Engine | undefined;
+let history: History | undefined;
+let control: ReturnType<typeof createControl> | undefined;
+
+function ensureDataset(dir?: string): Dataset {
+  if (!dataset || dir !== dataDir) {
+    dataset = loadDataset(dir);
+    dataDir = dir;
+  }
+  return dataset;
+}
+
+function toStudioError(error: unknown): StudioError {
+  if (error instanceof DataError) return { code: 'bad-data', message: error.message };
+  if (error instanceof ModelFileError) return { code: 'bad-model', message: error.message };
+  if (error instanceof BackendUnavailableError) return { code: 'backend-unavailable', message: error.message };
+  if (error instanceof StudioFailure) return error.studio;
+  return { code: 'internal', message: (error as Error)?.message ?? String(error) };
+}
+
+class StudioFailure extends Error {
+  constructor(readonly studio: StudioError) {
+    super(studio.message);
+  }
+}
+
+const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, { type: K }>) => Promise<WorkerReplies[K]> } = {
+  'load-data': async ({ dataDir: dir }) => {
+    const d = ensureDataset(dir);
+    const summary = (s: Dataset['train']) => ({ count: s.count, height: 28, width: 28, labelCounts: labelCounts(s) });
+    return { source: d.source, train: summary(d.train), test: summary(d.test) };
+  },
+  train: async ({ config: raw }) => {
+    if (control) throw new StudioFailure({ code: 'busy', message: 'a run is already training' });
+    const parsed = TrainConfigSchema.safeParse(raw);
+    if (!parsed.success) throw new StudioFailure({ code: 'bad-request', message: parsed.error.issues[0]?.message ?? 'bad config' });
+    const config = parsed.data;
+    const d = ensureDataset(dataDir);
+    engine?.dispose();
+    engine = undefined;
+    const pick = await createEngine(config.backend, d, { maxBatch: config.batchSize, threads: config.threads });
+    engine = pick.engine;
+    engine.setParams(initialParams(config.seed));
+    const trainCount = Math.min(config.trainLimit ?? Infinity, d.train.count);
+    control = createControl();
+    post({
+      type: 'event',
+      event: {
+        type: 'started',
+        backend: engine.backend,
+        detail: engine.detail,
+        fallbackReason: pick.fallbackReason,
+        epochs: config.epochs,
+        stepsPerEpoch: Math.floor(trainCount / config.batchSize),
+        trainCount,
+        testCount: Math.min(config.testLimit ?? Infinity, d.test.count),
+      },
+    });
+    try {
+      const result = await train(engine, d, config, control, (event) => post({ type: 'event', event }));
+      history = result.history;
+      post({ type: 'event', event: { type: 'done', ...result } });
+      return result;
+    } finally {
+      control = undefined;
+    }
+  },
+  predict: async ({ images }) => {
+    if (!engine) throw new StudioFailure({ code: 'no-model', message: 'no model: train or open one first' });
+    if (!(images instanceof Float32Array) || images.length === 0 || images.length % 784 !== 0) {
+      throw new StudioFailure({ code: 'bad-request', message: 'images must be a non-empty Float32Array of 28x28 images' });
+    }
+    return softmaxRows(engine.logitsOf(images)).map((probabilities) => ({ label: probabilities.indexOf(Math.max(...probabilities)), probabilities }));
+  },
+  save: async ({ dir }) => {
+    if (!engine) throw new StudioFailure({ code: 'no-model', message: 'no model: train or open one first' });
+    return { dir: await saveModel(dir, engine.getParams(), history) };
+  },
+  open: async ({ dir, backend }) => {
+    if (control) throw new StudioFailure({ code: 'busy', message: 'a run is training' });
+    const opened = await openModel(dir);
+    const pick = await createEngine(backend, ensureDataset(dataDir), { maxBatch: 32 });
+    engine?.dispose();
+    engine = pick.engine;
+    engine.setParams(opened.params);
+    history = opened.history;
+    return { history, backend: engine.backend, detail: engine.detail, fallbackReason: pick.fallbackReason };
+  },
+  memory: async () => ({ tensors: engine?.tensorCount() ?? 0, rss: process.memoryUsage().rss }),
+};
+
+port.on('message', (request: WorkerRequest) => {
+  if (request.type === 'pause') return control?.pause();
+  if (request.type === 'resume') return control?.resume();
+  if (request.type === 'stop') return control?.stop();
+  const handler = handlers[request.type] as ((r: WorkerRequest) => Promise<unknown>) | undefined;
+  if (!handler) return;
+  handler(request).then(
+    (value) => post({ type: 'reply', id: request.id, ok: true, value }),
+    (error: unknown) => post({ type: 'reply', id: request.id, ok: false, error: toStudioError(error) }),
+  );
+});

@@ -1,0 +1,133 @@
+// The single source of truth for what crosses a boundary: the trainer worker's messages, the training
+// events, hyperparameters and error codes. Main, preload, renderer, worker and CLI all import it;
+// it imports nothing but the schema library.
+import { z } from 'zod';
+
+export const BACKEND_NAMES = ['native', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/** The seed's recipe, with optional limits for quick runs. */
+export const TrainConfigSchema = z.object({
+  epochs: z.number().int().min(1).max(1000),
+  batchSize: z.number().int().min(1).max(1024),
+  learningRate: z.number().gt(0).max(10),
+  momentum: z.number().min(0).lt(1),
+  seed: z.number().int().min(0).max(0xffffffff),
+  trainLimit: z.number().int().min(1).optional(),
+  testLimit: z.number().int().min(1).optional(),
+  backend: z.enum(BACKEND_CHOICES),
+  threads: z.number().int().min(1).max(64).optional(),
+});
+export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+export const SEED_RECIPE: TrainConfig = {
+  epochs: 10,
+  batchSize: 32,
+  learningRate: 0.01,
+  momentum: 0.9,
+  seed: 0,
+  backend: 'auto',
+};
+
+export interface Metrics {
+  loss: number;
+  /** A fraction in [0, 1]. */
+  accuracy: number;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  train: Metrics;
+  test: Metrics & { count: number };
+  examplesPerSecond: number;
+  seconds: number;
+}
+
+export interface History {
+  config: TrainConfig;
+  backend: BackendName;
+  epochs: EpochMetrics[];
+}
+
+export interface BackendInfo {
+  backend: BackendName;
+  detail: string;
+  /** Why tfjs-node is not in use, when it is not. */
+  fallbackReason?: string;
+}
+
+export type TrainEvent =
+  | ({ type: 'started'; epochs: number; stepsPerEpoch: number; trainCount: number; testCount: number } & BackendInfo)
+  | {
+      type: 'progress';
+      epoch: number;
+      /** Steps done in this epoch. */
+      step: number;
+      stepsPerEpoch: number;
+      /** Mean batch loss of each step since the previous progress event, for the per-step chart. */
+      losses: number[];
+      /** Running loss and accuracy over this epoch so far. */
+      loss: number;
+      accuracy: number;
+      examplesPerSecond: number;
+      etaSeconds: number;
+      phase: 'train' | 'test';
+    }
+  | ({ type: 'epoch' } & EpochMetrics)
+  | { type: 'paused' | 'resumed'; epoch: number; step: number }
+  | { type: 'done'; stopped: boolean; history: History }
+  | { type: 'error'; error: StudioError };
+
+export const ERROR_CODES = ['bad-request', 'bad-data', 'bad-model', 'backend-unavailable', 'busy', 'no-model', 'worker-failed', 'internal'] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+export interface StudioError {
+  code: ErrorCode;
+  message: string;
+}
+
+/** What the owner sends the trainer worker. Requests with an id get exactly one reply with that id. */
+export type WorkerRequest =
+  | { type: 'load-data'; id: number; dataDir?: string }
+  | { type: 'train'; id: number; config: TrainConfig }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  | { type: 'predict'; id: number; images: Float32Array }
+  | { type: 'save'; id: number; dir: string }
+  | { type: 'open'; id: number; dir: string; backend: BackendChoice }
+  | { type: 'memory'; id: number };
+
+export interface DataSummary {
+  source: string;
+  train: SplitSummary;
+  test: SplitSummary;
+}
+export interface SplitSummary {
+  count: number;
+  height: number;
+  width: number;
+  labelCounts: number[];
+}
+
+export interface Prediction {
+  label: number;
+  probabilities: number[];
+}
+
+/** Replies to requests, keyed by the request's type. */
+export interface WorkerReplies {
+  'load-data': DataSummary;
+  train: { history: History; stopped: boolean };
+  predict: Prediction[];
+  save: { dir: string };
+  open: { history?: History } & BackendInfo;
+  memory: { tensors: number; rss: number };
+}
+
+/** What the trainer worker sends its owner. */
+export type WorkerMessage =
+  | { type: 'event'; event: TrainEvent }
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; error: StudioError };
