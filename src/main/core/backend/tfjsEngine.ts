@@ -1,7 +1,6 @@
 // Training on tfjs's own backends: 'native' (tfjs-node, libtensorflow) where it installed, and 'cpu'
 // (pure JavaScript: correct but far too slow to train this CNN; kept as the reference for gradient checks).
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { tf } from './tfjs';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Engine, EngineOptions, StepResult } from './engine';
 import type { Dataset, Split } from '../dataset/dataset';

@@ -1,6 +1,6 @@
 // The seed's CNN as a tfjs Layers model: what the tfjs backends train, and the format models are saved in
 // (model.json plus a .bin of weights), so a saved model opens in any TF.js program.
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../backend/tfjs';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { PARAMS } from './architecture';
 

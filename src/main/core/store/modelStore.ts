@@ -1,7 +1,7 @@
 // Saves and opens models in the TF.js Layers format (model.json + weights.bin) with the run's
 // history.json beside them. A save is written to a temporary folder and renamed into place, so an
 // interrupted save never leaves a half-written model where a whole one was.
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../backend/tfjs';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';

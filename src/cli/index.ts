@@ -1,0 +1,103 @@
+// MNIST Studio's command-line interface: the same core as the app, headless.
+// A bad flag or bad input prints one `error: ...` line on stderr and exits 2, never a stack trace.
+import { Command, CommanderError, Option } from 'commander';
+import { SEED_RECIPE } from '../shared/contract';
+import { loadDataset, labelCounts, type Split } from '../main/core/dataset/dataset';
+import { DataError } from '../main/core/dataset/idx';
+import { formatSummary, modelSummary } from '../main/core/model/summary';
+import { StudioRequestError } from '../main/core/trainer/client';
+import { backend, integer, real } from './options';
+import { trainCommand } from './train';
+import { benchCommand } from './bench';
+import { predictCommand } from './predict';
+
+class UsageExit extends Error {}
+
+const program = new Command('mnist-studio')
+  .description('Train and try the Flax Quick Start CNN on MNIST, offline.')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') })
+  .showHelpAfterError(false);
+
+const backendOption = () => new Option('--backend <name>', 'auto, native (tfjs-node), wasm or cpu').argParser(backend).default('auto');
+const threadsOption = () => new Option('--threads <n>', 'threads for the wasm backend (default: cores, up to 4)').argParser(integer(1, 64));
+
+program
+  .command('data')
+  .description('summarise the dataset (bundled MNIST unless --data)')
+  .option('--data <dir>', 'a folder with the four IDX files, raw or .gz')
+  .option('--json', 'print one JSON object')
+  .action((flags: { data?: string; json?: boolean }) => {
+    const dataset = loadDataset(flags.data);
+    const split = (s: Split) => ({ count: s.count, height: 28, width: 28, labelCounts: labelCounts(s) });
+    const summary = { train: split(dataset.train), test: split(dataset.test) };
+    if (flags.json) return void console.log(JSON.stringify(summary));
+    console.log(`dataset: ${dataset.source}`);
+    for (const [name, s] of Object.entries(summary)) {
+      console.log(`${name}: ${s.count} images of ${s.height}x${s.width}; per label ${s.labelCounts.map((c, l) => `${l}:${c}`).join(' ')}`);
+    }
+  });
+
+program
+  .command('train')
+  .description("train the seed's CNN")
+  .addOption(new Option('--epochs <n>').argParser(integer(1, 1000)).default(SEED_RECIPE.epochs))
+  .addOption(new Option('--batch-size <n>').argParser(integer(1, 1024)).default(SEED_RECIPE.batchSize))
+  .addOption(new Option('--learning-rate <x>').argParser(real(0, 10, { minOpen: true })).default(SEED_RECIPE.learningRate))
+  .addOption(new Option('--momentum <x>').argParser(real(0, 1, { maxOpen: true })).default(SEED_RECIPE.momentum))
+  .addOption(new Option('--seed <n>').argParser(integer(0, 0xffffffff)).default(SEED_RECIPE.seed))
+  .addOption(new Option('--train-limit <n>', 'train on the first N images').argParser(integer(1)))
+  .addOption(new Option('--test-limit <n>', 'test on the first N images').argParser(integer(1)))
+  .option('--data <dir>', 'a folder with the four IDX files, raw or .gz')
+  .addOption(backendOption())
+  .addOption(threadsOption())
+  .option('--out <dir>', 'save the model (TF.js Layers format) and history.json here')
+  .option('--json', 'print one JSON event per line')
+  .action(trainCommand);
+
+program
+  .command('summary')
+  .description('print the model table')
+  .option('--json', 'print the table as JSON')
+  .action((flags: { json?: boolean }) => {
+    const summary = modelSummary();
+    console.log(flags.json ? JSON.stringify(summary) : formatSummary(summary));
+  });
+
+program
+  .command('bench')
+  .description('measure training throughput at batch 32')
+  .addOption(new Option('--steps <n>').argParser(integer(1, 100000)).default(300))
+  .addOption(new Option('--warmup <n>').argParser(integer(0, 100000)).default(20))
+  .addOption(new Option('--batch-size <n>').argParser(integer(1, 1024)).default(32))
+  .addOption(backendOption())
+  .addOption(threadsOption())
+  .option('--json', 'print JSON lines')
+  .action(benchCommand);
+
+program
+  .command('predict')
+  .description('classify image files with a saved model')
+  .requiredOption('--model <dir>', 'a folder saved by train --out or the app')
+  .addOption(backendOption())
+  .option('--json', 'print one JSON object per file')
+  .argument('<files...>')
+  .action(async (files: string[], flags: { model: string; json?: boolean; backend: 'auto' }) => {
+    if (!(await predictCommand(files, flags))) throw new UsageExit();
+  });
+
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(2);
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exit(error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2);
+  }
+  if (error instanceof UsageExit) process.exit(2);
+  if (error instanceof DataError || error instanceof StudioRequestError || error instanceof RangeError) fail(error.message);
+  fail((error as Error)?.message ?? String(error));
+}

@@ -1,0 +1,30 @@
+// Flag parsers for the CLI: each rejects bad input with a message commander prints as `error: ...`.
+import { InvalidArgumentError } from 'commander';
+import { BACKEND_CHOICES, type BackendChoice } from '../shared/contract';
+
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+export function real(min: number, max: number, { minOpen = false, maxOpen = false } = {}) {
+  return (value: string): number => {
+    const n = Number(value);
+    const low = minOpen ? n > min : n >= min;
+    const high = maxOpen ? n < max : n <= max;
+    if (value.trim() === '' || !Number.isFinite(n) || !low || !high) {
+      throw new InvalidArgumentError(`expected a number ${minOpen ? '>' : '>='} ${min} and ${maxOpen ? '<' : '<='} ${max}`);
+    }
+    return n;
+  };
+}
+
+export function backend(value: string): BackendChoice {
+  if (!(BACKEND_CHOICES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${BACKEND_CHOICES.join(', ')}`);
+  return value as BackendChoice;
+}

@@ -1,0 +1,33 @@
+// The terminal progress bar for `train`: one line redrawn in place on stderr, only on a TTY.
+import type { TrainEvent } from '../shared/contract';
+
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '--:--';
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  return `${h ? `${h}:` : ''}${String(m).padStart(h ? 2 : 1, '0')}:${String(r).padStart(2, '0')}`;
+}
+
+export class ProgressBar {
+  private shown = false;
+
+  constructor(
+    private readonly stream: NodeJS.WriteStream,
+    private readonly epochs: number,
+  ) {}
+
+  update(e: Extract<TrainEvent, { type: 'progress' }>): void {
+    const width = 30;
+    const done = Math.round((e.step / e.stepsPerEpoch) * width);
+    const bar = `${'█'.repeat(done)}${'░'.repeat(width - done)}`;
+    const text = `epoch ${e.epoch}/${this.epochs} ${bar} ${e.step}/${e.stepsPerEpoch}  loss ${e.loss.toFixed(4)}  acc ${(e.accuracy * 100).toFixed(2)}%  ${Math.round(e.examplesPerSecond)} ex/s  ETA ${duration(e.etaSeconds)}`;
+    this.stream.write(`\r\x1b[2K${text}`);
+    this.shown = true;
+  }
+
+  /** Clears the bar so a normal line can be printed. */
+  clear(): void {
+    if (this.shown) this.stream.write('\r\x1b[2K');
+    this.shown = false;
+  }
+}

@@ -1,0 +1,63 @@
+// The model table, after the seed's `tabulate`: one row per layer with its output shape, parameter
+// shapes and counts, plus FLOPs, and the totals with their size in bytes.
+import { INPUT_SHAPE, LAYERS, PARAM_COUNT, paramCount } from './architecture';
+
+export interface SummaryRow {
+  name: string;
+  kind: string;
+  input: string;
+  output: string;
+  params: string;
+  paramCount: number;
+  flops: number;
+}
+
+export interface ModelSummary {
+  rows: SummaryRow[];
+  totalParams: number;
+  totalBytes: number;
+  totalFlops: number;
+}
+
+const shape = (dims: readonly number[]): string => `float32[${['N', ...dims].join(',')}]`;
+
+export function modelSummary(): ModelSummary {
+  let input: readonly number[] = INPUT_SHAPE;
+  const rows = LAYERS.map((layer) => {
+    const row: SummaryRow = {
+      name: layer.name,
+      kind: layer.kind,
+      input: shape(input),
+      output: shape(layer.output),
+      params: layer.params.map((p) => `${p.name}: [${p.shape.join(',')}]`).join('  '),
+      paramCount: paramCount(layer),
+      flops: layer.flops,
+    };
+    input = layer.output;
+    return row;
+  });
+  return { rows, totalParams: PARAM_COUNT, totalBytes: PARAM_COUNT * 4, totalFlops: rows.reduce((a, r) => a + r.flops, 0) };
+}
+
+const number = (n: number): string => n.toLocaleString('en-US');
+const bytes = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(1)} KB`);
+
+/** The summary as a text table for terminals. */
+export function formatSummary(s: ModelSummary): string {
+  const header = ['layer', 'module', 'inputs', 'outputs', 'params', 'count', 'FLOPs'];
+  const body = s.rows.map((r) => [r.name, r.kind, r.input, r.output, r.params, r.paramCount ? number(r.paramCount) : '', number(r.flops)]);
+  const total = ['', '', '', '', 'Total', `${number(s.totalParams)} (${bytes(s.totalBytes)})`, number(s.totalFlops)];
+  const widths = header.map((h, i) => Math.max(h.length, ...[...body, total].map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i >= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' │ ').trimEnd();
+  const rule = widths.map((w) => '─'.repeat(w)).join('─┼─');
+  return [
+    'MNIST CNN summary (FLOPs per example, forward)',
+    line(header),
+    rule,
+    ...body.map(line),
+    rule,
+    line(total),
+    '',
+    `Total parameters: ${number(s.totalParams)} (${bytes(s.totalBytes)})`,
+  ].join('\n');
+}
