@@ -76,7 +76,8 @@ export type TrainEvent =
       phase: 'train' | 'test';
     }
   | ({ type: 'epoch' } & EpochMetrics)
-  | { type: 'paused' | 'resumed'; epoch: number; step: number }
+  | { type: 'paused'; epoch: number; step: number }
+  | { type: 'resumed'; epoch: number; step: number }
   | { type: 'done'; stopped: boolean; history: History }
   | { type: 'error'; error: StudioError };
 

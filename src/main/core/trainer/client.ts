@@ -51,12 +51,12 @@ export class TrainerClient {
     else waiter.reject(new StudioRequestError(message.error));
   }
 
-  private fail(message: string): void {
+  private fail(message: string, announce = true): void {
     if (this.dead) return;
     this.dead = { code: 'worker-failed', message };
     for (const { reject } of this.pending.values()) reject(new StudioRequestError(this.dead));
     this.pending.clear();
-    for (const listener of this.listeners) listener({ type: 'error', error: this.dead });
+    if (announce) for (const listener of this.listeners) listener({ type: 'error', error: this.dead });
   }
 
   request<K extends Request['type']>(type: K, body: Body<K>): Promise<WorkerReplies[K]> {
@@ -86,8 +86,9 @@ export class TrainerClient {
     return () => this.listeners.delete(listener);
   }
 
+  /** Ends the worker; requests still waiting are rejected with worker-failed. */
   async close(): Promise<void> {
-    this.dead ??= { code: 'worker-failed', message: 'the trainer was closed' };
+    this.fail('the trainer was closed', false);
     await this.worker.terminate();
   }
 }

@@ -1,0 +1,104 @@
+// The command-line interface as users run it: real processes, real files, exit codes and error lines.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { IDX_FILES } from '../src/main/core/dataset/dataset';
+import { idxImages, mnist, tempDir, writeSlice } from './helpers';
+import sharp from 'sharp';
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { encoding: 'utf8', timeout: 180_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** One line, `error: ...`, no stack trace, exit 2. */
+function assertUsageError(r: ReturnType<typeof cli>, pattern: RegExp): void {
+  assert.equal(r.code, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /^error: /);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+}
+
+test('data --json summarises the bundled MNIST', () => {
+  const r = cli('data', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.train.count, 60000);
+  assert.equal(summary.test.count, 10000);
+  assert.equal(summary.train.height, 28);
+  assert.deepEqual(summary.test.labelCounts, [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+});
+
+test('data --data reads a folder of IDX files and names a bad file in its error', () => {
+  const dir = writeSlice(40, 20, { gzip: true });
+  const good = JSON.parse(cli('data', '--data', dir, '--json').stdout);
+  assert.equal(good.train.count, 40);
+  writeFileSync(join(dir, `${IDX_FILES.testImages}.gz`), idxImages(mnist().test.images.subarray(0, 784 * 2), 3));
+  assertUsageError(cli('data', '--data', dir), new RegExp(`t10k-images-idx3-ubyte.gz: header says 3x28x28`));
+});
+
+test('bad flags get one error line and exit 2', () => {
+  assertUsageError(cli('train', '--epochs', '0'), /--epochs.*expected an integer from 1/);
+  assertUsageError(cli('train', '--learning-rate', 'fast'), /--learning-rate/);
+  assertUsageError(cli('train', '--momentum', '1'), /--momentum/);
+  assertUsageError(cli('train', '--backend', 'gpu'), /expected one of auto, native, wasm, cpu/);
+  assertUsageError(cli('train', '--frobnicate'), /unknown option '--frobnicate'/);
+  assertUsageError(cli('train', '--backend', 'native', '--epochs', '1', '--train-limit', '32'), /backend native is unavailable|native/);
+  assertUsageError(cli('launch'), /unknown command 'launch'/);
+  assertUsageError(cli('predict', '/tmp/x.png'), /--model/);
+});
+
+test('summary prints the seed table with 824,458 parameters and FLOPs', () => {
+  const r = cli('summary');
+  assert.equal(r.code, 0);
+  for (const text of ['Conv_0', 'Conv_1', 'Dense_0', 'Dense_1', 'float32[N,7,7,64]', '803,072', '824,458', 'FLOPs']) assert.ok(r.stdout.includes(text), text);
+});
+
+test('train --json streams epoch events, saves with --out, and predict classifies PNGs with it', async () => {
+  const out = join(tempDir(), 'model');
+  const r = cli('train', '--epochs', '1', '--train-limit', '6400', '--test-limit', '500', '--backend', 'wasm', '--out', out, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const epoch = events.find((e) => e.type === 'epoch');
+  assert.equal(epoch.epoch, 1);
+  assert.equal(epoch.test.count, 500);
+  assert.ok(epoch.test.accuracy > 0.8 && epoch.test.accuracy <= 1);
+  assert.ok(epoch.examplesPerSecond > 0);
+  assert.equal(events[0].type, 'started');
+  assert.equal(events[0].backend, 'wasm');
+  for (const f of ['model.json', 'weights.bin', 'history.json']) assert.ok(existsSync(join(out, f)), f);
+  const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8'));
+  assert.equal(history.epochs[0].test.accuracy, epoch.test.accuracy);
+
+  // Real test digits as plain 28x28 PNGs.
+  const dir = tempDir();
+  const d = mnist();
+  const files: string[] = [];
+  for (let i = 0; i < 20; i++) {
+    const file = join(dir, `digit-${i}.png`);
+    await sharp(Buffer.from(d.test.images.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(file);
+    files.push(file);
+  }
+  const p = cli('predict', '--model', out, '--json', ...files);
+  assert.equal(p.code, 0, p.stderr);
+  const predictions = p.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(predictions.length, 20);
+  const right = predictions.filter((q, i) => q.label === d.test.labels[i]).length;
+  assert.ok(right >= 16, `${right}/20 right`);
+  assert.ok(predictions.every((q) => q.probabilities.length === 10));
+  const plain = cli('predict', '--model', out, files[0]!);
+  assert.match(plain.stdout, new RegExp(`^${files[0]}: ${d.test.labels[0]} \\(\\d\\.\\d\\d\\)\\n$`));
+
+  // A file that is not an image: one error line for it, the rest still answered, exit 2.
+  const bad = join(dir, 'notes.png');
+  writeFileSync(bad, 'not an image');
+  const mixed = cli('predict', '--model', out, bad, files[1]!);
+  assert.equal(mixed.code, 2);
+  assert.match(mixed.stderr.trim(), /^error: .*notes\.png: /);
+  assert.match(mixed.stdout, /digit-1\.png: \d/);
+  assertUsageError(cli('predict', '--model', dir, files[0]!), /model\.json: not found/);
+});

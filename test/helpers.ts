@@ -1,0 +1,51 @@
+// Shared test fixtures: small real slices of the bundled MNIST written as real IDX files.
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { loadDataset, IDX_FILES, type Dataset } from '../src/main/core/dataset/dataset';
+
+let bundled: Dataset | undefined;
+export function mnist(): Dataset {
+  bundled ??= loadDataset();
+  return bundled;
+}
+
+export function tempDir(prefix = 'mnist-studio-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function idxImages(images: Uint8Array, count: number, rows = 28, cols = 28, magic = 0x803): Uint8Array {
+  const out = new Uint8Array(16 + images.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, magic);
+  view.setUint32(4, count);
+  view.setUint32(8, rows);
+  view.setUint32(12, cols);
+  out.set(images, 16);
+  return out;
+}
+
+export function idxLabels(labels: Uint8Array, count = labels.length, magic = 0x801): Uint8Array {
+  const out = new Uint8Array(8 + labels.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, magic);
+  view.setUint32(4, count);
+  out.set(labels, 8);
+  return out;
+}
+
+/** A folder holding the first `train` and `test` real MNIST examples as the four IDX files. */
+export function writeSlice(train: number, test: number, { gzip = false } = {}): string {
+  const dir = tempDir();
+  mkdirSync(dir, { recursive: true });
+  const d = mnist();
+  const files: [string, Uint8Array][] = [
+    [IDX_FILES.trainImages, idxImages(d.train.images.subarray(0, train * 784), train)],
+    [IDX_FILES.trainLabels, idxLabels(d.train.labels.subarray(0, train))],
+    [IDX_FILES.testImages, idxImages(d.test.images.subarray(0, test * 784), test)],
+    [IDX_FILES.testLabels, idxLabels(d.test.labels.subarray(0, test))],
+  ];
+  for (const [name, bytes] of files) writeFileSync(join(dir, gzip ? `${name}.gz` : name), gzip ? gzipSync(bytes) : bytes);
+  return dir;
+}
