@@ -10,6 +10,7 @@ import { backend, integer, real } from './options';
 import { trainCommand } from './train';
 import { benchCommand } from './bench';
 import { predictCommand } from './predict';
+import { serveCommand } from './serve';
 
 class UsageExit extends Error {}
 
@@ -86,6 +87,13 @@ program
     if (!(await predictCommand(files, flags))) throw new UsageExit();
   });
 
+program
+  .command('serve')
+  .description('run the app in a browser: serves it on 127.0.0.1 and prints the URL with its token')
+  .addOption(new Option('--port <n>', 'port (default: any free one)').argParser(integer(0, 65535)))
+  .option('--data <dir>', 'a folder with the four IDX files, raw or .gz')
+  .action(serveCommand);
+
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n`);
   process.exit(2);
@@ -99,5 +107,6 @@ try {
   }
   if (error instanceof UsageExit) process.exit(2);
   if (error instanceof DataError || error instanceof StudioRequestError || error instanceof RangeError) fail(error.message);
+  if ((error as { code?: string })?.code === 'EADDRINUSE') fail(`port ${(error as { port?: number }).port} is already in use`);
   fail((error as Error)?.message ?? String(error));
 }

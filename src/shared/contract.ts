@@ -98,6 +98,8 @@ export type WorkerRequest =
   | { type: 'predict'; id: number; images: Float32Array }
   | { type: 'save'; id: number; dir: string }
   | { type: 'open'; id: number; dir: string; backend: BackendChoice }
+  | { type: 'samples'; id: number; split: 'train' | 'test'; start: number; count: number }
+  | { type: 'backend'; id: number; choice: BackendChoice }
   | { type: 'memory'; id: number };
 
 export interface DataSummary {
@@ -112,6 +114,24 @@ export interface SplitSummary {
   labelCounts: number[];
 }
 
+/** The model table (the seed's tabulate), one row per layer. */
+export interface SummaryRow {
+  name: string;
+  kind: string;
+  input: string;
+  output: string;
+  params: string;
+  paramCount: number;
+  flops: number;
+}
+
+export interface ModelSummary {
+  rows: SummaryRow[];
+  totalParams: number;
+  totalBytes: number;
+  totalFlops: number;
+}
+
 export interface Prediction {
   label: number;
   probabilities: number[];
@@ -124,6 +144,8 @@ export interface WorkerReplies {
   predict: Prediction[];
   save: { dir: string };
   open: { history?: History } & BackendInfo;
+  samples: { images: Uint8Array; labels: number[] };
+  backend: BackendInfo;
   memory: { tensors: number; rss: number };
 }
 

@@ -1,9 +1,9 @@
 // Picks the training backend: tfjs-node where it installed, else the wasm kernels; always says which and why.
-import type { BackendChoice, BackendName } from '../../../shared/contract';
+import type { BackendChoice, BackendInfo, BackendName } from '../../../shared/contract';
 import type { Engine, EngineOptions } from './engine';
 import type { Dataset } from '../dataset/dataset';
-import { WasmEngine } from './wasmEngine';
-import { TfjsEngine } from './tfjsEngine';
+import { WasmEngine, wasmDetail, wasmThreads } from './wasmEngine';
+import { TfjsEngine, TFJS_DETAIL } from './tfjsEngine';
 
 export class BackendUnavailableError extends Error {
   readonly code = 'backend-unavailable';
@@ -35,17 +35,21 @@ export interface BackendPick {
   fallbackReason?: string;
 }
 
-export async function createEngine(choice: BackendChoice, dataset: Dataset, options: EngineOptions): Promise<BackendPick> {
-  let name: BackendName = choice === 'auto' ? 'native' : choice;
+/** What a choice resolves to on this machine, without starting an engine. */
+export async function resolveBackend(choice: BackendChoice, threads?: number): Promise<BackendInfo> {
+  let backend: BackendName = choice === 'auto' ? 'native' : choice;
   let fallbackReason: string | undefined;
-  if (name === 'native') {
+  if (backend === 'native') {
     const problem = await nativeProblem();
     if (problem && choice === 'native') throw new BackendUnavailableError(`backend native is unavailable: ${problem}`);
-    if (problem) {
-      name = 'wasm';
-      fallbackReason = problem;
-    }
+    if (problem) [backend, fallbackReason] = ['wasm', problem];
   }
-  const engine = name === 'wasm' ? new WasmEngine(dataset, options) : new TfjsEngine(name, dataset, options);
+  const detail = { native: TFJS_DETAIL.native, cpu: TFJS_DETAIL.cpu, wasm: wasmDetail(wasmThreads(threads)) }[backend];
+  return { backend, detail, fallbackReason };
+}
+
+export async function createEngine(choice: BackendChoice, dataset: Dataset, options: EngineOptions): Promise<BackendPick> {
+  const { backend, fallbackReason } = await resolveBackend(choice, options.threads);
+  const engine = backend === 'wasm' ? new WasmEngine(dataset, options) : new TfjsEngine(backend, dataset, options);
   return { engine, fallbackReason };
 }

@@ -9,6 +9,8 @@ import { PARAMS, PARAM_COUNT } from '../model/architecture';
 
 const EVAL_CHUNK = 500;
 
+export const TFJS_DETAIL = { native: 'tfjs-node (libtensorflow)', cpu: 'tfjs cpu backend (pure JavaScript, slow)' } as const;
+
 function imagesTensor(split: Split, rows: ArrayLike<number>): tf.Tensor4D {
   const x = new Float32Array(rows.length * 784);
   for (let b = 0; b < rows.length; b++) {
@@ -31,7 +33,7 @@ export class TfjsEngine implements Engine {
     if (!tf.setBackend(backend === 'native' ? 'tensorflow' : 'cpu')) throw new Error(`tfjs backend ${backend} failed to start`);
     this.model = buildLayersModel();
     this.velocity = PARAMS.map((p) => tf.variable(tf.zeros([...p.shape]), false));
-    this.detail = backend === 'native' ? 'tfjs-node (libtensorflow)' : 'tfjs cpu backend (pure JavaScript, slow)';
+    this.detail = TFJS_DETAIL[backend];
   }
 
   getParams(): Float32Array {

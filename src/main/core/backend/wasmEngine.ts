@@ -13,6 +13,10 @@ const PAGE = 65536;
 /** Rows of logits one infer call can return; larger requests are chunked. */
 const OUT_ROWS = 2048;
 
+/** Threads the kernels use: as asked, else one per core, at most 4 (the batch of 32 splits no further usefully). */
+export const wasmThreads = (asked?: number): number => Math.max(1, Math.min(asked ?? availableParallelism(), 4));
+export const wasmDetail = (threads: number): string => `WebAssembly SIMD kernels on ${threads} thread${threads > 1 ? 's' : ''}`;
+
 export class WasmEngine implements Engine {
   readonly backend = 'wasm' as const;
   readonly detail: string;
@@ -21,7 +25,7 @@ export class WasmEngine implements Engine {
   private readonly pool: KernelPool;
 
   constructor(dataset: Dataset, options: EngineOptions) {
-    const threads = Math.max(1, Math.min(options.threads ?? availableParallelism(), 4));
+    const threads = wasmThreads(options.threads);
     // One shard per thread keeps every thread busy; the shard count fixes the summation order.
     const shards = threads;
     const module = kernelModule();
@@ -41,7 +45,7 @@ export class WasmEngine implements Engine {
     this.bytes(P.testX, test.images.length).set(test.images);
     this.bytes(P.testY, test.labels.length).set(test.labels);
     this.pool = new KernelPool(this.k, module, this.memory, threads, shards);
-    this.detail = `WebAssembly SIMD kernels on ${threads} thread${threads > 1 ? 's' : ''}`;
+    this.detail = wasmDetail(threads);
   }
 
   private bytes(which: number, length: number): Uint8Array {

@@ -1,23 +1,9 @@
 // The model table, after the seed's `tabulate`: one row per layer with its output shape, parameter
 // shapes and counts, plus FLOPs, and the totals with their size in bytes.
 import { INPUT_SHAPE, LAYERS, PARAM_COUNT, paramCount } from './architecture';
+import type { ModelSummary, SummaryRow } from '../../../shared/contract';
 
-export interface SummaryRow {
-  name: string;
-  kind: string;
-  input: string;
-  output: string;
-  params: string;
-  paramCount: number;
-  flops: number;
-}
-
-export interface ModelSummary {
-  rows: SummaryRow[];
-  totalParams: number;
-  totalBytes: number;
-  totalFlops: number;
-}
+export type { ModelSummary };
 
 const shape = (dims: readonly number[]): string => `float32[${['N', ...dims].join(',')}]`;
 

@@ -5,7 +5,7 @@ import type { StudioError, WorkerMessage, WorkerReplies, WorkerRequest } from '.
 import { TrainConfigSchema } from '../../../shared/contract';
 import { loadDataset, labelCounts, type Dataset } from '../dataset/dataset';
 import { DataError } from '../dataset/idx';
-import { createEngine, BackendUnavailableError } from '../backend/backends';
+import { createEngine, resolveBackend, BackendUnavailableError } from '../backend/backends';
 import type { Engine } from '../backend/engine';
 import { initialParams } from '../model/init';
 import { createControl, train } from './trainer';
@@ -106,6 +106,12 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     history = opened.history;
     return { history, backend: engine.backend, detail: engine.detail, fallbackReason: pick.fallbackReason };
   },
+  samples: async ({ split, start, count }) => {
+    const s = ensureDataset(dataDir)[split];
+    const from = Math.min(start, s.count), to = Math.min(start + count, s.count);
+    return { images: s.images.slice(from * 784, to * 784), labels: Array.from(s.labels.subarray(from, to)) };
+  },
+  backend: ({ choice }) => resolveBackend(choice),
   memory: async () => ({ tensors: engine?.tensorCount() ?? 0, rss: process.memoryUsage().rss }),
 };
 

@@ -1,0 +1,32 @@
+// `npm start`: builds the app and opens it in Electron. Where Electron's binary cannot be obtained (it is
+// downloaded on first run, and some machines cannot download it) or there is no display, it says so in
+// one line and runs the same app in the browser host instead, printing the URL to open.
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, resolve } from 'node:path';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const run = (args, options = {}) => spawn(process.execPath, args, { cwd: root, stdio: 'inherit', ...options });
+
+function electronBinary() {
+  // require('electron') downloads the binary on first use and throws when it cannot; ask in a child so
+  // its download noise and stack trace stay out of the user's terminal.
+  const probe = spawnSync(process.execPath, ['-e', "process.stdout.write(require('electron'))"], { cwd: root, encoding: 'utf8' });
+  if (probe.status === 0 && probe.stdout) return { path: probe.stdout };
+  const lines = `${probe.stderr}`.split('\n').filter((l) => /Error|error/.test(l));
+  return { problem: (lines.find((l) => /RequestError|ENOTFOUND|EAI_AGAIN|ECONN|fetch failed|HTTPError/.test(l)) ?? lines.at(-1) ?? 'unknown error').trim() };
+}
+
+const build = spawnSync(process.execPath, ['node_modules/electron-vite/bin/electron-vite.js', 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+const electron = electronBinary();
+const headless = process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
+if (electron.path && !headless) {
+  const child = spawn(electron.path, ['.'], { cwd: root, stdio: 'inherit' });
+  child.on('exit', (code) => process.exit(code ?? 0));
+} else {
+  const why = electron.path ? 'there is no display' : `Electron's binary could not be obtained (${electron.problem})`;
+  console.log(`MNIST Studio: ${why}; running the app in your browser instead.`);
+  run(['--import', 'tsx', 'src/cli/index.ts', 'serve']).on('exit', (code) => process.exit(code ?? 0));
+}

@@ -1,0 +1,43 @@
+// `serve`: the browser host. Builds the renderer first when its sources are newer than the last build.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StudioService } from '../main/core/service/studioService';
+import { startBrowserHost } from '../main/core/host/browserHost';
+
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+
+function newest(dir: string): number {
+  let latest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+  }
+  return latest;
+}
+
+export async function ensureRenderer(): Promise<string> {
+  const dir = join(root, 'out', 'renderer');
+  const index = join(dir, 'index.html');
+  const stale = !existsSync(index) || Math.max(newest(join(root, 'src', 'renderer')), newest(join(root, 'src', 'shared'))) > statSync(index).mtimeMs;
+  if (stale) {
+    process.stderr.write('building the app…\n');
+    const { build } = await import('electron-vite');
+    await build({ root, logLevel: 'warn' });
+  }
+  return dir;
+}
+
+export async function serveCommand(flags: { port?: number; data?: string }): Promise<void> {
+  const rendererDir = await ensureRenderer();
+  const service = new StudioService({ dataDir: flags.data });
+  const host = await startBrowserHost({ service, rendererDir, port: flags.port });
+  process.stdout.write(`MNIST Studio is running at ${host.url}\n`);
+  const stop = async (): Promise<void> => {
+    await host.close();
+    await service.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+}

@@ -1,0 +1,143 @@
+// The browser host: the renderer over HTTP and the app's API as JSON over a WebSocket, on loopback only.
+// It is how the app runs where Electron cannot (npm start's fallback, `cli serve`) and how the e2e tests
+// drive the real core. A caller must present the per-run token, and Host and Origin must name this
+// server exactly, so neither another site in the user's browser nor a DNS-rebinding page can reach it.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, sep } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { StudioService } from '../service/studioService';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+};
+
+/** Largest message a client may send (a predict call carries 784 numbers). */
+const MAX_MESSAGE = 256 * 1024;
+
+export interface HostOptions {
+  service: StudioService;
+  /** The built renderer (out/renderer). */
+  rendererDir: string;
+  port?: number;
+  token?: string;
+}
+
+export interface RunningHost {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+function sameToken(given: string | null, token: string): boolean {
+  const a = Buffer.from(given ?? ''), b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export async function startBrowserHost(options: HostOptions): Promise<RunningHost> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  let port = 0;
+  const allowedHosts = (): string[] => [`127.0.0.1:${port}`, `localhost:${port}`];
+  const csp = (): string =>
+    [
+      "default-src 'self'",
+      "script-src 'self'",
+      "style-src 'self'",
+      "img-src 'self' data: blob:",
+      `connect-src ws://127.0.0.1:${port} ws://localhost:${port}`,
+      "object-src 'none'",
+      "base-uri 'none'",
+      "frame-ancestors 'none'",
+      "form-action 'none'",
+    ].join('; ');
+
+  const serveFile = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!allowedHosts().includes(req.headers.host ?? '')) {
+      res.writeHead(421).end('misdirected request');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405).end();
+      return;
+    }
+    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://host').pathname);
+    const relative = normalize(pathname === '/' ? 'index.html' : pathname.slice(1));
+    const file = join(options.rendererDir, relative);
+    if (relative.startsWith('..') || !file.startsWith(options.rendererDir + sep)) {
+      res.writeHead(404).end();
+      return;
+    }
+    try {
+      const body = await readFile(file);
+      res.writeHead(200, {
+        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'Content-Security-Policy': csp(),
+        'X-Content-Type-Options': 'nosniff',
+        'Referrer-Policy': 'no-referrer',
+        'Cache-Control': 'no-store',
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  };
+
+  const http = createServer((req, res) => void serveFile(req, res));
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
+  http.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://host');
+    const origin = req.headers.origin ?? '';
+    const ok =
+      url.pathname === '/api' &&
+      allowedHosts().includes(req.headers.host ?? '') &&
+      allowedHosts().some((h) => origin === `http://${h}`) &&
+      sameToken(url.searchParams.get('token'), token);
+    if (!ok) {
+      socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));
+  });
+
+  const serveSocket = (ws: WebSocket): void => {
+    const off = options.service.onEvent((event) => ws.send(JSON.stringify({ event })));
+    ws.on('close', off);
+    ws.on('message', async (data) => {
+      let message: { id?: unknown; method?: unknown; input?: unknown };
+      try {
+        message = JSON.parse(String(data));
+      } catch {
+        ws.send(JSON.stringify({ id: null, reply: { ok: false, error: { code: 'bad-request', message: 'not JSON' } } }));
+        return;
+      }
+      const id = typeof message?.id === 'number' ? message.id : null;
+      const reply = await options.service.dispatch(message?.method, message?.input);
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, reply }));
+    });
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
+  port = (http.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
+    close: async () => {
+      for (const client of sockets.clients) client.terminate();
+      sockets.close();
+      await new Promise<void>((r) => http.close(() => r()));
+    },
+  };
+}

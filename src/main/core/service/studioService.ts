@@ -1,0 +1,171 @@
+// The app's operations on top of the trainer worker: what the Electron shell's IPC handlers and the
+// browser host's WebSocket both call. Every input is validated here, once, against the shared schemas,
+// and every failure comes back as a typed error envelope. Nothing in here knows about Electron.
+import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { API_METHODS, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type RunStatus, type StudioEvent } from '../../../shared/api';
+import { API_SCHEMAS } from '../../../shared/apiSchemas';
+import type { BackendInfo, History, StudioError, TrainEvent } from '../../../shared/contract';
+import { TrainerClient, StudioRequestError } from '../trainer/client';
+import { modelSummary } from '../model/summary';
+import { Recents } from '../store/recents';
+
+export interface ServiceOptions {
+  /** Where models and the recent list live by default. */
+  home?: string;
+  dataDir?: string;
+  /** Asks the user for a folder (Electron's dialog); undefined where there is no dialog. */
+  pickDirectory?: (purpose: 'save' | 'open') => Promise<string | undefined>;
+}
+
+export const defaultHome = (): string => process.env.MNIST_STUDIO_HOME ?? join(homedir(), '.mnist-studio');
+
+type Handlers = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>> };
+
+const fail = (code: StudioError['code'], message: string): never => {
+  throw new StudioRequestError({ code, message });
+};
+
+export class StudioService {
+  private trainer = new TrainerClient();
+  private readonly listeners = new Set<(event: StudioEvent) => void>();
+  private readonly recents: Recents;
+  readonly home: string;
+  private status: RunStatus = { training: false, paused: false };
+
+  constructor(private readonly options: ServiceOptions = {}) {
+    this.home = options.home ?? defaultHome();
+    this.recents = new Recents(this.home);
+    this.attach();
+  }
+
+  private attach(): void {
+    this.trainer.onEvent((event) => this.onTrainEvent(event));
+    if (this.options.dataDir) void this.trainer.request('load-data', { dataDir: this.options.dataDir }).catch(() => undefined);
+  }
+
+  private onTrainEvent(event: TrainEvent): void {
+    if (event.type === 'started') {
+      const { backend, detail, fallbackReason } = event;
+      this.status = { training: true, paused: false, backend: { backend, detail, fallbackReason } };
+    } else if (event.type === 'paused' || event.type === 'resumed') {
+      this.status.paused = event.type === 'paused';
+    } else if (event.type === 'done') {
+      this.status = { ...this.status, training: false, paused: false, history: event.history, dir: undefined };
+    } else if (event.type === 'error') {
+      // The worker died: a fresh one takes its place so the next run can start.
+      this.status = { training: false, paused: false };
+      this.trainer = new TrainerClient();
+      this.attach();
+    }
+    this.emit(event);
+  }
+
+  private emit(event: StudioEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  onEvent(listener: (event: StudioEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private readonly handlers: Handlers = {
+    ping: async () => ({ at: Date.now() }),
+    dataset: () => this.trainer.request('load-data', { dataDir: this.options.dataDir }),
+    samples: async ({ split, start, count }) => {
+      const s = await this.trainer.request('samples', { split, start, count });
+      return { images: Buffer.from(s.images.buffer, s.images.byteOffset, s.images.byteLength).toString('base64'), labels: s.labels };
+    },
+    summary: async () => modelSummary(),
+    backend: () => this.trainer.request('backend', { choice: 'auto' }),
+    status: async () => ({ ...this.status }),
+    startTraining: async (config) => {
+      if (this.status.training) fail('busy', 'a run is already training');
+      const started = new Promise<BackendInfo>((resolve, reject) => {
+        const off = this.trainer.onEvent((e) => {
+          if (e.type === 'started') resolve({ backend: e.backend, detail: e.detail, fallbackReason: e.fallbackReason });
+          if (e.type === 'started' || e.type === 'error') off();
+        });
+        this.trainer.request('train', { config }).catch((error: unknown) => {
+          off();
+          reject(error);
+        });
+      });
+      return started;
+    },
+    pauseTraining: async () => {
+      if (!this.status.training) fail('bad-request', 'nothing is training');
+      this.trainer.pause();
+      return { ...this.status, paused: true };
+    },
+    resumeTraining: async () => {
+      if (!this.status.training) fail('bad-request', 'nothing is training');
+      this.trainer.resume();
+      return { ...this.status, paused: false };
+    },
+    stopTraining: async () => {
+      if (this.status.training) this.trainer.stop();
+      return { ...this.status };
+    },
+    saveModel: async ({ dir }) => {
+      const target = dir ?? (this.options.pickDirectory ? await this.options.pickDirectory('save') : this.freshModelDir());
+      if (!target) return { cancelled: true as const };
+      const saved = await this.trainer.request('save', { dir: target });
+      this.status.dir = saved.dir;
+      this.remember(saved.dir, this.status.history);
+      this.emit({ type: 'model-saved', dir: saved.dir });
+      return saved;
+    },
+    openModel: async ({ dir }) => {
+      const target = dir ?? (this.options.pickDirectory ? await this.options.pickDirectory('open') : undefined);
+      if (!target) return { cancelled: true as const };
+      const opened = await this.trainer.request('open', { dir: target, backend: 'auto' });
+      const model = { dir: target, ...opened };
+      this.status = { training: false, paused: false, history: opened.history, dir: target, backend: opened };
+      this.remember(target, opened.history);
+      this.emit({ type: 'model-opened', model });
+      return model;
+    },
+    recentModels: async () => this.recents.list(),
+    predict: async ({ pixels }) => {
+      const [prediction] = await this.trainer.request('predict', { images: Float32Array.from(pixels) });
+      return prediction!;
+    },
+  };
+
+  private freshModelDir(): string {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
+    return join(this.home, 'models', `mnist-cnn_${stamp}`);
+  }
+
+  private remember(dir: string, history?: History): void {
+    const last = history?.epochs.at(-1);
+    this.recents.add({ dir, at: new Date().toISOString(), epochs: history?.epochs.length ?? 0, testAccuracy: last?.test.accuracy });
+  }
+
+  /** Runs one API call from an untrusted caller: unknown methods and bad inputs become typed errors. */
+  async dispatch(method: unknown, input: unknown): Promise<Envelope<unknown>> {
+    if (typeof method !== 'string' || !(API_METHODS as readonly string[]).includes(method)) {
+      return { ok: false, error: { code: 'bad-request', message: `unknown method ${JSON.stringify(String(method)).slice(0, 80)}` } };
+    }
+    const m = method as ApiMethod;
+    const parsed = API_SCHEMAS[m].safeParse(input ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+      return { ok: false, error: { code: 'bad-request', message: `${m}: ${where}${issue?.message ?? 'invalid input'}` } };
+    }
+    try {
+      const handler = this.handlers[m] as (i: unknown) => Promise<unknown>;
+      return { ok: true, value: await handler(parsed.data) };
+    } catch (error) {
+      if (error instanceof StudioRequestError) return { ok: false, error: error.studio };
+      return { ok: false, error: { code: 'internal', message: (error as Error)?.message ?? String(error) } };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.trainer.close();
+  }
+}

@@ -1,0 +1,31 @@
+// The list of recently saved and opened models, kept as a small JSON file in the app's home folder.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { RecentModel } from '../../../shared/api';
+
+const KEEP = 12;
+
+export class Recents {
+  private readonly file: string;
+
+  constructor(home: string) {
+    this.file = join(home, 'recent-models.json');
+  }
+
+  list(): RecentModel[] {
+    try {
+      const items = JSON.parse(readFileSync(this.file, 'utf8')) as RecentModel[];
+      return Array.isArray(items) ? items.filter((r) => typeof r?.dir === 'string' && existsSync(join(r.dir, 'model.json'))) : [];
+    } catch {
+      return []; // a missing or damaged list is an empty one, never an error
+    }
+  }
+
+  add(entry: RecentModel): void {
+    const items = [entry, ...this.list().filter((r) => r.dir !== entry.dir)].slice(0, KEEP);
+    mkdirSync(dirname(this.file), { recursive: true });
+    const staging = `${this.file}.tmp`;
+    writeFileSync(staging, JSON.stringify(items, null, 2));
+    renameSync(staging, this.file);
+  }
+}

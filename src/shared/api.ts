@@ -1,0 +1,100 @@
+// The app's API: every operation the renderer can ask for, and the one event stream it listens to.
+// Electron's preload and the browser host's WebSocket both carry exactly this, so no UI code knows
+// which transport it is on. This file is schema-free so the sandboxed preload can import it whole.
+import type { BackendInfo, DataSummary, History, ModelSummary, Prediction, StudioError, TrainConfig, TrainEvent } from './contract';
+
+export const API_METHODS = [
+  'ping',
+  'dataset',
+  'samples',
+  'summary',
+  'backend',
+  'status',
+  'startTraining',
+  'pauseTraining',
+  'resumeTraining',
+  'stopTraining',
+  'saveModel',
+  'openModel',
+  'recentModels',
+  'predict',
+] as const;
+export type ApiMethod = (typeof API_METHODS)[number];
+
+export interface Samples {
+  /** count x 784 bytes, base64, so the same payload crosses IPC and JSON alike. */
+  images: string;
+  labels: number[];
+}
+
+export interface RunStatus {
+  training: boolean;
+  paused: boolean;
+  /** The history of the model in hand (trained here or opened), if any. */
+  history?: History;
+  /** Where that model was last saved or opened from. */
+  dir?: string;
+  backend?: BackendInfo;
+}
+
+export interface RecentModel {
+  dir: string;
+  at: string;
+  epochs: number;
+  testAccuracy?: number;
+}
+
+export interface OpenedModel extends BackendInfo {
+  dir: string;
+  history?: History;
+}
+
+/** Inputs and outputs of each method. */
+export interface ApiShape {
+  ping: [Record<string, never>, { at: number }];
+  dataset: [Record<string, never>, DataSummary];
+  samples: [{ split: 'train' | 'test'; start: number; count: number }, Samples];
+  summary: [Record<string, never>, ModelSummary];
+  backend: [Record<string, never>, BackendInfo];
+  status: [Record<string, never>, RunStatus];
+  startTraining: [TrainConfig, BackendInfo];
+  pauseTraining: [Record<string, never>, RunStatus];
+  resumeTraining: [Record<string, never>, RunStatus];
+  stopTraining: [Record<string, never>, RunStatus];
+  /** Without a dir, the shell asks the user (Electron) or picks a fresh folder under the app's home. */
+  saveModel: [{ dir?: string }, { dir: string } | { cancelled: true }];
+  openModel: [{ dir?: string }, OpenedModel | { cancelled: true }];
+  recentModels: [Record<string, never>, RecentModel[]];
+  predict: [{ pixels: number[] }, Prediction];
+}
+
+export type ApiInput<M extends ApiMethod> = ApiShape[M][0];
+export type ApiOutput<M extends ApiMethod> = ApiShape[M][1];
+
+/** Everything the app pushes to the renderer. */
+export type StudioEvent = TrainEvent | { type: 'model-opened'; model: OpenedModel } | { type: 'model-saved'; dir: string };
+
+/** The renderer's view of the app: one method per operation, plus the event stream. */
+export type StudioApi = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>> } & {
+  /** Subscribes to events; returns the unsubscribe. */
+  onEvent(listener: (event: StudioEvent) => void): () => void;
+};
+
+/** Replies travel as envelopes so a typed error survives IPC and JSON (thrown Errors lose their fields). */
+export type Envelope<T> = { ok: true; value: T } | { ok: false; error: StudioError };
+
+/** Channel names, derived from the method list: nothing is spelled twice. */
+export const channelOf = (method: ApiMethod): string => `studio:${method}`;
+export const EVENT_CHANNEL = 'studio:event';
+
+export class StudioCallError extends Error {
+  constructor(readonly studio: StudioError) {
+    super(studio.message);
+    this.name = 'StudioCallError';
+  }
+}
+
+export function unwrap<T>(envelope: Envelope<T>): T {
+  if (envelope.ok) return envelope.value;
+  throw new StudioCallError(envelope.error);
+}
