@@ -40,7 +40,9 @@ app.whenReady().then(() => {
   serveRenderer();
   const service = new StudioService({ home: process.env.MNIST_STUDIO_HOME ?? join(app.getPath('userData')), pickDirectory });
   registerIpc(service);
-  service.onEvent((event) => win?.webContents.send(EVENT_CHANNEL, event));
+  service.onEvent((event) => {
+    if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);
+  });
   const report = (message: string): void => void dialog.showMessageBox({ type: 'error', message });
   Menu.setApplicationMenu(buildMenu(service, report));
   win = createMainWindow();

@@ -3,12 +3,13 @@
 // Atomics, not postMessage, because a training step is only ~30 ms and a message round trip would show.
 import { Worker } from 'node:worker_threads';
 
-// Op codes. runOp below spells them as literals because its source text is also run inside the helpers.
 export const Op = { Train: 1, Update: 2, Infer: 3, Exit: 9 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
 // Slots of the control block.
-const GEN = 0, OP = 1, ARG0 = 2, PENDING = 7, FAILED = 8, SLOTS = 16;
+const GEN = 0, OP = 1, ARG0 = 2, PENDING = 7, FAILED = 8, DEAD = 9, SLOTS = 16;
+/** ptr()'s selector for a thread's stack top (P_STACK in cnn.c). */
+const STACK_PTR = 11;
 
 export interface KernelExports {
   plan(base: number, nTrain: number, nTest: number, maxBatch: number, shards: number, threads: number, outRows: number): number;
@@ -22,43 +23,52 @@ export interface KernelExports {
 
 export const kernelImports = { env: { exp: Math.exp, log: Math.log } };
 
-/** Runs one op for one thread. Shared by the pool's owner and its helpers, so both sides agree. */
-export function runOp(k: KernelExports, op: number, a: Int32Array, f: Float32Array, thread: number, threads: number, shards: number): void {
-  if (op === 1) {
-    for (let s = thread; s < shards; s += threads) k.train_shard(s, thread, a[0]!);
-  } else if (op === 2) {
-    k.update(thread, f[0]!, f[1]!);
-  } else if (op === 3) {
-    k.infer(a[0]!, a[1]!, a[2]!, thread);
+// The helpers' code is kept as source text, not as functions whose toString() would be shipped:
+// bundlers rewrite function bodies (require becomes __require), but they leave strings alone.
+// runOp's text runs on both sides, so the owner and its helpers always agree on what an op does.
+const RUN_OP_SOURCE = `function runOp(k, op, a, f, thread, threads, shards) {
+  if (op === ${Op.Train}) {
+    for (let s = thread; s < shards; s += threads) k.train_shard(s, thread, a[0]);
+  } else if (op === ${Op.Update}) {
+    k.update(thread, f[0], f[1]);
+  } else if (op === ${Op.Infer}) {
+    k.infer(a[0], a[1], a[2], thread);
   }
-}
+}`;
 
-// The helper's body, shipped as source text (eval worker) so that it needs no file of its own in any build.
-function helperMain(): void {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { workerData } = require('node:worker_threads');
-  const { module, memory, ctrlBuffer, thread, threads, shards, runOpSource } = workerData;
-  const runOp = new Function(`return (${runOpSource})`)();
-  const instance = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } });
-  const k = instance.exports as unknown as KernelExports;
-  k.__stack_pointer.value = k.ptr(11, thread);
-  const ctrl = new Int32Array(ctrlBuffer);
-  const args = new Int32Array(ctrlBuffer, 8, 5);
-  const fargs = new Float32Array(ctrlBuffer, 8, 5);
-  let gen = 0;
-  for (;;) {
-    Atomics.wait(ctrl, 0, gen);
-    gen = Atomics.load(ctrl, 0);
-    const op = Atomics.load(ctrl, 1);
-    if (op === 9) break;
-    try {
-      runOp(k, op, args, fargs, thread, threads, shards);
-    } catch {
-      Atomics.store(ctrl, 8, 1);
-    }
-    if (Atomics.sub(ctrl, 7, 1) === 1) Atomics.notify(ctrl, 7);
-  }
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, ctrlBuffer, thread, threads, shards } = workerData;
+const ctrl = new Int32Array(ctrlBuffer);
+let k;
+const runOp = (${RUN_OP_SOURCE});
+try {
+  k = new WebAssembly.Instance(module, { env: { memory, exp: Math.exp, log: Math.log } }).exports;
+  k.__stack_pointer.value = k.ptr(${STACK_PTR}, thread);
+} catch (error) {
+  // The owner is blocked in Atomics.wait and cannot see this thread's error event: tell it in memory.
+  Atomics.store(ctrl, ${DEAD}, 1);
+  Atomics.notify(ctrl, ${PENDING});
+  throw error;
 }
+const args = new Int32Array(ctrlBuffer, ${ARG0 * 4}, 5);
+const fargs = new Float32Array(ctrlBuffer, ${ARG0 * 4}, 5);
+let gen = 0;
+for (;;) {
+  Atomics.wait(ctrl, ${GEN}, gen);
+  gen = Atomics.load(ctrl, ${GEN});
+  const op = Atomics.load(ctrl, ${OP});
+  if (op === ${Op.Exit}) break;
+  try {
+    runOp(k, op, args, fargs, thread, threads, shards);
+  } catch {
+    Atomics.store(ctrl, ${FAILED}, 1);
+  }
+  if (Atomics.sub(ctrl, ${PENDING}, 1) === 1) Atomics.notify(ctrl, ${PENDING});
+}`;
+
+type RunOp = (k: KernelExports, op: number, a: Int32Array, f: Float32Array, thread: number, threads: number, shards: number) => void;
+const runOp = new Function(`return (${RUN_OP_SOURCE})`)() as RunOp;
 
 export class KernelPool {
   private readonly ctrl: Int32Array;
@@ -78,10 +88,7 @@ export class KernelPool {
     this.args = new Int32Array(ctrlBuffer, ARG0 * 4, 5);
     this.fargs = new Float32Array(ctrlBuffer, ARG0 * 4, 5);
     for (let t = 1; t < threads; t++) {
-      const worker = new Worker(`(${helperMain.toString()})()`, {
-        eval: true,
-        workerData: { module, memory, ctrlBuffer, thread: t, threads, shards, runOpSource: runOp.toString() },
-      });
+      const worker = new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, ctrlBuffer, thread: t, threads, shards } });
       worker.unref();
       this.helpers.push(worker);
     }
@@ -103,7 +110,8 @@ export class KernelPool {
       failure = error;
     }
     for (let p = Atomics.load(this.ctrl, PENDING); p !== 0; p = Atomics.load(this.ctrl, PENDING)) {
-      Atomics.wait(this.ctrl, PENDING, p);
+      if (Atomics.load(this.ctrl, DEAD)) throw new Error('a kernel thread failed to start');
+      Atomics.wait(this.ctrl, PENDING, p, 1000);
     }
     if (failure) throw failure;
     if (Atomics.load(this.ctrl, FAILED)) throw new Error('a kernel thread failed');

@@ -17,8 +17,10 @@ type Body<K extends Request['type']> = Omit<Extract<Request, { type: K }>, 'id' 
 
 /** Starts the worker: built JavaScript next to this module, or the TypeScript source through tsx's loader. */
 function startWorker(): Worker {
-  const built = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(built))) return new Worker(built);
+  // In the electron-vite build this module sits in out/main/ or out/main/chunks/, the worker in out/main/.
+  for (const built of [new URL('./worker.js', import.meta.url), new URL('../worker.js', import.meta.url)]) {
+    if (existsSync(fileURLToPath(built))) return new Worker(built);
+  }
   // Node 20 does not hand --import loaders to workers, so the worker registers tsx itself first.
   const tsx = import.meta.resolve('tsx/esm/api');
   const source = new URL('./worker.ts', import.meta.url).href;
