@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { IDX_FILES } from '../src/main/core/dataset/dataset';
 import { idxImages, mnist, tempDir, writeSlice } from './helpers';
 import sharp from 'sharp';
+import { styledBmp, styledPng } from './digitStyles';
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { encoding: 'utf8', timeout: 180_000 });
@@ -90,6 +91,25 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   const right = predictions.filter((q, i) => q.label === d.test.labels[i]).length;
   assert.ok(right >= 16, `${right}/20 right`);
   assert.ok(predictions.every((q) => q.probabilities.length === 10));
+  // The same digits as a page, a canvas export and a small off-centre digit.
+  const styled: string[] = [];
+  for (const style of ['page', 'canvas', 'offcentre'] as const) {
+    for (let i = 0; i < 10; i++) {
+      const file = join(dir, `${style}-${i}.png`);
+      writeFileSync(file, await styledPng(d.test.images.subarray(i * 784, (i + 1) * 784), style, i));
+      styled.push(file);
+    }
+  }
+  const s = cli('predict', '--model', out, '--json', ...styled);
+  assert.equal(s.code, 0, s.stderr);
+  const styledRight = s.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((q, k) => q.label === d.test.labels[k % 10]).length;
+  assert.ok(styledRight >= 24, `${styledRight}/30 styled digits right`);
+  const bmp = join(dir, 'page-3.bmp');
+  writeFileSync(bmp, styledBmp(d.test.images.subarray(3 * 784, 4 * 784), 'page', 3));
+  assert.match(cli('predict', '--model', out, bmp).stdout, new RegExp(`page-3\\.bmp: ${d.test.labels[3]} `));
+  const misnamed = join(dir, 'digit.jpg');
+  writeFileSync(misnamed, readFileSync(files[0]!));
+  assertUsageError(cli('predict', '--model', out, misnamed), /digit\.jpg: the contents are PNG but the name ends in \.jpg/);
   const plain = cli('predict', '--model', out, files[0]!);
   assert.match(plain.stdout, new RegExp(`^${files[0]}: ${d.test.labels[0]} \\(\\d\\.\\d\\d\\)\\n$`));
 

@@ -1,22 +1,45 @@
 // `predict`: classifies image files with a saved model, through the same preprocessing as the canvas.
 import sharp from 'sharp';
-import { preprocess } from '../shared/preprocess';
+import { decode as decodeBmp } from 'bmp-ts';
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { preprocess, type RgbaImage } from '../shared/preprocess';
+import { checkImage, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS } from '../shared/imageCheck';
 import { TrainerClient } from '../main/core/trainer/client';
 import type { BackendChoice } from '../shared/contract';
 
-/** Refuse images that would decode to more than this many pixels (decompression bombs). */
-export const MAX_PIXELS = 40_000_000;
+/** Larger images are scaled down while decoding, as in the app: plenty for a 20x20 digit. */
+const WORK_SIDE = 1024;
 
+/** Reads an image file the way the app's drop view does: checked from its bytes first, then decoded. */
 export async function decodeFile(file: string): Promise<Float32Array> {
-  let decoded: { data: Buffer; info: sharp.OutputInfo };
+  const size = (await stat(file)).size;
+  if (size > MAX_IMAGE_BYTES) throw new Error(`larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
+  const bytes = await readFile(file);
+  const check = checkImage(basename(file), bytes);
+  if (!check.ok) throw new Error(check.reason);
+  let image: RgbaImage;
   try {
-    decoded = await sharp(file, { limitInputPixels: MAX_PIXELS, animated: false }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-  } catch (error) {
-    const message = (error as Error).message;
-    throw new Error(/unsupported image format|Input file contains/.test(message) ? 'not a supported image (PNG, JPEG, WebP, GIF, TIFF)' : message.split('\n')[0]);
+    if (check.format === 'bmp') {
+      // sharp (libvips) reads no BMP; bmp-ts does, straight to RGBA.
+      const bmp = decodeBmp(bytes, { toRGBA: true });
+      // Most BMPs carry no alpha (24-bit, or 32-bit with the byte unused and zero): those are opaque.
+      if (!bmp.data.some((v, i) => i % 4 === 3 && v !== 0)) for (let i = 3; i < bmp.data.length; i += 4) bmp.data[i] = 255;
+      image = { width: bmp.width, height: bmp.height, data: bmp.data };
+    } else {
+      const { data, info } = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, animated: false })
+        .resize({ width: WORK_SIDE, height: WORK_SIDE, fit: 'inside', withoutEnlargement: true })
+        .ensureAlpha()
+        .raw()
+        .toBuffer({ resolveWithObject: true });
+      image = { width: info.width, height: info.height, data };
+    }
+  } catch {
+    throw new Error('the image is damaged and cannot be decoded');
   }
-  const { width, height } = decoded.info;
-  return preprocess({ width, height, data: decoded.data }).pixels;
+  const { pixels, empty } = preprocess(image);
+  if (empty) throw new Error('no ink found: the image is blank');
+  return pixels;
 }
 
 export async function predictCommand(files: string[], flags: { model: string; json?: boolean; backend: BackendChoice }): Promise<boolean> {

@@ -9,6 +9,7 @@ import { registerIpc } from './ipc';
 import { buildMenu } from './menu';
 import { APP_SCHEME, createMainWindow } from './window';
 import { EVENT_CHANNEL } from '../shared/api';
+import { IMAGE_EXTENSIONS } from '../shared/imageCheck';
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
@@ -33,12 +34,22 @@ async function pickDirectory(purpose: 'save' | 'open'): Promise<string | undefin
   return result.canceled ? undefined : result.filePaths[0];
 }
 
+async function pickImages(): Promise<string[] | undefined> {
+  const options: Electron.OpenDialogOptions = {
+    title: 'Open images',
+    properties: ['openFile', 'multiSelections'],
+    filters: [{ name: 'Images', extensions: IMAGE_EXTENSIONS }],
+  };
+  const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? undefined : result.filePaths;
+}
+
 app.whenReady().then(() => {
   // Deny every permission request (camera, notifications, ...): the app needs none.
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
   serveRenderer();
-  const service = new StudioService({ home: process.env.MNIST_STUDIO_HOME ?? join(app.getPath('userData')), pickDirectory });
+  const service = new StudioService({ home: process.env.MNIST_STUDIO_HOME ?? join(app.getPath('userData')), pickDirectory, pickImages });
   registerIpc(service);
   service.onEvent((event) => {
     if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);

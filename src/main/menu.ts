@@ -15,6 +15,7 @@ export function buildMenu(service: StudioService, report: (message: string) => v
       submenu: [
         { label: 'Open model…', accelerator: 'CmdOrCtrl+O', click: run(() => service.dispatch('openModel', {})) },
         { label: 'Save model…', accelerator: 'CmdOrCtrl+S', click: run(() => service.dispatch('saveModel', {})) },
+        { label: 'Open images…', accelerator: 'CmdOrCtrl+I', click: run(() => service.dispatch('openImages', {})) },
         { type: 'separator' },
         { role: 'quit' },
       ],

@@ -18,6 +18,9 @@ export const API_METHODS = [
   'openModel',
   'recentModels',
   'predict',
+  'testPredictions',
+  'openImages',
+  'openedImage',
 ] as const;
 export type ApiMethod = (typeof API_METHODS)[number];
 
@@ -53,7 +56,8 @@ export interface OpenedModel extends BackendInfo {
 export interface ApiShape {
   ping: [Record<string, never>, { at: number }];
   dataset: [Record<string, never>, DataSummary];
-  samples: [{ split: 'train' | 'test'; start: number; count: number }, Samples];
+  /** Images by range (start, count) or by index (indices). */
+  samples: [{ split: 'train' | 'test'; start?: number; count?: number; indices?: number[] }, Samples];
   summary: [Record<string, never>, ModelSummary];
   backend: [Record<string, never>, BackendInfo];
   status: [Record<string, never>, RunStatus];
@@ -65,14 +69,25 @@ export interface ApiShape {
   saveModel: [{ dir?: string }, { dir: string } | { cancelled: true }];
   openModel: [{ dir?: string }, OpenedModel | { cancelled: true }];
   recentModels: [Record<string, never>, RecentModel[]];
-  predict: [{ pixels: number[] }, Prediction];
+  /** Images as base64 bytes, n x 784 (0-255, white ink on black), 1 to 256 of them. */
+  predict: [{ images: string }, Prediction[]];
+  /** The model in hand's predicted label for every test image, with the true labels (base64 bytes each). */
+  testPredictions: [Record<string, never>, { predicted: string; labels: string; count: number }];
+  /** Asks the shell for image files (Electron's dialog); the renderer then reads each with openedImage. */
+  openImages: [Record<string, never>, { batch: number; names: string[] } | { cancelled: true }];
+  /** One file of a batch the user picked in openImages, as base64 bytes. */
+  openedImage: [{ batch: number; index: number }, { name: string; data: string }];
 }
 
 export type ApiInput<M extends ApiMethod> = ApiShape[M][0];
 export type ApiOutput<M extends ApiMethod> = ApiShape[M][1];
 
 /** Everything the app pushes to the renderer. */
-export type StudioEvent = TrainEvent | { type: 'model-opened'; model: OpenedModel } | { type: 'model-saved'; dir: string };
+export type StudioEvent =
+  | TrainEvent
+  | { type: 'model-opened'; model: OpenedModel }
+  | { type: 'model-saved'; dir: string }
+  | { type: 'images-opened'; batch: number; names: string[] };
 
 /** The renderer's view of the app: one method per operation, plus the event stream. */
 export type StudioApi = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>> } & {

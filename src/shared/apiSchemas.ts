@@ -8,10 +8,30 @@ const none = z.object({}).strict();
 /** Paths are plain strings of sane length; what they point at is checked by whoever opens them. */
 const path = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'path contains a NUL byte');
 
+/** Base64 of whole 28x28 byte images, between 1 and `most` of them. */
+function base64Images(most: number) {
+  return z
+    .string()
+    .max(Math.ceil((most * 784) / 3) * 4)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
+    .refine((s) => {
+      const bytes = (s.length / 4) * 3 - (s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0);
+      return s.length % 4 === 0 && bytes > 0 && bytes % 784 === 0;
+    }, 'must hold whole 28x28 images');
+}
+
 export const API_SCHEMAS = {
   ping: none,
   dataset: none,
-  samples: z.object({ split: z.enum(['train', 'test']), start: z.number().int().min(0), count: z.number().int().min(1).max(1000) }).strict(),
+  samples: z
+    .object({
+      split: z.enum(['train', 'test']),
+      start: z.number().int().min(0).max(1e6).optional(),
+      count: z.number().int().min(1).max(1000).optional(),
+      indices: z.array(z.number().int().min(0).max(1e6)).min(1).max(1000).optional(),
+    })
+    .strict()
+    .refine((s) => (s.indices === undefined) !== (s.start === undefined || s.count === undefined), 'give either start and count, or indices'),
   summary: none,
   backend: none,
   status: none,
@@ -22,5 +42,10 @@ export const API_SCHEMAS = {
   saveModel: z.object({ dir: path.optional() }).strict(),
   openModel: z.object({ dir: path.optional() }).strict(),
   recentModels: none,
-  predict: z.object({ pixels: z.array(z.number().min(0).max(1)).length(784) }).strict(),
+  predict: z
+    .object({ images: base64Images(256) })
+    .strict(),
+  testPredictions: none,
+  openImages: none,
+  openedImage: z.object({ batch: z.number().int().min(1), index: z.number().int().min(0).max(100000) }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

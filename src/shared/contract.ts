@@ -95,10 +95,12 @@ export type WorkerRequest =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
-  | { type: 'predict'; id: number; images: Float32Array }
+  /** Images as n x 784 bytes (0-255) or floats in [0, 1]. */
+  | { type: 'predict'; id: number; images: Uint8Array | Float32Array }
   | { type: 'save'; id: number; dir: string }
   | { type: 'open'; id: number; dir: string; backend: BackendChoice }
-  | { type: 'samples'; id: number; split: 'train' | 'test'; start: number; count: number }
+  | { type: 'samples'; id: number; split: 'train' | 'test'; indices: number[] }
+  | { type: 'test-predictions'; id: number }
   | { type: 'backend'; id: number; choice: BackendChoice }
   | { type: 'memory'; id: number };
 
@@ -145,6 +147,7 @@ export interface WorkerReplies {
   save: { dir: string };
   open: { history?: History } & BackendInfo;
   samples: { images: Uint8Array; labels: number[] };
+  'test-predictions': { predicted: Uint8Array; labels: Uint8Array };
   backend: BackendInfo;
   memory: { tensors: number; rss: number };
 }

@@ -20,8 +20,8 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/** Largest message a client may send (a predict call carries 784 numbers). */
-const MAX_MESSAGE = 256 * 1024;
+/** Largest message a client may send (a predict call carries up to 256 images as base64). */
+const MAX_MESSAGE = 1024 * 1024;
 
 export interface HostOptions {
   service: StudioService;

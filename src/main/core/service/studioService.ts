@@ -1,7 +1,9 @@
 // The app's operations on top of the trainer worker: what the Electron shell's IPC handlers and the
 // browser host's WebSocket both call. Every input is validated here, once, against the shared schemas,
 // and every failure comes back as a typed error envelope. Nothing in here knows about Electron.
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
 import { homedir } from 'node:os';
 import { API_METHODS, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type RunStatus, type StudioEvent } from '../../../shared/api';
 import { API_SCHEMAS } from '../../../shared/apiSchemas';
@@ -16,11 +18,15 @@ export interface ServiceOptions {
   dataDir?: string;
   /** Asks the user for a folder (Electron's dialog); undefined where there is no dialog. */
   pickDirectory?: (purpose: 'save' | 'open') => Promise<string | undefined>;
+  /** Asks the user for image files (Electron's dialog); undefined where there is no dialog. */
+  pickImages?: () => Promise<string[] | undefined>;
 }
 
 export const defaultHome = (): string => process.env.MNIST_STUDIO_HOME ?? join(homedir(), '.mnist-studio');
 
 type Handlers = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>> };
+
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 const fail = (code: StudioError['code'], message: string): never => {
   throw new StudioRequestError({ code, message });
@@ -32,6 +38,9 @@ export class StudioService {
   private readonly recents: Recents;
   readonly home: string;
   private status: RunStatus = { training: false, paused: false };
+  /** Files the user picked through openImages, by batch: the only paths openedImage will read. */
+  private readonly pickedImages = new Map<number, string[]>();
+  private nextBatch = 1;
 
   constructor(private readonly options: ServiceOptions = {}) {
     this.home = options.home ?? defaultHome();
@@ -73,9 +82,10 @@ export class StudioService {
   private readonly handlers: Handlers = {
     ping: async () => ({ at: Date.now() }),
     dataset: () => this.trainer.request('load-data', { dataDir: this.options.dataDir }),
-    samples: async ({ split, start, count }) => {
-      const s = await this.trainer.request('samples', { split, start, count });
-      return { images: Buffer.from(s.images.buffer, s.images.byteOffset, s.images.byteLength).toString('base64'), labels: s.labels };
+    samples: async ({ split, start, count, indices }) => {
+      const rows = indices ?? Array.from({ length: count! }, (_, i) => start! + i);
+      const s = await this.trainer.request('samples', { split, indices: rows });
+      return { images: base64(s.images), labels: s.labels };
     },
     summary: async () => modelSummary(),
     backend: () => this.trainer.request('backend', { choice: 'auto' }),
@@ -128,9 +138,26 @@ export class StudioService {
       return model;
     },
     recentModels: async () => this.recents.list(),
-    predict: async ({ pixels }) => {
-      const [prediction] = await this.trainer.request('predict', { images: Float32Array.from(pixels) });
-      return prediction!;
+    openImages: async () => {
+      const files = this.options.pickImages ? await this.options.pickImages() : undefined;
+      if (!files || files.length === 0) return { cancelled: true as const };
+      const batch = this.nextBatch++;
+      this.pickedImages.set(batch, files);
+      const names = files.map((f) => basename(f));
+      this.emit({ type: 'images-opened', batch, names });
+      return { batch, names };
+    },
+    openedImage: async ({ batch, index }) => {
+      const file = this.pickedImages.get(batch)?.[index];
+      if (!file) return fail('bad-request', `no picked image ${batch}/${index}`);
+      const size = (await stat(file)).size;
+      if (size > MAX_IMAGE_BYTES) return fail('bad-request', `${basename(file)}: larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
+      return { name: basename(file), data: (await readFile(file)).toString('base64') };
+    },
+    predict: async ({ images }) => this.trainer.request('predict', { images: new Uint8Array(Buffer.from(images, 'base64')) }),
+    testPredictions: async () => {
+      const { predicted, labels } = await this.trainer.request('test-predictions', {});
+      return { predicted: base64(predicted), labels: base64(labels), count: predicted.length };
     },
   };
 

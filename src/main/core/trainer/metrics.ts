@@ -7,8 +7,8 @@ export interface MetricSums {
   count: number;
 }
 
-/** Sums softmax cross-entropy and argmax hits over rows of [n, 10] logits. */
-export function scoreLogits(logits: Float32Array, labels: Uint8Array): MetricSums {
+/** Sums softmax cross-entropy and argmax hits over rows of [n, 10] logits; `predicted` receives each argmax. */
+export function scoreLogits(logits: Float32Array, labels: Uint8Array, predicted?: Uint8Array): MetricSums {
   const n = labels.length;
   let lossSum = 0;
   let correct = 0;
@@ -16,6 +16,7 @@ export function scoreLogits(logits: Float32Array, labels: Uint8Array): MetricSum
     const row = logits.subarray(i * 10, i * 10 + 10);
     let best = 0;
     for (let j = 1; j < 10; j++) if (row[j]! > row[best]!) best = j;
+    if (predicted) predicted[i] = best;
     let sum = 0;
     for (let j = 0; j < 10; j++) sum += Math.exp(row[j]! - row[best]!);
     lossSum += row[best]! + Math.log(sum) - row[labels[i]!]!;

@@ -40,11 +40,12 @@ export function createControl(): RunControl & { pause(): void; resume(): void; s
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-export async function evaluateTest(engine: Engine, dataset: Dataset, count: number): Promise<EpochMetrics['test']> {
+/** Test metrics over the first `count` test images; `predicted` (if given) receives every predicted label. */
+export async function evaluateTest(engine: Engine, dataset: Dataset, count: number, predicted?: Uint8Array): Promise<EpochMetrics['test']> {
   let lossSum = 0, correct = 0;
   for (let start = 0; start < count; start += EVAL_SLICE) {
     const n = Math.min(EVAL_SLICE, count - start);
-    const s = scoreLogits(engine.logits('test', start, n), dataset.test.labels.subarray(start, start + n));
+    const s = scoreLogits(engine.logits('test', start, n), dataset.test.labels.subarray(start, start + n), predicted?.subarray(start, start + n));
     lossSum += s.lossSum;
     correct += s.correct;
     await tick();
@@ -58,6 +59,8 @@ export async function train(
   config: TrainConfig,
   control: RunControl,
   emit: (event: TrainEvent) => void,
+  /** Receives each epoch's predicted test labels, before its epoch event. */
+  onTestPredictions?: (predicted: Uint8Array) => void,
 ): Promise<{ history: History; stopped: boolean }> {
   const trainCount = Math.min(config.trainLimit ?? Infinity, dataset.train.count);
   const testCount = Math.min(config.testLimit ?? Infinity, dataset.test.count);
@@ -119,7 +122,9 @@ export async function train(
       await tick();
     }
     if (control.stopped) break;
-    const test = await evaluateTest(engine, dataset, testCount);
+    const predicted = new Uint8Array(testCount);
+    const test = await evaluateTest(engine, dataset, testCount, predicted);
+    onTestPredictions?.(predicted);
     const metrics: EpochMetrics = {
       epoch,
       train: { loss: lossSum / seen, accuracy: correct / seen },

@@ -8,7 +8,7 @@ import { DataError } from '../dataset/idx';
 import { createEngine, resolveBackend, BackendUnavailableError } from '../backend/backends';
 import type { Engine } from '../backend/engine';
 import { initialParams } from '../model/init';
-import { createControl, train } from './trainer';
+import { createControl, evaluateTest, train } from './trainer';
 import { softmaxRows } from './metrics';
 import { ModelFileError, openModel, saveModel } from '../store/modelStore';
 import type { History } from '../../../shared/contract';
@@ -20,6 +20,8 @@ let dataset: Dataset | undefined;
 let dataDir: string | undefined;
 let engine: Engine | undefined;
 let history: History | undefined;
+/** The model in hand's predicted test labels; dropped whenever the weights change. */
+let testPredicted: Uint8Array | undefined;
 let control: ReturnType<typeof createControl> | undefined;
 
 function ensureDataset(dir?: string): Dataset {
@@ -77,7 +79,8 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
       },
     });
     try {
-      const result = await train(engine, d, config, control, (event) => post({ type: 'event', event }));
+      testPredicted = undefined;
+      const result = await train(engine, d, config, control, (event) => post({ type: 'event', event }), (p) => (testPredicted = p));
       history = result.history;
       post({ type: 'event', event: { type: 'done', ...result } });
       return result;
@@ -87,10 +90,20 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
   },
   predict: async ({ images }) => {
     if (!engine) throw new StudioFailure({ code: 'no-model', message: 'no model: train or open one first' });
-    if (!(images instanceof Float32Array) || images.length === 0 || images.length % 784 !== 0) {
-      throw new StudioFailure({ code: 'bad-request', message: 'images must be a non-empty Float32Array of 28x28 images' });
+    const valid = (images instanceof Float32Array || images instanceof Uint8Array) && images.length > 0 && images.length % 784 === 0;
+    if (!valid) throw new StudioFailure({ code: 'bad-request', message: 'images must be whole 28x28 images, as bytes or floats' });
+    const floats = images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
+    return softmaxRows(engine.logitsOf(floats)).map((probabilities) => ({ label: probabilities.indexOf(Math.max(...probabilities)), probabilities }));
+  },
+  'test-predictions': async () => {
+    if (!engine) throw new StudioFailure({ code: 'no-model', message: 'no model: train or open one first' });
+    const d = ensureDataset(dataDir);
+    if (!testPredicted || testPredicted.length !== d.test.count) {
+      const predicted = new Uint8Array(d.test.count);
+      await evaluateTest(engine, d, d.test.count, predicted);
+      testPredicted = predicted;
     }
-    return softmaxRows(engine.logitsOf(images)).map((probabilities) => ({ label: probabilities.indexOf(Math.max(...probabilities)), probabilities }));
+    return { predicted: testPredicted, labels: d.test.labels.slice(0, testPredicted.length) };
   },
   save: async ({ dir }) => {
     if (!engine) throw new StudioFailure({ code: 'no-model', message: 'no model: train or open one first' });
@@ -104,12 +117,15 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     engine = pick.engine;
     engine.setParams(opened.params);
     history = opened.history;
+    testPredicted = undefined;
     return { history, backend: engine.backend, detail: engine.detail, fallbackReason: pick.fallbackReason };
   },
-  samples: async ({ split, start, count }) => {
+  samples: async ({ split, indices }) => {
     const s = ensureDataset(dataDir)[split];
-    const from = Math.min(start, s.count), to = Math.min(start + count, s.count);
-    return { images: s.images.slice(from * 784, to * 784), labels: Array.from(s.labels.subarray(from, to)) };
+    const rows = indices.filter((i) => Number.isInteger(i) && i >= 0 && i < s.count);
+    const images = new Uint8Array(rows.length * 784);
+    rows.forEach((row, k) => images.set(s.images.subarray(row * 784, row * 784 + 784), k * 784));
+    return { images, labels: rows.map((row) => s.labels[row]!) };
   },
   backend: ({ choice }) => resolveBackend(choice),
   memory: async () => ({ tensors: engine?.tensorCount() ?? 0, rss: process.memoryUsage().rss }),

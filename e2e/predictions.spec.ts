@@ -1,0 +1,83 @@
+// Predictions end to end: draw with the mouse, drop real files (one of them bad), browse the test set.
+import { appGuards, expect, test } from './fixtures';
+import { loadDataset } from '../src/main/core/dataset/dataset';
+import { styledBmp, styledPng, STYLES } from '../test/digitStyles';
+
+appGuards();
+test.describe.configure({ mode: 'serial' });
+
+test('a short run gives a model to predict with', async ({ app: { page } }) => {
+  await page.getByRole('spinbutton', { name: 'Epochs' }).fill('1');
+  await page.getByRole('spinbutton', { name: 'Train limit' }).fill('9600');
+  await page.getByRole('spinbutton', { name: 'Test limit' }).fill('');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.locator('.phase')).toHaveText('Finished', { timeout: 90_000 });
+});
+
+test('drawing a digit with the mouse shows a live prediction and what the model sees', async ({ app: { page } }) => {
+  await page.getByRole('tab', { name: 'Draw' }).click();
+  const pad = page.getByRole('img', { name: 'Drawing canvas' }).or(page.getByLabel('Drawing canvas'));
+  const box = (await pad.boundingBox())!;
+  // A "1": one vertical stroke, drawn as many small mouse moves.
+  await page.mouse.move(box.x + box.width * 0.52, box.y + box.height * 0.15);
+  await page.mouse.down();
+  for (let i = 1; i <= 20; i++) await page.mouse.move(box.x + box.width * (0.52 - i * 0.002), box.y + box.height * (0.15 + i * 0.035));
+  await page.mouse.up();
+  await expect(page.getByTestId('predicted-label')).toHaveText('1');
+  await expect(page.getByTestId('latency')).toHaveAttribute('data-ms', /\d/);
+  await expect(page.getByRole('list', { name: 'Probabilities' }).getByRole('listitem')).toHaveCount(10);
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await expect(page.getByTestId('predicted-label')).toHaveText('–');
+});
+
+test('dropped files are classified, and a bad one is listed with its reason', async ({ app: { page } }) => {
+  const test = loadDataset().test;
+  const files: { name: string; data: number[] }[] = [];
+  for (let i = 0; i < 6; i++) {
+    const png = await styledPng(test.images.subarray(i * 784, (i + 1) * 784), STYLES[i % STYLES.length]!, i);
+    files.push({ name: `digit-${i}-label-${test.labels[i]}.png`, data: [...png] });
+  }
+  files.push({ name: `digit-6-label-${test.labels[6]}.bmp`, data: [...styledBmp(test.images.subarray(6 * 784, 7 * 784), 'page', 6)] });
+  files.push({ name: 'notes.png', data: [...Buffer.from('these are not pixels')] });
+  await page.evaluate((list) => {
+    const transfer = new DataTransfer();
+    for (const f of list) transfer.items.add(new File([new Uint8Array(f.data)], f.name, { type: 'image/png' }));
+    document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }, files);
+  await expect(page.getByRole('tab', { name: 'Files' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('drop-progress')).toHaveText('8 of 8 processed · 7 classified · 1 refused');
+  const results = page.getByRole('list', { name: 'Results' }).getByRole('listitem');
+  await expect(results).toHaveCount(8);
+  await expect(results.filter({ hasText: 'notes.png' })).toContainText('not an image');
+  let right = 0;
+  for (let i = 0; i < 7; i++) {
+    const label = await results.filter({ hasText: `digit-${i}-` }).getByLabel(/^predicted \d$/).textContent();
+    if (Number(label) === test.labels[i]) right++;
+  }
+  expect(right).toBeGreaterThanOrEqual(6);
+  await page.screenshot({ path: 'test-results/files-view.png', fullPage: true });
+});
+
+test('the test gallery pages through predictions, filters mistakes, and opens confusion cells', async ({ app: { page } }) => {
+  await page.getByRole('tab', { name: 'Test images' }).click();
+  await expect(page.getByTestId('gallery-accuracy')).toContainText('of 10,000 right');
+  const grid = page.getByRole('list', { name: 'Test image grid' }).getByRole('listitem');
+  await expect(grid).toHaveCount(25);
+  await page.getByRole('button', { name: /^Wrong only/ }).click();
+  await expect(grid.first()).toContainText('(true ');
+  expect(await grid.evaluateAll((items) => items.every((li) => li.classList.contains('wrong')))).toBe(true);
+  const matrix = page.getByRole('table', { name: /Confusion matrix/ });
+  await expect(matrix.getByRole('row')).toHaveCount(11);
+  await expect(matrix.getByTestId('class-accuracy')).toHaveCount(10);
+  // The busiest off-diagonal cell: clicking it shows exactly its images.
+  const cells = await matrix.getByRole('button').evaluateAll((buttons) =>
+    buttons.map((b) => ({ name: b.getAttribute('aria-label')!, count: Number(b.textContent) })),
+  );
+  const worst = cells.filter((c) => !/true (\d), predicted \1:/.test(c.name)).sort((a, b) => b.count - a.count)[0]!;
+  const [, actual, guess] = worst.name.match(/true (\d), predicted (\d)/)!;
+  await matrix.getByRole('button', { name: worst.name }).click();
+  await expect(page.getByText(`Showing true ${actual}, predicted ${guess}: ${worst.count}`)).toBeVisible();
+  await expect(grid).toHaveCount(Math.min(25, worst.count));
+  await expect(grid.first()).toContainText(`${guess} (true ${actual})`);
+  await page.screenshot({ path: 'test-results/gallery-view.png', fullPage: true });
+});

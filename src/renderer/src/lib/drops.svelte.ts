@@ -1,0 +1,94 @@
+// Files to classify (dropped, picked, or opened from the menu) and their results. Files are read one by
+// one, decoded off the UI thread, and predicted in batches, so a thousand files keep the window responsive.
+import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
+import { predictImages, prepareImage } from './images';
+
+export interface Source {
+  name: string;
+  size: number;
+  read(): Promise<ArrayBuffer>;
+}
+
+export interface DropResult {
+  id: number;
+  name: string;
+  state: 'waiting' | 'done' | 'refused';
+  reason?: string;
+  label?: number;
+  confidence?: number;
+  pixels?: Uint8Array;
+  thumbnail?: string;
+}
+
+const BATCH = 32;
+
+class Drops {
+  results = $state<DropResult[]>([]);
+  total = $state(0);
+  processed = $state(0);
+  private queue: { result: DropResult; source: Source }[] = [];
+  private running = false;
+  private nextId = 1;
+
+  add(sources: Source[]): void {
+    for (const source of sources) {
+      const result: DropResult = { id: this.nextId++, name: source.name, state: 'waiting' };
+      this.results.push(result);
+      this.queue.push({ result: this.results.at(-1)!, source });
+    }
+    this.total += sources.length;
+    if (!this.running) void this.drain();
+  }
+
+  clear(): void {
+    for (const r of this.results) if (r.thumbnail) URL.revokeObjectURL(r.thumbnail);
+    this.results = [];
+    this.queue = [];
+    this.total = this.processed = 0;
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    let batch: { result: DropResult; pixels: Uint8Array }[] = [];
+    const flush = async (): Promise<void> => {
+      if (batch.length === 0) return;
+      const current = batch;
+      batch = [];
+      try {
+        const predictions = await predictImages(current.map((b) => b.pixels));
+        predictions.forEach((p, i) => Object.assign(current[i]!.result, { state: 'done', label: p.label, confidence: p.probabilities[p.label] }));
+      } catch (e) {
+        for (const b of current) Object.assign(b.result, { state: 'refused', reason: (e as Error).message });
+      }
+      this.processed += current.length;
+    };
+    while (this.queue.length > 0) {
+      const { result, source } = this.queue.shift()!;
+      if (source.size > MAX_IMAGE_BYTES) {
+        Object.assign(result, { state: 'refused', reason: `larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB` });
+        this.processed++;
+        continue;
+      }
+      let prepared;
+      try {
+        prepared = await prepareImage(source.name, await source.read());
+      } catch (e) {
+        prepared = { ok: false as const, reason: `cannot be read (${(e as Error).message})` };
+      }
+      if (!prepared.ok) {
+        Object.assign(result, { state: 'refused', reason: prepared.reason });
+        this.processed++;
+        continue;
+      }
+      Object.assign(result, { pixels: prepared.pixels, thumbnail: URL.createObjectURL(prepared.thumbnail) });
+      batch.push({ result, pixels: prepared.pixels });
+      if (batch.length === BATCH) await flush();
+    }
+    await flush();
+    this.running = false;
+  }
+}
+
+export const drops = new Drops();
+
+export const fromFiles = (files: Iterable<File>): Source[] => Array.from(files, (f) => ({ name: f.name, size: f.size, read: () => f.arrayBuffer() }));

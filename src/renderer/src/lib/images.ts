@@ -1,0 +1,39 @@
+// The UI's side of image classification: files go through the image worker, then to the model in
+// batches. Used by the drop view (dropped files, the Open images button, the menu's Open images…).
+import type { ImageJob, ImageResult } from './imageWorker';
+import type { Prediction } from '../../../shared/contract';
+import { studio } from './studio';
+
+export function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+let worker: Worker | undefined;
+let nextId = 1;
+const waiting = new Map<number, (r: ImageResult) => void>();
+
+/** Checks, decodes and preprocesses one file off the UI thread. */
+export function prepareImage(name: string, bytes: ArrayBuffer): Promise<ImageResult> {
+  worker ??= (() => {
+    const w = new Worker(new URL('./imageWorker.ts', import.meta.url), { type: 'module' });
+    w.onmessage = (e: MessageEvent<ImageResult>) => {
+      waiting.get(e.data.id)?.(e.data);
+      waiting.delete(e.data.id);
+    };
+    return w;
+  })();
+  const id = nextId++;
+  return new Promise((resolve) => {
+    waiting.set(id, resolve);
+    worker!.postMessage({ id, name, bytes } satisfies ImageJob, [bytes]);
+  });
+}
+
+/** Predictions for several 28x28 byte images in one call. */
+export async function predictImages(images: Uint8Array[]): Promise<Prediction[]> {
+  const all = new Uint8Array(images.length * 784);
+  images.forEach((img, i) => all.set(img, i * 784));
+  return studio.predict({ images: toBase64(all) });
+}

@@ -1,0 +1,42 @@
+// Decides whether a file is an image we will decode, from its bytes and name alone, before any decoder
+// allocates anything: known formats only, the name's extension must agree with the contents, and the
+// declared size must be sane (a decompression bomb declares a huge size in a tiny file).
+import { imageSize } from 'image-size';
+
+export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
+export const MAX_IMAGE_PIXELS = 40_000_000;
+export const MAX_IMAGE_SIDE = 16384;
+
+const FORMATS: Record<string, string[]> = {
+  png: ['png'],
+  jpg: ['jpg', 'jpeg', 'jpe', 'jfif'],
+  webp: ['webp'],
+  gif: ['gif'],
+  bmp: ['bmp', 'dib'],
+};
+export const IMAGE_EXTENSIONS = Object.values(FORMATS).flat();
+
+export type ImageCheck = { ok: true; width: number; height: number; format: string } | { ok: false; reason: string };
+
+export function checkImage(name: string, bytes: Uint8Array): ImageCheck {
+  if (bytes.length === 0) return { ok: false, reason: 'the file is empty' };
+  if (bytes.length > MAX_IMAGE_BYTES) return { ok: false, reason: `larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB` };
+  let info: { width?: number; height?: number; type?: string };
+  try {
+    info = imageSize(bytes);
+  } catch {
+    return { ok: false, reason: 'not an image (PNG, JPEG, WebP, GIF or BMP)' };
+  }
+  const format = info.type ?? '';
+  if (!FORMATS[format]) return { ok: false, reason: `${format.toUpperCase() || 'this'} images are not supported (PNG, JPEG, WebP, GIF or BMP)` };
+  const extension = name.includes('.') ? name.split('.').pop()!.toLowerCase() : '';
+  if (!FORMATS[format]!.includes(extension)) {
+    return { ok: false, reason: `the contents are ${format.toUpperCase()} but the name ends in ${extension ? `.${extension}` : 'no extension'}` };
+  }
+  const width = info.width ?? 0, height = info.height ?? 0;
+  if (width < 1 || height < 1) return { ok: false, reason: 'the image declares no size' };
+  if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width * height > MAX_IMAGE_PIXELS) {
+    return { ok: false, reason: `declares ${width}x${height} pixels, more than the ${MAX_IMAGE_PIXELS / 1e6} million allowed` };
+  }
+  return { ok: true, width, height, format };
+}
