@@ -80,6 +80,10 @@ export const test = base.extend<object, { electronProblem: string | undefined; a
 /** Every spec file calls this at its top: skip where Electron is missing, fail on console errors. */
 export function appGuards(): void {
   test.skip(({ electronProblem: problem }) => problem !== undefined, "Electron's binary is not available on this machine (reason printed above)");
+  // Spec files share the worker's app: each starts from a freshly loaded page.
+  test.beforeAll(async ({ app }) => {
+    if (app) await app.page.reload();
+  });
   test.afterEach(async ({ app }) => {
     if (app) expect(app.errors, 'console errors').toEqual([]);
   });
