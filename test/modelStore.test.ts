@@ -1,7 +1,7 @@
-// Saving and opening models in the TF.js Layers format, on real files.
+// Saving and opening models on real files, and a corpus of broken and hostile model folders.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, symlinkSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModel, saveModel, ModelFileError } from '../src/main/core/store/modelStore';
 import { initialParams } from '../src/main/core/model/init';
@@ -14,6 +14,8 @@ const history: History = {
   epochs: [{ epoch: 1, train: { loss: 0.2, accuracy: 0.95 }, test: { loss: 0.1, accuracy: 0.97, count: 10000 }, examplesPerSecond: 1500, seconds: 40 }],
 };
 
+const weightsFile = (dir: string): string => readdirSync(dir).find((n) => n.endsWith('.bin'))!;
+
 test('a saved model opens with the same weights and history, in the TF.js Layers format', async () => {
   const dir = join(tempDir(), 'm');
   const params = initialParams(11);
@@ -21,13 +23,14 @@ test('a saved model opens with the same weights and history, in the TF.js Layers
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
   assert.equal(json.format, 'layers-model');
   assert.equal(json.modelTopology.class_name, 'Sequential');
-  assert.deepEqual(json.weightsManifest[0].paths, ['weights.bin']);
+  assert.deepEqual(json.weightsManifest[0].paths, [weightsFile(dir)]);
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')), history);
   const opened = await openModel(dir);
   assert.deepEqual(opened.params, params);
   assert.deepEqual(opened.history, history);
 });
 
-test('saving over a model replaces it whole and leaves no staging folders behind', async () => {
+test('saving over a model replaces it whole and leaves nothing else behind', async () => {
   const root = tempDir();
   const dir = join(root, 'm');
   await saveModel(dir, initialParams(1), history);
@@ -35,27 +38,73 @@ test('saving over a model replaces it whole and leaves no staging folders behind
   await saveModel(dir, second);
   assert.deepEqual((await openModel(dir)).params, second);
   assert.deepEqual(readdirSync(root), ['m']);
-  assert.deepEqual(readdirSync(dir).sort(), ['model.json', 'weights.bin']);
+  assert.deepEqual(readdirSync(dir).sort(), ['model.json', weightsFile(dir)].sort());
 });
 
-test('broken model folders are refused with the file and the problem named', async () => {
+/** Saves a good model, lets `breakIt` damage it, and expects openModel to refuse with `message`. */
+async function refused(breakIt: (dir: string, json: Record<string, any>) => void, message: RegExp): Promise<void> {
   const dir = join(tempDir(), 'm');
-  await saveModel(dir, initialParams(1));
+  await saveModel(dir, initialParams(1), history);
   const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
-  const cases: [string, () => void, RegExp][] = [
-    ['truncated weights', () => writeFileSync(join(dir, 'weights.bin'), readFileSync(join(dir, 'weights.bin')).subarray(0, 1000)), /weight files hold 1000 bytes/],
-    ['a path out of the folder', () => writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...json, weightsManifest: [{ ...json.weightsManifest[0], paths: ['../weights.bin'] }] })), /leaves the model folder/],
-    ['not JSON', () => writeFileSync(join(dir, 'model.json'), '{nope'), /not valid JSON/],
-    ['another architecture', () => writeFileSync(join(dir, 'model.json'), JSON.stringify({ ...json, weightsManifest: [{ ...json.weightsManifest[0], weights: json.weightsManifest[0].weights.slice(2) }] })), /are not the seed CNN's/],
-  ];
-  for (const [what, breakIt, message] of cases) {
-    await saveModel(dir, initialParams(1));
-    breakIt();
-    await assert.rejects(openModel(dir), (e: unknown) => e instanceof ModelFileError && message.test(e.message), what);
-  }
-  await saveModel(dir, initialParams(1));
-  const nan = new Float32Array(readFileSync(join(dir, 'weights.bin')).buffer.slice(0));
-  nan[5] = NaN;
-  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(nan.buffer));
-  await assert.rejects(openModel(dir), /NaN or infinity/);
+  breakIt(dir, json);
+  await assert.rejects(openModel(dir), (e: unknown) => e instanceof ModelFileError && message.test(e.message) && e.message.includes(dir));
+}
+
+const rewrite = (dir: string, json: unknown): void => writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+const manifest = (json: Record<string, any>, change: Record<string, unknown>) => ({ ...json, weightsManifest: [{ ...json.weightsManifest[0], ...change }] });
+const layers = (json: Record<string, any>) => json.modelTopology.config.layers as Record<string, any>[];
+
+const corpus: [string, (dir: string, json: Record<string, any>) => void, RegExp][] = [
+  ['no model.json', (dir) => rmSync(join(dir, 'model.json')), /model\.json: not found/],
+  ['model.json that is not JSON', (dir) => writeFileSync(join(dir, 'model.json'), '{nope'), /not valid JSON/],
+  ['an oversized model.json', (dir) => writeFileSync(join(dir, 'model.json'), ' '.repeat(2 * 1024 * 1024)), /larger than 1048576 bytes/],
+  ['a model.json without a manifest', (dir, json) => rewrite(dir, { ...json, weightsManifest: undefined }), /not a TF\.js layers model \(weightsManifest/],
+  ['truncated weights', (dir) => writeFileSync(join(dir, weightsFile(dir)), readFileSync(join(dir, weightsFile(dir))).subarray(0, 1000)), /weight files hold 1000 bytes/],
+  ['a weight path with ..', (dir, json) => rewrite(dir, manifest(json, { paths: ['../weights.bin'] })), /leaves the model folder/],
+  ['an absolute weight path', (dir, json) => rewrite(dir, manifest(json, { paths: ['/etc/passwd'] })), /leaves the model folder/],
+  [
+    'a weight file that is a symlink out of the folder',
+    (dir, json) => {
+      const outside = join(tempDir(), 'secret.bin');
+      writeFileSync(outside, readFileSync(join(dir, weightsFile(dir))));
+      symlinkSync(outside, join(dir, 'link.bin'));
+      rewrite(dir, manifest(json, { paths: ['link.bin'] }));
+    },
+    /resolves outside the model folder/,
+  ],
+  ['a weight path that is a folder', (dir, json) => (mkdirSync(join(dir, 'sub.bin')), rewrite(dir, manifest(json, { paths: ['sub.bin'] }))), /not a regular file/],
+  ['a missing weight file', (dir, json) => rewrite(dir, manifest(json, { paths: ['gone.bin'] })), /gone\.bin: not found/],
+  ['an unknown dtype', (dir, json) => rewrite(dir, manifest(json, { weights: json.weightsManifest[0].weights.map((w: object) => ({ ...w, dtype: 'complex64' })) })), /dtype must be float32/],
+  ['a negative dimension', (dir, json) => rewrite(dir, manifest(json, { weights: [{ name: 'k', shape: [-3, 3], dtype: 'float32' }] })), /shape/],
+  ['a huge dimension', (dir, json) => rewrite(dir, manifest(json, { weights: [{ name: 'k', shape: [1e9, 1e9], dtype: 'float32' }] })), /shape/],
+  ['another architecture', (dir, json) => rewrite(dir, manifest(json, { weights: json.weightsManifest[0].weights.slice(2) })), /are not the seed CNN's/],
+  ['a Lambda layer (arbitrary code in Keras)', (dir, json) => (layers(json)[1]!.class_name = 'Lambda', rewrite(dir, json)), /class "Lambda" is not allowed/],
+  ['an unknown initializer class', (dir, json) => (layers(json)[0]!.config.kernel_initializer.class_name = 'os.system', rewrite(dir, json)), /class "os\.system" is not allowed/],
+  ['an unknown activation', (dir, json) => (layers(json)[0]!.config.activation = 'eval', rewrite(dir, json)), /activation "eval" is not allowed/],
+  ['a different input shape', (dir, json) => (layers(json)[0]!.config.batch_input_shape = [null, 32, 32, 3], rewrite(dir, json)), /does not take 28x28x1 images/],
+  ['a different number of classes', (dir, json) => (layers(json).at(-1)!.config.units = 12, rewrite(dir, json)), /does not end in 10 classes/],
+  ['a malformed history', (dir, json) => rewrite(dir, { ...json, userDefinedMetadata: { mnistStudio: { history: { epochs: 'many' } } } }), /training history is malformed/],
+  [
+    'NaN weights',
+    (dir) => {
+      const file = join(dir, weightsFile(dir));
+      const values = new Float32Array(readFileSync(file).buffer.slice(0));
+      values[5] = NaN;
+      writeFileSync(file, new Uint8Array(values.buffer));
+    },
+    /NaN or infinity/,
+  ],
+];
+
+for (const [what, breakIt, message] of corpus) {
+  test(`a model folder with ${what} is refused with a clear message`, () => refused(breakIt, message));
+}
+
+test('__proto__ keys in model.json are dropped, not merged', async () => {
+  const dir = join(tempDir(), 'm');
+  await saveModel(dir, initialParams(1), history);
+  const text = readFileSync(join(dir, 'model.json'), 'utf8').replace('{"format"', '{"__proto__":{"polluted":true},"format"');
+  writeFileSync(join(dir, 'model.json'), text);
+  await openModel(dir);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });

@@ -51,6 +51,24 @@ export interface History {
   epochs: EpochMetrics[];
 }
 
+const MetricsSchema = z.object({ loss: z.number(), accuracy: z.number().min(0).max(1) });
+/** Histories arrive from model folders, which are untrusted: checked before the UI draws them. */
+export const HistorySchema = z.object({
+  config: TrainConfigSchema,
+  backend: z.enum(BACKEND_NAMES),
+  epochs: z
+    .array(
+      z.object({
+        epoch: z.number().int().min(1),
+        train: MetricsSchema,
+        test: MetricsSchema.extend({ count: z.number().int().min(0) }),
+        examplesPerSecond: z.number().min(0),
+        seconds: z.number().min(0),
+      }),
+    )
+    .max(10000),
+}) satisfies z.ZodType<History>;
+
 export interface BackendInfo {
   backend: BackendName;
   detail: string;

@@ -1,59 +1,85 @@
-// Saves and opens models in the TF.js Layers format (model.json + weights.bin) with the run's
-// history.json beside them. A save is written to a temporary folder and renamed into place, so an
-// interrupted save never leaves a half-written model where a whole one was.
+// Saves and opens models in the TF.js Layers format (model.json + a .bin of weights), with the run's
+// history embedded in model.json (userDefinedMetadata) and mirrored to history.json for people.
+//
+// Saving never exposes a half-written model. The weights go to a new, uniquely named file; model.json,
+// which names that file, is then replaced in one atomic rename; only after that are older weight files
+// removed. Whatever instant a save is killed at, model.json names a complete weights file: the folder
+// holds exactly the old model or exactly the new one. (Renaming a whole staged folder over the old one
+// cannot be done atomically on POSIX, where rename refuses a non-empty target.)
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
 import { tf } from '../backend/tfjs';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
-import type { History } from '../../../shared/contract';
-import { PARAMS, PARAM_COUNT } from '../model/architecture';
+import { HistorySchema, type History } from '../../../shared/contract';
+import { PARAM_COUNT } from '../model/architecture';
 import { buildLayersModel, getFlatWeights, setFlatWeights } from '../model/layersModel';
+import { ModelFileError, MODEL_JSON_MAX, parseJsonSafely, validateModelFolder } from './modelValidation';
 
-export class ModelFileError extends Error {
-  readonly code = 'bad-model';
-}
+export { ModelFileError };
 
-const MODEL_JSON_MAX = 1024 * 1024;
-
-function writeSynced(file: string, data: string | Uint8Array): void {
-  writeFileSync(file, data);
-  const fd = openSync(file, 'r');
+/** Writes a file and makes it durable before anyone can see it under its final name. */
+export function writeDurably(file: string, data: string | Uint8Array): void {
+  const staging = `${dirname(file)}/.${randomBytes(6).toString('hex')}.tmp`;
+  writeFileSync(staging, data);
+  const fd = openSync(staging, 'r');
   fsyncSync(fd);
   closeSync(fd);
+  renameSync(staging, file);
+}
+
+/** Makes a folder's entries (new names, renames) durable. Not possible on every platform: best effort. */
+export function syncFolder(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+  } catch {
+    // Windows cannot open folders for fsync; NTFS journals the rename itself.
+  }
+}
+
+/** The tfjs model.json and weight bytes for a flat parameter vector. */
+async function artifactsOf(params: Float32Array): Promise<{ topology: object; specs: tf.io.WeightsManifestEntry[]; weights: Uint8Array }> {
+  const model = buildLayersModel();
+  try {
+    setFlatWeights(model, params);
+    let out: { topology: object; specs: tf.io.WeightsManifestEntry[]; weights: Uint8Array } | undefined;
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        out = { topology: a.modelTopology as object, specs: a.weightSpecs!, weights: new Uint8Array(a.weightData as ArrayBuffer) };
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    return out!;
+  } finally {
+    model.dispose();
+  }
 }
 
 export async function saveModel(dir: string, params: Float32Array, history?: History): Promise<string> {
   const target = resolve(dir);
-  mkdirSync(dirname(target), { recursive: true });
-  const staging = join(dirname(target), `.${basename(target)}.saving-${process.pid}`);
-  rmSync(staging, { recursive: true, force: true });
-  mkdirSync(staging);
-  const model = buildLayersModel();
-  try {
-    setFlatWeights(model, params);
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
-        writeSynced(join(staging, 'weights.bin'), weights);
-        const modelJson = {
-          format: 'layers-model',
-          generatedBy: 'MNIST Studio',
-          modelTopology: artifacts.modelTopology,
-          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
-        };
-        writeSynced(join(staging, 'model.json'), JSON.stringify(modelJson));
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-  } finally {
-    model.dispose();
+  const created = !existsSync(target);
+  mkdirSync(target, { recursive: true });
+  if (created) syncFolder(dirname(target));
+  const { topology, specs, weights } = await artifactsOf(params);
+  const weightsName = `weights-${randomBytes(6).toString('hex')}.bin`;
+  writeDurably(join(target, weightsName), weights);
+  const modelJson = {
+    format: 'layers-model',
+    generatedBy: 'MNIST Studio',
+    modelTopology: topology,
+    weightsManifest: [{ paths: [weightsName], weights: specs }],
+    ...(history ? { userDefinedMetadata: { mnistStudio: { history } } } : {}),
+  };
+  writeDurably(join(target, 'model.json'), JSON.stringify(modelJson));
+  syncFolder(target);
+  // Committed. Older weights and leftovers of interrupted saves can go now.
+  for (const name of readdirSync(target)) {
+    if ((/^weights-[0-9a-f]+\.bin$/.test(name) && name !== weightsName) || /^\.[0-9a-f]+\.tmp$/.test(name)) rmSync(join(target, name), { force: true });
   }
-  if (history) writeSynced(join(staging, 'history.json'), JSON.stringify(history, null, 2));
-  // Swap the finished folder in; the old one is removed only once the new one is in place.
-  const old = `${staging}.old`;
-  if (existsSync(target)) renameSync(target, old);
-  renameSync(staging, target);
-  rmSync(old, { recursive: true, force: true });
+  if (history) writeDurably(join(target, 'history.json'), JSON.stringify(history, null, 2));
+  else rmSync(join(target, 'history.json'), { force: true });
   return target;
 }
 
@@ -66,50 +92,39 @@ export async function openModel(dir: string): Promise<OpenedModel> {
   const jsonFile = join(dir, 'model.json');
   if (!existsSync(jsonFile)) throw new ModelFileError(`${jsonFile}: not found`);
   if (statSync(jsonFile).size > MODEL_JSON_MAX) throw new ModelFileError(`${jsonFile}: larger than ${MODEL_JSON_MAX} bytes`);
-  let json: { modelTopology?: object; weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
-  try {
-    json = JSON.parse(readFileSync(jsonFile, 'utf8'));
-  } catch {
-    throw new ModelFileError(`${jsonFile}: not valid JSON`);
+  const { json, files } = validateModelFolder(dir, readFileSync(jsonFile, 'utf8'), jsonFile);
+  const weightData = new Uint8Array(PARAM_COUNT * 4);
+  let offset = 0;
+  for (const { file, size } of files) {
+    const bytes = readFileSync(file);
+    if (bytes.length !== size || offset + bytes.length > weightData.length) throw new ModelFileError(`${file}: changed while it was read`);
+    weightData.set(bytes, offset);
+    offset += bytes.length;
   }
-  const manifest = json.weightsManifest;
-  if (!json.modelTopology || !Array.isArray(manifest) || manifest.length === 0) throw new ModelFileError(`${jsonFile}: not a TF.js layers model`);
-  const specs = manifest.flatMap((g) => g.weights ?? []);
-  const buffers: Uint8Array[] = [];
-  for (const group of manifest) {
-    for (const path of group.paths ?? []) {
-      const file = resolve(dir, path);
-      if (dirname(file) !== resolve(dir)) throw new ModelFileError(`${jsonFile}: weight path ${JSON.stringify(path)} leaves the model folder`);
-      if (!existsSync(file)) throw new ModelFileError(`${file}: not found`);
-      buffers.push(readFileSync(file));
-    }
-  }
-  const expected = PARAMS.map((p) => p.shape.join('x')).join(',');
-  const found = specs.map((s) => (s.shape ?? []).join('x')).join(',');
-  if (found !== expected || specs.some((s) => s.dtype !== 'float32')) {
-    throw new ModelFileError(`${jsonFile}: weights ${found || 'none'} are not the seed CNN's ${expected}`);
-  }
-  const total = buffers.reduce((a, b) => a + b.length, 0);
-  if (total !== PARAM_COUNT * 4) throw new ModelFileError(`${jsonFile}: weight files hold ${total} bytes, expected ${PARAM_COUNT * 4}`);
-  const weightData = new Uint8Array(total);
-  buffers.reduce((offset, b) => (weightData.set(b, offset), offset + b.length), 0);
+  const weights = new Float32Array(weightData.buffer);
+  if (!weights.every(Number.isFinite)) throw new ModelFileError(`${jsonFile}: weights contain NaN or infinity`);
   let model: tfl.LayersModel;
   try {
+    const specs = json.weightsManifest.flatMap((g) => g.weights);
     model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: weightData.buffer }));
   } catch (error) {
     throw new ModelFileError(`${jsonFile}: ${(error as Error).message.split('\n')[0]}`);
   }
   const params = getFlatWeights(model, PARAM_COUNT);
   model.dispose();
-  if (params.some((v) => !Number.isFinite(v))) throw new ModelFileError(`${jsonFile}: weights contain NaN or infinity`);
-  const historyFile = join(dir, 'history.json');
-  let history: History | undefined;
-  if (existsSync(historyFile)) {
-    try {
-      history = JSON.parse(readFileSync(historyFile, 'utf8')) as History;
-    } catch {
-      throw new ModelFileError(`${historyFile}: not valid JSON`);
-    }
+  return { params, history: readHistory(dir, json.userDefinedMetadata) };
+}
+
+function readHistory(dir: string, metadata: Record<string, unknown> | undefined): History | undefined {
+  let raw = (metadata?.mnistStudio as { history?: unknown } | undefined)?.history;
+  let file = join(dir, 'model.json');
+  if (raw === undefined) {
+    file = join(dir, 'history.json');
+    if (!existsSync(file)) return undefined;
+    if (statSync(file).size > MODEL_JSON_MAX) throw new ModelFileError(`${file}: larger than ${MODEL_JSON_MAX} bytes`);
+    raw = parseJsonSafely(readFileSync(file, 'utf8'), file);
   }
-  return { params, history };
+  const parsed = HistorySchema.safeParse(raw);
+  if (!parsed.success) throw new ModelFileError(`${file}: the training history is malformed (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`);
+  return parsed.data;
 }
