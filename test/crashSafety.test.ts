@@ -29,3 +29,43 @@ test('a save killed at any moment leaves the old model or the new one, whole', a
   // Both outcomes happened, so kills really landed between and during saves.
   assert.equal(seen.size, 2);
 });
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout!.on('data', (c) => (stdout += c));
+    child.once('exit', (code) => resolve({ code, stdout }));
+  });
+}
+
+test('a run killed with SIGKILL resumes from its checkpoint and ends with the same numbers', async () => {
+  const root = tempDir();
+  const recipe = ['--epochs', '3', '--train-limit', '1600', '--test-limit', '300', '--backend', 'wasm', '--threads', '2', '--json'];
+  const whole = await cli(['train', ...recipe, '--out', join(root, 'whole')]);
+  assert.equal(whole.code, 0);
+
+  // The same run, killed as soon as its first epoch (and so its first checkpoint) is done.
+  const checkpoint = join(root, 'checkpoint');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'train', ...recipe, '--checkpoint', checkpoint], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let seen = '';
+  await new Promise<void>((resolve) => {
+    child.stdout!.on('data', (chunk) => {
+      seen += chunk;
+      if (seen.split('\n').some((l) => l.startsWith('{"type":"epoch","epoch":1,'))) resolve();
+    });
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGKILL');
+  await exited;
+  assert.ok(!seen.includes('"epoch":3,'), 'the run was killed before it finished');
+
+  const resumed = await cli(['train', '--resume', checkpoint, '--backend', 'wasm', '--threads', '2', '--json', '--out', join(root, 'resumed')]);
+  assert.equal(resumed.code, 0);
+  assert.match(resumed.stdout, /"resumedAt":1/);
+  const a = await openModel(join(root, 'whole')), b = await openModel(join(root, 'resumed'));
+  const metrics = (h: typeof a.history) => h!.epochs.map((e) => [e.epoch, e.train, e.test]);
+  assert.equal(b.history!.epochs.length, 3);
+  assert.deepEqual(metrics(b.history), metrics(a.history));
+  assert.deepEqual(b.params, a.params);
+});

@@ -15,7 +15,7 @@ async function run(config: Partial<TrainConfig>, threads = 2) {
   engine.setParams(initialParams(full.seed));
   const events: TrainEvent[] = [];
   try {
-    const result = await train(engine, data, full, createControl(), (e) => events.push(e));
+    const result = await train({ engine, dataset: data, config: full, control: createControl(), emit: (e) => events.push(e) });
     return { ...result, events, params: engine.getParams() };
   } finally {
     engine.dispose();

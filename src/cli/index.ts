@@ -6,7 +6,7 @@ import { loadDataset, labelCounts, type Split } from '../main/core/dataset/datas
 import { DataError } from '../main/core/dataset/idx';
 import { formatSummary, modelSummary } from '../main/core/model/summary';
 import { StudioRequestError } from '../main/core/trainer/client';
-import { backend, integer, real } from './options';
+import { backend, integer, real, UsageError } from './options';
 import { trainCommand } from './train';
 import { benchCommand } from './bench';
 import { predictCommand } from './predict';
@@ -53,8 +53,10 @@ program
   .addOption(backendOption())
   .addOption(threadsOption())
   .option('--out <dir>', 'save the model (TF.js Layers format) and history.json here')
+  .option('--checkpoint <dir>', 'write a checkpoint here after every epoch')
+  .option('--resume <dir>', 'continue the run checkpointed in this folder')
   .option('--json', 'print one JSON event per line')
-  .action(trainCommand);
+  .action((flags, command: Command) => trainCommand(flags, command));
 
 program
   .command('summary')
@@ -106,7 +108,7 @@ try {
     process.exit(error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2);
   }
   if (error instanceof UsageExit) process.exit(2);
-  if (error instanceof DataError || error instanceof StudioRequestError || error instanceof RangeError) fail(error.message);
+  if (error instanceof DataError || error instanceof StudioRequestError || error instanceof RangeError || error instanceof UsageError) fail(error.message);
   if ((error as { code?: string })?.code === 'EADDRINUSE') fail(`port ${(error as { port?: number }).port} is already in use`);
   fail((error as Error)?.message ?? String(error));
 }

@@ -28,3 +28,6 @@ export function backend(value: string): BackendChoice {
   if (!(BACKEND_CHOICES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${BACKEND_CHOICES.join(', ')}`);
   return value as BackendChoice;
 }
+
+/** A mistake in how the command was called: reported as one `error:` line, exit 2. */
+export class UsageError extends Error {}

@@ -2,6 +2,8 @@
 import type { TrainConfig, TrainEvent } from '../shared/contract';
 import { TrainerClient } from '../main/core/trainer/client';
 import { ProgressBar } from './progress';
+import { UsageError } from './options';
+import type { Command } from 'commander';
 
 export interface TrainFlags {
   epochs: number;
@@ -16,9 +18,20 @@ export interface TrainFlags {
   threads?: number;
   out?: string;
   json?: boolean;
+  checkpoint?: string;
+  resume?: string;
 }
 
-export async function trainCommand(flags: TrainFlags): Promise<void> {
+/** Flags that set the recipe; a resumed run keeps its own recipe, so these cannot go with --resume. */
+const RECIPE_FLAGS: (keyof TrainFlags)[] = ['epochs', 'batchSize', 'learningRate', 'momentum', 'seed', 'trainLimit', 'testLimit', 'data'];
+const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+export async function trainCommand(flags: TrainFlags, command: Command): Promise<void> {
+  if (flags.resume) {
+    const clash = RECIPE_FLAGS.find((key) => command.getOptionValueSource(key) === 'cli');
+    if (clash) throw new UsageError(`${flagName(clash)} cannot be combined with --resume: a resumed run keeps its own recipe`);
+    if (flags.checkpoint && flags.checkpoint !== flags.resume) throw new UsageError('--resume keeps writing checkpoints to its own folder; leave out --checkpoint');
+  }
   const config: TrainConfig = {
     epochs: flags.epochs,
     batchSize: flags.batchSize,
@@ -40,6 +53,7 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
     if (flags.json) return print(JSON.stringify(e));
     if (e.type === 'started') {
       print(`backend: ${e.backend} (${e.detail})${e.fallbackReason ? ` because ${e.fallbackReason}` : ''}`);
+      if (e.resumedAt) print(`resuming after epoch ${e.resumedAt} of ${e.epochs}`);
       print(`training on ${e.trainCount} images, testing on ${e.testCount}, ${e.stepsPerEpoch} steps per epoch`);
     } else if (e.type === 'progress') {
       bar?.update(e);
@@ -52,8 +66,9 @@ export async function trainCommand(flags: TrainFlags): Promise<void> {
   const stop = (): void => client.stop();
   process.once('SIGINT', stop);
   try {
-    await client.request('load-data', { dataDir: flags.data });
-    const result = await client.request('train', { config });
+    if (!flags.resume) await client.request('load-data', { dataDir: flags.data });
+    const checkpointDir = flags.resume ?? flags.checkpoint;
+    const result = await client.request('train', { config, checkpointDir, resume: flags.resume !== undefined });
     if (flags.out) {
       const { dir } = await client.request('save', { dir: flags.out });
       if (flags.json) print(JSON.stringify({ type: 'saved', dir }));

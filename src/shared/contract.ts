@@ -77,7 +77,16 @@ export interface BackendInfo {
 }
 
 export type TrainEvent =
-  | ({ type: 'started'; epochs: number; stepsPerEpoch: number; trainCount: number; testCount: number } & BackendInfo)
+  | ({
+      type: 'started';
+      epochs: number;
+      stepsPerEpoch: number;
+      trainCount: number;
+      testCount: number;
+      /** Set when the run continues a checkpoint: the epochs already done, and their history. */
+      resumedAt?: number;
+      history?: History;
+    } & BackendInfo)
   | {
       type: 'progress';
       epoch: number;
@@ -109,7 +118,11 @@ export interface StudioError {
 /** What the owner sends the trainer worker. Requests with an id get exactly one reply with that id. */
 export type WorkerRequest =
   | { type: 'load-data'; id: number; dataDir?: string }
-  | { type: 'train'; id: number; config: TrainConfig }
+  /**
+   * Trains. With checkpointDir, a checkpoint is written there after every epoch; with resume, the run
+   * stored there continues (its own recipe is used; config supplies only backend and threads).
+   */
+  | { type: 'train'; id: number; config: TrainConfig; checkpointDir?: string; resume?: boolean }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }

@@ -4,7 +4,7 @@
 import type { EpochMetrics, History, TrainConfig, TrainEvent } from '../../../shared/contract';
 import type { Engine } from '../backend/engine';
 import type { Dataset } from '../dataset/dataset';
-import { Rng } from '../model/rng';
+import { Rng, type RngState } from '../model/rng';
 import { scoreLogits, toMetrics } from './metrics';
 
 /** Progress events are throttled to this interval: smooth charts, no flood of messages. */
@@ -53,22 +53,39 @@ export async function evaluateTest(engine: Engine, dataset: Dataset, count: numb
   return { ...toMetrics({ lossSum, correct, count }), count };
 }
 
-export async function train(
-  engine: Engine,
-  dataset: Dataset,
-  config: TrainConfig,
-  control: RunControl,
-  emit: (event: TrainEvent) => void,
+/** Where a run picks up: after `epoch` completed epochs, with the generator and history as they were. */
+export interface RunStart {
+  epoch: number;
+  rng: RngState;
+  history: History;
+}
+
+/** What a run hands its owner after each epoch, enough to resume it exactly. */
+export interface EpochEnd extends RunStart {}
+
+export interface TrainOptions {
+  engine: Engine;
+  dataset: Dataset;
+  config: TrainConfig;
+  control: RunControl;
+  emit: (event: TrainEvent) => void;
   /** Receives each epoch's predicted test labels, before its epoch event. */
-  onTestPredictions?: (predicted: Uint8Array) => void,
-): Promise<{ history: History; stopped: boolean }> {
+  onTestPredictions?: (predicted: Uint8Array) => void;
+  /** Runs after each epoch's test pass and before its epoch event (checkpoints go here). */
+  onEpochEnd?: (state: EpochEnd) => Promise<void>;
+  /** Continue a run from a checkpoint instead of starting at epoch 1. */
+  start?: RunStart;
+}
+
+export async function train({ engine, dataset, config, control, emit, onTestPredictions, onEpochEnd, start }: TrainOptions): Promise<{ history: History; stopped: boolean }> {
   const trainCount = Math.min(config.trainLimit ?? Infinity, dataset.train.count);
   const testCount = Math.min(config.testLimit ?? Infinity, dataset.test.count);
   const stepsPerEpoch = Math.floor(trainCount / config.batchSize);
   if (stepsPerEpoch === 0) throw new RangeError(`batch size ${config.batchSize} is larger than the ${trainCount} training images`);
-  const history: History = { config, backend: engine.backend, epochs: [] };
-  const rng = new Rng(config.seed);
-  const totalSteps = stepsPerEpoch * config.epochs;
+  const history: History = start ? structuredClone(start.history) : { config, backend: engine.backend, epochs: [] };
+  const rng = new Rng(start?.rng ?? config.seed);
+  const firstEpoch = (start?.epoch ?? 0) + 1;
+  const totalSteps = stepsPerEpoch * (config.epochs - firstEpoch + 1);
   let stepsDone = 0;
   const pauseAt = async (epoch: number, step: number): Promise<void> => {
     if (!control.paused || control.stopped) return;
@@ -76,7 +93,7 @@ export async function train(
     await control.waitWhilePaused();
     if (!control.stopped) emit({ type: 'resumed', epoch, step });
   };
-  for (let epoch = 1; epoch <= config.epochs && !control.stopped; epoch++) {
+  for (let epoch = firstEpoch; epoch <= config.epochs && !control.stopped; epoch++) {
     // Re-seeding from the run's generator keeps every epoch's order a function of the seed alone.
     const order = rng.permutation(trainCount);
     let lossSum = 0, correct = 0, seen = 0;
@@ -133,6 +150,7 @@ export async function train(
       seconds: (performance.now() - epochStart) / 1000,
     };
     history.epochs.push(metrics);
+    await onEpochEnd?.({ epoch, rng: rng.state(), history: structuredClone(history) });
     emit({ type: 'epoch', ...metrics });
   }
   return { history, stopped: control.stopped };

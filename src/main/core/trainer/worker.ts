@@ -11,6 +11,7 @@ import { initialParams } from '../model/init';
 import { createControl, evaluateTest, train } from './trainer';
 import { softmaxRows } from './metrics';
 import { ModelFileError, openModel, saveModel } from '../store/modelStore';
+import { loadCheckpoint, saveCheckpoint } from '../store/checkpoint';
 import type { History } from '../../../shared/contract';
 
 const port = parentPort!;
@@ -52,17 +53,20 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     const summary = (s: Dataset['train']) => ({ count: s.count, height: 28, width: 28, labelCounts: labelCounts(s) });
     return { source: d.source, train: summary(d.train), test: summary(d.test) };
   },
-  train: async ({ config: raw }) => {
+  train: async ({ config: raw, checkpointDir, resume }) => {
     if (control) throw new StudioFailure({ code: 'busy', message: 'a run is already training' });
     const parsed = TrainConfigSchema.safeParse(raw);
     if (!parsed.success) throw new StudioFailure({ code: 'bad-request', message: parsed.error.issues[0]?.message ?? 'bad config' });
-    const config = parsed.data;
-    const d = ensureDataset(dataDir);
+    const checkpoint = resume && checkpointDir ? loadCheckpoint(checkpointDir) : undefined;
+    const config = checkpoint ? { ...checkpoint.config, backend: parsed.data.backend, threads: parsed.data.threads } : parsed.data;
+    if (checkpoint && checkpoint.epoch >= config.epochs) throw new StudioFailure({ code: 'bad-request', message: `the run in ${checkpointDir} already finished its ${config.epochs} epochs` });
+    const d = ensureDataset(checkpoint?.dataDir ?? dataDir);
     engine?.dispose();
     engine = undefined;
     const pick = await createEngine(config.backend, d, { maxBatch: config.batchSize, threads: config.threads });
     engine = pick.engine;
-    engine.setParams(initialParams(config.seed));
+    engine.setParams(checkpoint?.params ?? initialParams(config.seed));
+    if (checkpoint) engine.setVelocity(checkpoint.velocity);
     const trainCount = Math.min(config.trainLimit ?? Infinity, d.train.count);
     control = createControl();
     post({
@@ -76,11 +80,25 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
         stepsPerEpoch: Math.floor(trainCount / config.batchSize),
         trainCount,
         testCount: Math.min(config.testLimit ?? Infinity, d.test.count),
+        resumedAt: checkpoint?.epoch,
+        history: checkpoint?.history,
       },
     });
+    const running = engine;
     try {
       testPredicted = undefined;
-      const result = await train(engine, d, config, control, (event) => post({ type: 'event', event }), (p) => (testPredicted = p));
+      const result = await train({
+        engine: running,
+        dataset: d,
+        config,
+        control,
+        emit: (event) => post({ type: 'event', event }),
+        onTestPredictions: (p) => (testPredicted = p),
+        onEpochEnd: async (state) => {
+          if (checkpointDir) saveCheckpoint(checkpointDir, { ...state, dataDir, params: running.getParams(), velocity: running.getVelocity() });
+        },
+        start: checkpoint ? { epoch: checkpoint.epoch, rng: checkpoint.rng, history: checkpoint.history } : undefined,
+      });
       history = result.history;
       post({ type: 'event', event: { type: 'done', ...result } });
       return result;

@@ -53,6 +53,7 @@ class RunState {
         this.phase = 'training';
         this.backend = { backend: event.backend, detail: event.detail, fallbackReason: event.fallbackReason };
         this.totalEpochs = event.epochs;
+        if (event.history) this.epochs = event.history.epochs;
         break;
       case 'progress':
         this.progress = event;

@@ -1,0 +1,96 @@
+// Checkpoints: everything a run needs to continue exactly where it was after an epoch — weights,
+// momentum buffers, the random generator's state, the epoch, the history and the recipe — committed
+// like models are (new data files first, then checkpoint.json renamed over the old one).
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { HistorySchema, type History, type TrainConfig } from '../../../shared/contract';
+import { PARAM_COUNT } from '../model/architecture';
+import type { RngState } from '../model/rng';
+import { ModelFileError, parseJsonSafely } from './modelValidation';
+import { syncFolder, writeDurably } from './modelStore';
+
+const CheckpointSchema = z.object({
+  version: z.literal(1),
+  epoch: z.number().int().min(1),
+  rng: z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]),
+  history: HistorySchema,
+  dataDir: z.string().max(4096).optional(),
+  files: z.object({ params: z.string().regex(/^params-[0-9a-f]+\.bin$/), velocity: z.string().regex(/^velocity-[0-9a-f]+\.bin$/) }),
+  savedAt: z.string().max(64),
+});
+
+export interface Checkpoint {
+  epoch: number;
+  rng: RngState;
+  history: History;
+  config: TrainConfig;
+  dataDir?: string;
+  params: Float32Array;
+  velocity: Float32Array;
+  savedAt: string;
+}
+
+const FILE = 'checkpoint.json';
+
+export function saveCheckpoint(dir: string, c: Omit<Checkpoint, 'config' | 'savedAt'>): void {
+  const target = resolve(dir);
+  mkdirSync(target, { recursive: true });
+  const id = randomBytes(6).toString('hex');
+  const files = { params: `params-${id}.bin`, velocity: `velocity-${id}.bin` };
+  writeDurably(join(target, files.params), new Uint8Array(c.params.buffer, c.params.byteOffset, c.params.byteLength));
+  writeDurably(join(target, files.velocity), new Uint8Array(c.velocity.buffer, c.velocity.byteOffset, c.velocity.byteLength));
+  const meta = { version: 1, epoch: c.epoch, rng: c.rng, history: c.history, dataDir: c.dataDir, files, savedAt: new Date().toISOString() };
+  writeDurably(join(target, FILE), JSON.stringify(meta));
+  syncFolder(target);
+  for (const name of readdirSync(target)) {
+    if (/^(params|velocity)-[0-9a-f]+\.bin$/.test(name) && name !== files.params && name !== files.velocity) rmSync(join(target, name), { force: true });
+  }
+}
+
+function readFloats(file: string): Float32Array {
+  if (!existsSync(file)) throw new ModelFileError(`${file}: not found`);
+  if (statSync(file).size !== PARAM_COUNT * 4) throw new ModelFileError(`${file}: holds ${statSync(file).size} bytes, expected ${PARAM_COUNT * 4}`);
+  const bytes = readFileSync(file);
+  const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  if (!values.every(Number.isFinite)) throw new ModelFileError(`${file}: contains NaN or infinity`);
+  return values;
+}
+
+export function loadCheckpoint(dir: string): Checkpoint {
+  const file = join(dir, FILE);
+  if (!existsSync(file)) throw new ModelFileError(`${file}: not found (not a checkpoint folder)`);
+  if (statSync(file).size > 16 * 1024 * 1024) throw new ModelFileError(`${file}: too large`);
+  const parsed = CheckpointSchema.safeParse(parseJsonSafely(readFileSync(file, 'utf8'), file));
+  if (!parsed.success) throw new ModelFileError(`${file}: malformed (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`);
+  const meta = parsed.data;
+  return {
+    epoch: meta.epoch,
+    rng: meta.rng.map((v) => v >>> 0) as RngState,
+    history: meta.history,
+    config: meta.history.config,
+    dataDir: meta.dataDir,
+    params: readFloats(join(dir, meta.files.params)),
+    velocity: readFloats(join(dir, meta.files.velocity)),
+    savedAt: meta.savedAt,
+  };
+}
+
+/** Summaries of the checkpoint folders under `root` whose runs did not finish, newest first. */
+export function unfinishedRuns(root: string): { dir: string; epoch: number; epochs: number; savedAt: string; testAccuracy?: number }[] {
+  if (!existsSync(root)) return [];
+  const runs = [];
+  for (const name of readdirSync(root)) {
+    try {
+      const dir = join(root, name);
+      const meta = CheckpointSchema.parse(parseJsonSafely(readFileSync(join(dir, FILE), 'utf8'), FILE));
+      if (meta.epoch < meta.history.config.epochs) {
+        runs.push({ dir, epoch: meta.epoch, epochs: meta.history.config.epochs, savedAt: meta.savedAt, testAccuracy: meta.history.epochs.at(-1)?.test.accuracy });
+      }
+    } catch {
+      // not a checkpoint folder, or a damaged one: not offered for resuming
+    }
+  }
+  return runs.sort((a, b) => b.savedAt.localeCompare(a.savedAt));
+}
