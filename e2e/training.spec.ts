@@ -52,6 +52,25 @@ test('a run can be paused, resumed and stopped', async ({ app: { page } }) => {
   await expect(page.getByRole('button', { name: 'Start' })).toBeEnabled();
 });
 
+test('a stopped run is listed as unfinished and resumes from its checkpoint', async ({ app: { page } }) => {
+  await setRecipe(page, '3', '3200', '500');
+  await page.getByRole('button', { name: 'Start' }).click();
+  const rows = page.getByRole('table', { name: 'Per-epoch metrics' }).locator('tbody tr');
+  await expect(rows.first()).toContainText('1', { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(phase(page)).toHaveText('Stopped');
+  await page.getByRole('tab', { name: 'Models' }).click();
+  const runs = page.getByRole('list', { name: 'Unfinished runs' }).getByRole('listitem');
+  await expect(runs.first()).toContainText(/[12] of 3 epochs/);
+  await runs.first().getByRole('button', { name: 'Resume' }).click();
+  await page.getByRole('tab', { name: 'Train' }).click();
+  await expect(phase(page)).toHaveText('Finished', { timeout: 60_000 });
+  await expect(rows).toHaveCount(3);
+  await page.getByRole('tab', { name: 'Models' }).click();
+  await expect(page.getByRole('list', { name: 'Unfinished runs' })).toContainText('None');
+  await page.getByRole('tab', { name: 'Train' }).click();
+});
+
 test('a short run fills the charts and the epoch rows', async ({ app: { page } }) => {
   await setRecipe(page, '3', '3200', '1000');
   await page.getByRole('button', { name: 'Start' }).click();

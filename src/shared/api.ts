@@ -21,6 +21,8 @@ export const API_METHODS = [
   'testPredictions',
   'openImages',
   'openedImage',
+  'unfinishedRuns',
+  'resumeRun',
 ] as const;
 export type ApiMethod = (typeof API_METHODS)[number];
 
@@ -44,6 +46,14 @@ export interface RecentModel {
   dir: string;
   at: string;
   epochs: number;
+  testAccuracy?: number;
+}
+
+export interface UnfinishedRun {
+  dir: string;
+  epoch: number;
+  epochs: number;
+  savedAt: string;
   testAccuracy?: number;
 }
 
@@ -77,6 +87,10 @@ export interface ApiShape {
   openImages: [Record<string, never>, { batch: number; names: string[] } | { cancelled: true }];
   /** One file of a batch the user picked in openImages, as base64 bytes. */
   openedImage: [{ batch: number; index: number }, { name: string; data: string }];
+  /** Runs of this app that stopped or died before their last epoch, resumable from their checkpoints. */
+  unfinishedRuns: [Record<string, never>, UnfinishedRun[]];
+  /** Continues a checkpointed run where it stopped. */
+  resumeRun: [{ dir: string }, BackendInfo];
 }
 
 export type ApiInput<M extends ApiMethod> = ApiShape[M][0];

@@ -47,5 +47,7 @@ export const API_SCHEMAS = {
     .strict(),
   testPredictions: none,
   openImages: none,
+  unfinishedRuns: none,
+  resumeRun: z.object({ dir: path }).strict(),
   openedImage: z.object({ batch: z.number().int().min(1), index: z.number().int().min(0).max(100000) }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

@@ -7,7 +7,8 @@ import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
 import { homedir } from 'node:os';
 import { API_METHODS, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type RunStatus, type StudioEvent } from '../../../shared/api';
 import { API_SCHEMAS } from '../../../shared/apiSchemas';
-import type { BackendInfo, History, StudioError, TrainEvent } from '../../../shared/contract';
+import { SEED_RECIPE, type BackendInfo, type History, type StudioError, type TrainConfig, type TrainEvent } from '../../../shared/contract';
+import { unfinishedRuns } from '../store/checkpoint';
 import { TrainerClient, StudioRequestError } from '../trainer/client';
 import { modelSummary } from '../model/summary';
 import { Recents } from '../store/recents';
@@ -90,20 +91,9 @@ export class StudioService {
     summary: async () => modelSummary(),
     backend: () => this.trainer.request('backend', { choice: 'auto' }),
     status: async () => ({ ...this.status }),
-    startTraining: async (config) => {
-      if (this.status.training) fail('busy', 'a run is already training');
-      const started = new Promise<BackendInfo>((resolve, reject) => {
-        const off = this.trainer.onEvent((e) => {
-          if (e.type === 'started') resolve({ backend: e.backend, detail: e.detail, fallbackReason: e.fallbackReason });
-          if (e.type === 'started' || e.type === 'error') off();
-        });
-        this.trainer.request('train', { config }).catch((error: unknown) => {
-          off();
-          reject(error);
-        });
-      });
-      return started;
-    },
+    startTraining: async (config) => this.startRun({ config, checkpointDir: this.freshDir('runs', 'run') }),
+    resumeRun: async ({ dir }) => this.startRun({ config: { ...SEED_RECIPE, backend: 'auto' }, checkpointDir: dir, resume: true }),
+    unfinishedRuns: async () => unfinishedRuns(join(this.home, 'runs')),
     pauseTraining: async () => {
       if (!this.status.training) fail('bad-request', 'nothing is training');
       this.trainer.pause();
@@ -119,7 +109,7 @@ export class StudioService {
       return { ...this.status };
     },
     saveModel: async ({ dir }) => {
-      const target = dir ?? (this.options.pickDirectory ? await this.options.pickDirectory('save') : this.freshModelDir());
+      const target = dir ?? (this.options.pickDirectory ? await this.options.pickDirectory('save') : this.freshDir('models', 'mnist-cnn'));
       if (!target) return { cancelled: true as const };
       const saved = await this.trainer.request('save', { dir: target });
       this.status.dir = saved.dir;
@@ -161,9 +151,25 @@ export class StudioService {
     },
   };
 
-  private freshModelDir(): string {
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
-    return join(this.home, 'models', `mnist-cnn_${stamp}`);
+  /** A new folder name under the app's home, e.g. models/mnist-cnn_2026-11-27_03-10-00. */
+  private freshDir(kind: 'models' | 'runs', prefix: string): string {
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 23);
+    return join(this.home, kind, `${prefix}_${stamp}`);
+  }
+
+  /** Starts the worker on a run and resolves once it has started (or failed to). */
+  private startRun(request: { config: TrainConfig; checkpointDir: string; resume?: boolean }): Promise<BackendInfo> {
+    if (this.status.training) fail('busy', 'a run is already training');
+    return new Promise<BackendInfo>((resolve, reject) => {
+      const off = this.trainer.onEvent((e) => {
+        if (e.type === 'started') resolve({ backend: e.backend, detail: e.detail, fallbackReason: e.fallbackReason });
+        if (e.type === 'started' || e.type === 'error') off();
+      });
+      this.trainer.request('train', request).catch((error: unknown) => {
+        off();
+        reject(error);
+      });
+    });
   }
 
   private remember(dir: string, history?: History): void {

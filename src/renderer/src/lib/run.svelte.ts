@@ -50,10 +50,11 @@ class RunState {
   apply(event: StudioEvent): void {
     switch (event.type) {
       case 'started':
+        // A new run, or a resumed one bringing the epochs it had already done.
+        this.reset(event.epochs);
         this.phase = 'training';
         this.backend = { backend: event.backend, detail: event.detail, fallbackReason: event.fallbackReason };
-        this.totalEpochs = event.epochs;
-        if (event.history) this.epochs = event.history.epochs;
+        this.epochs = event.history?.epochs ?? [];
         break;
       case 'progress':
         this.progress = event;
