@@ -99,3 +99,17 @@ test('a worker that goes away turns waiting and later requests into typed errors
   await outcome;
   await assert.rejects(client.request('load-data', {}), (e: StudioRequestError) => e.studio.code === 'worker-failed');
 });
+
+test('a second run in the same worker, on the reused engine, repeats the first exactly', async () => {
+  const client = new TrainerClient();
+  try {
+    const config = { ...SEED_RECIPE, backend: 'wasm' as const, epochs: 2, trainLimit: 640, testLimit: 200, seed: 3 };
+    const first = await client.request('train', { config });
+    await client.request('train', { config: { ...config, seed: 4 } });
+    const again = await client.request('train', { config });
+    const metrics = (h: typeof first.history) => h.epochs.map((e) => [e.train, e.test]);
+    assert.deepEqual(metrics(again.history), metrics(first.history));
+  } finally {
+    await client.close();
+  }
+});

@@ -123,6 +123,8 @@ export type WorkerRequest =
    * stored there continues (its own recipe is used; config supplies only backend and threads).
    */
   | { type: 'train'; id: number; config: TrainConfig; checkpointDir?: string; resume?: boolean }
+  /** Fault injection for tests: the worker throws an uncaught error. Ignored unless MNIST_STUDIO_FAULTS=1. */
+  | { type: 'crash' }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }

@@ -111,6 +111,9 @@ export async function startBrowserHost(options: HostOptions): Promise<RunningHos
   const serveSocket = (ws: WebSocket): void => {
     const off = options.service.onEvent((event) => ws.send(JSON.stringify({ event })));
     ws.on('close', off);
+    // An oversized or malformed frame ends this connection (ws has already sent the close code);
+    // without a listener the error would be uncaught and take the whole host down.
+    ws.on('error', () => ws.terminate());
     ws.on('message', async (data) => {
       let message: { id?: unknown; method?: unknown; input?: unknown };
       try {

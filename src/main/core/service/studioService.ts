@@ -21,6 +21,8 @@ export interface ServiceOptions {
   pickDirectory?: (purpose: 'save' | 'open') => Promise<string | undefined>;
   /** Asks the user for image files (Electron's dialog); undefined where there is no dialog. */
   pickImages?: () => Promise<string[] | undefined>;
+  /** Makes the trainer worker's client; tests pass one that keeps a handle on it. */
+  createTrainer?: () => TrainerClient;
 }
 
 export const defaultHome = (): string => process.env.MNIST_STUDIO_HOME ?? join(homedir(), '.mnist-studio');
@@ -34,7 +36,7 @@ const fail = (code: StudioError['code'], message: string): never => {
 };
 
 export class StudioService {
-  private trainer = new TrainerClient();
+  private trainer: TrainerClient;
   private readonly listeners = new Set<(event: StudioEvent) => void>();
   private readonly recents: Recents;
   readonly home: string;
@@ -46,6 +48,7 @@ export class StudioService {
   constructor(private readonly options: ServiceOptions = {}) {
     this.home = options.home ?? defaultHome();
     this.recents = new Recents(this.home);
+    this.trainer = (options.createTrainer ?? (() => new TrainerClient()))();
     this.attach();
   }
 
@@ -65,7 +68,7 @@ export class StudioService {
     } else if (event.type === 'error') {
       // The worker died: a fresh one takes its place so the next run can start.
       this.status = { training: false, paused: false };
-      this.trainer = new TrainerClient();
+      this.trainer = (this.options.createTrainer ?? (() => new TrainerClient()))();
       this.attach();
     }
     this.emit(event);
@@ -183,7 +186,8 @@ export class StudioService {
       return { ok: false, error: { code: 'bad-request', message: `unknown method ${JSON.stringify(String(method)).slice(0, 80)}` } };
     }
     const m = method as ApiMethod;
-    const parsed = API_SCHEMAS[m].safeParse(input ?? {});
+    // A call without an argument means {}; null and every other non-object are refused by the schema.
+    const parsed = API_SCHEMAS[m].safeParse(input === undefined ? {} : input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';

@@ -82,6 +82,11 @@ export class TrainerClient {
     this.worker.postMessage({ type: 'stop' } satisfies WorkerRequest);
   }
 
+  /** Makes the worker die of an uncaught error, where MNIST_STUDIO_FAULTS=1 (tests only). */
+  injectFault(): void {
+    this.worker.postMessage({ type: 'crash' } satisfies WorkerRequest);
+  }
+
   /** Subscribes to training events; returns the unsubscribe. */
   onEvent(listener: (event: TrainEvent) => void): () => void {
     this.listeners.add(listener);

@@ -6,6 +6,8 @@ import { TrainConfigSchema } from '../../../shared/contract';
 import { loadDataset, labelCounts, type Dataset } from '../dataset/dataset';
 import { DataError } from '../dataset/idx';
 import { createEngine, resolveBackend, BackendUnavailableError } from '../backend/backends';
+import { PARAM_COUNT } from '../model/architecture';
+import type { BackendChoice } from '../../../shared/contract';
 import type { Engine } from '../backend/engine';
 import { initialParams } from '../model/init';
 import { createControl, evaluateTest, train } from './trainer';
@@ -20,6 +22,9 @@ const post = (message: WorkerMessage): void => port.postMessage(message);
 let dataset: Dataset | undefined;
 let dataDir: string | undefined;
 let engine: Engine | undefined;
+/** What the engine in hand was made for; a run or an open that needs the same reuses it. */
+let engineKey = '';
+let engineFallback: string | undefined;
 let history: History | undefined;
 /** The model in hand's predicted test labels; dropped whenever the weights change. */
 let testPredicted: Uint8Array | undefined;
@@ -31,6 +36,22 @@ function ensureDataset(dir?: string): Dataset {
     dataDir = dir;
   }
   return dataset;
+}
+
+/**
+ * The engine for a backend choice and batch size. The same one is reused across runs (with fresh
+ * weights and momentum): a new wasm engine means a new shared memory of ~150 MB and new threads,
+ * and the old memory is only returned when the garbage collector gets round to it.
+ */
+async function engineFor(choice: BackendChoice, dataset: Dataset, maxBatch: number, threads?: number): Promise<{ engine: Engine; fallbackReason?: string }> {
+  const key = JSON.stringify([choice, dataDir ?? '', dataset.train.count, dataset.test.count, maxBatch, threads ?? 0]);
+  if (!engine || key !== engineKey) {
+    engine?.dispose();
+    engine = undefined;
+    const pick = await createEngine(choice, dataset, { maxBatch, threads });
+    [engine, engineKey, engineFallback] = [pick.engine, key, pick.fallbackReason];
+  }
+  return { engine, fallbackReason: engineFallback };
 }
 
 function toStudioError(error: unknown): StudioError {
@@ -61,12 +82,10 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     const config = checkpoint ? { ...checkpoint.config, backend: parsed.data.backend, threads: parsed.data.threads } : parsed.data;
     if (checkpoint && checkpoint.epoch >= config.epochs) throw new StudioFailure({ code: 'bad-request', message: `the run in ${checkpointDir} already finished its ${config.epochs} epochs` });
     const d = ensureDataset(checkpoint?.dataDir ?? dataDir);
-    engine?.dispose();
-    engine = undefined;
-    const pick = await createEngine(config.backend, d, { maxBatch: config.batchSize, threads: config.threads });
+    const pick = await engineFor(config.backend, d, Math.max(32, config.batchSize), config.threads);
     engine = pick.engine;
     engine.setParams(checkpoint?.params ?? initialParams(config.seed));
-    if (checkpoint) engine.setVelocity(checkpoint.velocity);
+    engine.setVelocity(checkpoint?.velocity ?? new Float32Array(PARAM_COUNT));
     const trainCount = Math.min(config.trainLimit ?? Infinity, d.train.count);
     control = createControl();
     post({
@@ -130,10 +149,10 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
   open: async ({ dir, backend }) => {
     if (control) throw new StudioFailure({ code: 'busy', message: 'a run is training' });
     const opened = await openModel(dir);
-    const pick = await createEngine(backend, ensureDataset(dataDir), { maxBatch: 32 });
-    engine?.dispose();
+    const pick = await engineFor(backend, ensureDataset(dataDir), 32);
     engine = pick.engine;
     engine.setParams(opened.params);
+    engine.setVelocity(new Float32Array(PARAM_COUNT));
     history = opened.history;
     testPredicted = undefined;
     return { history, backend: engine.backend, detail: engine.detail, fallbackReason: pick.fallbackReason };
@@ -153,6 +172,12 @@ port.on('message', (request: WorkerRequest) => {
   if (request.type === 'pause') return control?.pause();
   if (request.type === 'resume') return control?.resume();
   if (request.type === 'stop') return control?.stop();
+  if (request.type === 'crash') {
+    if (process.env.MNIST_STUDIO_FAULTS === '1') setImmediate(() => {
+      throw new Error('injected fault');
+    });
+    return;
+  }
   const handler = handlers[request.type] as ((r: WorkerRequest) => Promise<unknown>) | undefined;
   if (!handler) return;
   handler(request).then(
