@@ -39,15 +39,23 @@ test('dropped files are classified, and a bad one is listed with its reason', as
   }
   files.push({ name: `digit-6-label-${test.labels[6]}.bmp`, data: [...styledBmp(test.images.subarray(6 * 784, 7 * 784), 'page', 6)] });
   files.push({ name: 'notes.png', data: [...Buffer.from('these are not pixels')] });
+  // A decompression bomb: a tiny PNG whose header declares 100,000 x 100,000 pixels.
+  const bomb = Buffer.from(files[0]!.data);
+  bomb.writeUInt32BE(100000, 16);
+  bomb.writeUInt32BE(100000, 20);
+  files.push({ name: 'bomb.png', data: [...bomb] });
+  files.push({ name: 'photo.jpg', data: files[0]!.data });
   await page.evaluate((list) => {
     const transfer = new DataTransfer();
     for (const f of list) transfer.items.add(new File([new Uint8Array(f.data)], f.name, { type: 'image/png' }));
     document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
   }, files);
   await expect(page.getByRole('tab', { name: 'Files' })).toHaveAttribute('aria-selected', 'true');
-  await expect(page.getByTestId('drop-progress')).toHaveText('8 of 8 processed · 7 classified · 1 refused');
+  await expect(page.getByTestId('drop-progress')).toHaveText('10 of 10 processed · 7 classified · 3 refused');
   const results = page.getByRole('list', { name: 'Results' }).getByRole('listitem');
-  await expect(results).toHaveCount(8);
+  await expect(results).toHaveCount(10);
+  await expect(results.filter({ hasText: 'bomb.png' })).toContainText('declares 100000x100000 pixels');
+  await expect(results.filter({ hasText: 'photo.jpg' })).toContainText('the contents are PNG but the name ends in .jpg');
   await expect(results.filter({ hasText: 'notes.png' })).toContainText('not an image');
   let right = 0;
   for (let i = 0; i < 7; i++) {

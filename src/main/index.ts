@@ -9,6 +9,7 @@ import { registerIpc } from './ipc';
 import { buildMenu } from './menu';
 import { APP_SCHEME, createMainWindow } from './window';
 import { EVENT_CHANNEL } from '../shared/api';
+import { contentSecurityPolicy } from './core/host/csp';
 import { IMAGE_EXTENSIONS } from '../shared/imageCheck';
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
@@ -17,11 +18,15 @@ const rendererDir = join(fileURLToPath(new URL('.', import.meta.url)), '../rende
 let win: BrowserWindow | undefined;
 
 function serveRenderer(): void {
-  protocol.handle(APP_SCHEME, (request) => {
+  protocol.handle(APP_SCHEME, async (request) => {
     const path = normalize(decodeURIComponent(new URL(request.url).pathname)).replace(/^[/\\]+/, '');
     const file = join(rendererDir, path || 'index.html');
     if (!file.startsWith(rendererDir + sep)) return new Response('not found', { status: 404 });
-    return net.fetch(pathToFileURL(file).toString());
+    const response = await net.fetch(pathToFileURL(file).toString());
+    const headers = new Headers(response.headers);
+    headers.set('Content-Security-Policy', contentSecurityPolicy("'none'"));
+    headers.set('X-Content-Type-Options', 'nosniff');
+    return new Response(response.body, { status: response.status, headers });
   });
 }
 
