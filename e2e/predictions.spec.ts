@@ -1,7 +1,7 @@
 // Predictions end to end: draw with the mouse, drop real files (one of them bad), browse the test set.
 import { appGuards, expect, test } from './fixtures';
 import { loadDataset } from '../src/main/core/dataset/dataset';
-import { styledBmp, styledPng, STYLES } from '../test/digitStyles';
+import { styledBmp, styledImage, styledPng, STYLES } from '../test/digitStyles';
 
 appGuards();
 test.describe.configure({ mode: 'serial' });
@@ -38,6 +38,11 @@ test('dropped files are classified, and a bad one is listed with its reason', as
     files.push({ name: `digit-${i}-label-${test.labels[i]}.png`, data: [...png] });
   }
   files.push({ name: `digit-6-label-${test.labels[6]}.bmp`, data: [...styledBmp(test.images.subarray(6 * 784, 7 * 784), 'page', 6)] });
+  const formats = [['jpg', 'jpeg'], ['webp', 'webp'], ['gif', 'gif']] as const;
+  for (const [k, [extension, format]] of formats.entries()) {
+    const i = 7 + k;
+    files.push({ name: `digit-${i}-label-${test.labels[i]}.${extension}`, data: [...(await styledImage(test.images.subarray(i * 784, (i + 1) * 784), 'page', format, i))] });
+  }
   files.push({ name: 'notes.png', data: [...Buffer.from('these are not pixels')] });
   // A decompression bomb: a tiny PNG whose header declares 100,000 x 100,000 pixels.
   const bomb = Buffer.from(files[0]!.data);
@@ -51,18 +56,18 @@ test('dropped files are classified, and a bad one is listed with its reason', as
     document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
   }, files);
   await expect(page.getByRole('tab', { name: 'Files' })).toHaveAttribute('aria-selected', 'true');
-  await expect(page.getByTestId('drop-progress')).toHaveText('10 of 10 processed · 7 classified · 3 refused');
+  await expect(page.getByTestId('drop-progress')).toHaveText('13 of 13 processed · 10 classified · 3 refused');
   const results = page.getByRole('list', { name: 'Results' }).getByRole('listitem');
-  await expect(results).toHaveCount(10);
+  await expect(results).toHaveCount(13);
   await expect(results.filter({ hasText: 'bomb.png' })).toContainText('declares 100000x100000 pixels');
   await expect(results.filter({ hasText: 'photo.jpg' })).toContainText('the contents are PNG but the name ends in .jpg');
   await expect(results.filter({ hasText: 'notes.png' })).toContainText('not an image');
   let right = 0;
-  for (let i = 0; i < 7; i++) {
+  for (let i = 0; i < 10; i++) {
     const label = await results.filter({ hasText: `digit-${i}-` }).getByLabel(/^predicted \d$/).textContent();
     if (Number(label) === test.labels[i]) right++;
   }
-  expect(right).toBeGreaterThanOrEqual(6);
+  expect(right).toBeGreaterThanOrEqual(9);
   await page.screenshot({ path: 'test-results/files-view.png', fullPage: true });
 });
 

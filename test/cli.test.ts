@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { IDX_FILES } from '../src/main/core/dataset/dataset';
 import { idxImages, mnist, tempDir, writeSlice } from './helpers';
 import sharp from 'sharp';
-import { styledBmp, styledPng } from './digitStyles';
+import { styledBmp, styledImage, styledPng } from './digitStyles';
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { encoding: 'utf8', timeout: 180_000 });
@@ -105,6 +105,18 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   assert.equal(s.code, 0, s.stderr);
   const styledRight = s.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((q, k) => q.label === d.test.labels[k % 10]).length;
   assert.ok(styledRight >= 24, `${styledRight}/30 styled digits right`);
+  // JPEG, WebP and GIF through sharp, BMP through bmp-ts.
+  const formats = { jpg: 'jpeg', webp: 'webp', gif: 'gif' } as const;
+  const others = await Promise.all(
+    Object.entries(formats).map(async ([extension, format], k) => {
+      const file = join(dir, `page-${k}.${extension}`);
+      writeFileSync(file, await styledImage(d.test.images.subarray(k * 784, (k + 1) * 784), 'page', format, k));
+      return file;
+    }),
+  );
+  const o = cli('predict', '--model', out, '--json', ...others);
+  assert.equal(o.code, 0, o.stderr);
+  assert.ok(o.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((q, k) => q.label === d.test.labels[k]).length >= 2);
   const bmp = join(dir, 'page-3.bmp');
   writeFileSync(bmp, styledBmp(d.test.images.subarray(3 * 784, 4 * 784), 'page', 3));
   assert.match(cli('predict', '--model', out, bmp).stdout, new RegExp(`page-3\\.bmp: ${d.test.labels[3]} `));

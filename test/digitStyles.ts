@@ -63,3 +63,9 @@ export function styledBmp(digit: Uint8Array, style: Style, variant = 0): Buffer 
   for (let i = 0; i < data.length; i += 4) abgr.set([data[i + 3]!, data[i + 2]!, data[i + 1]!, data[i]!], i);
   return encodeBmp({ width, height, data: abgr, bitPP: 24 } as Parameters<typeof encodeBmp>[0]).data;
 }
+
+/** The same picture in another format sharp writes: JPEG, WebP or GIF. */
+export async function styledImage(digit: Uint8Array, style: Style, format: 'jpeg' | 'webp' | 'gif', variant = 0): Promise<Buffer> {
+  const { width, height, data } = styledDigit(digit, style, variant);
+  return sharp(Buffer.from(data), { raw: { width, height, channels: 4 } }).toFormat(format).toBuffer();
+}

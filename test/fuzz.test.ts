@@ -12,7 +12,28 @@ import { tempDir } from './helpers';
 
 const huge = 'x'.repeat(2_000_000);
 /** Wrong for every method: not an object, or an object no schema accepts. */
-const common: unknown[] = [null, 42, -1, NaN, Infinity, 'ping', huge, true, [], [1, 2, 3], { extra: 1 }, { __proto__: { admin: true }, extra: 1 }, new Array(100000).fill(0)];
+const common: unknown[] = [
+  null,
+  42,
+  -1,
+  NaN,
+  Infinity,
+  'ping',
+  huge,
+  true,
+  [],
+  [1, 2, 3],
+  { extra: 1 },
+  { __proto__: { admin: true }, extra: 1 },
+  new Array(100000).fill(0),
+  { '': '' },
+  { toString: 'x' },
+  { constructor: { prototype: { admin: true } } },
+  { nested: { deeper: { deepest: huge } } },
+  { a: NaN, b: -Infinity },
+  Object.fromEntries(Array.from({ length: 10000 }, (_, i) => [`k${i}`, i])),
+  { dir: '/tmp', split: 'test', images: 'AAAA', epochs: 1, batch: 1, index: 0, extra: true },
+];
 
 const goodTrain = { ...SEED_RECIPE, epochs: 1, trainLimit: 64, testLimit: 32 };
 const specific: Partial<Record<ApiMethod, unknown[]>> = {

@@ -191,7 +191,9 @@ export class StudioService {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-      return { ok: false, error: { code: 'bad-request', message: `${m}: ${where}${issue?.message ?? 'invalid input'}` } };
+      // Messages can quote the input (zod lists unknown keys): keep them one short line.
+      const message = `${m}: ${where}${issue?.message ?? 'invalid input'}`;
+      return { ok: false, error: { code: 'bad-request', message: message.length > 200 ? `${message.slice(0, 197)}...` : message } };
     }
     try {
       const handler = this.handlers[m] as (i: unknown) => Promise<unknown>;
