@@ -30,7 +30,10 @@ export class TfjsEngine implements Engine {
     private readonly dataset: Dataset,
     _options: EngineOptions,
   ) {
-    if (!tf.setBackend(backend === 'native' ? 'tensorflow' : 'cpu')) throw new Error(`tfjs backend ${backend} failed to start`);
+    // Both backends initialise synchronously, so the switch has happened when setBackend returns.
+    const name = backend === 'native' ? 'tensorflow' : 'cpu';
+    void tf.setBackend(name);
+    if (tf.getBackend() !== name) throw new Error(`tfjs backend ${name} failed to start`);
     this.model = buildLayersModel();
     this.velocity = PARAMS.map((p) => tf.variable(tf.zeros([...p.shape]), false));
     this.detail = TFJS_DETAIL[backend];

@@ -1,20 +1,17 @@
 // The trainer worker: the one thread that imports tfjs. It owns the dataset, the engine and the run,
 // and answers predictions while a run trains (the loop yields between steps).
 import { parentPort } from 'node:worker_threads';
-import type { StudioError, WorkerMessage, WorkerReplies, WorkerRequest } from '../../../shared/contract';
-import { TrainConfigSchema } from '../../../shared/contract';
+import { TrainConfigSchema, type BackendChoice, type History, type StudioError, type WorkerMessage, type WorkerReplies, type WorkerRequest } from '../../../shared/contract';
 import { loadDataset, labelCounts, type Dataset } from '../dataset/dataset';
 import { DataError } from '../dataset/idx';
 import { createEngine, resolveBackend, BackendUnavailableError } from '../backend/backends';
 import { PARAM_COUNT } from '../model/architecture';
-import type { BackendChoice } from '../../../shared/contract';
 import type { Engine } from '../backend/engine';
 import { initialParams } from '../model/init';
 import { createControl, evaluateTest, train } from './trainer';
 import { softmaxRows } from './metrics';
 import { ModelFileError, openModel, saveModel } from '../store/modelStore';
 import { loadCheckpoint, saveCheckpoint } from '../store/checkpoint';
-import type { History } from '../../../shared/contract';
 
 const port = parentPort!;
 const post = (message: WorkerMessage): void => port.postMessage(message);
