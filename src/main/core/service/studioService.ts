@@ -121,7 +121,8 @@ export class StudioService {
       return saved;
     },
     openModel: async ({ dir }) => {
-      const target = dir ?? (this.options.pickDirectory ? await this.options.pickDirectory('open') : undefined);
+      if (!dir && !this.options.pickDirectory) return fail('bad-request', "this window has no file dialog: type the model folder's path");
+      const target = dir ?? (await this.options.pickDirectory!('open'));
       if (!target) return { cancelled: true as const };
       const opened = await this.trainer.request('open', { dir: target, backend: 'auto' });
       const model = { dir: target, ...opened };
