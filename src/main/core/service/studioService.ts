@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { API_METHODS, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type RunStatus, type StudioEvent } from '../../../shared/api';
 import { API_SCHEMAS } from '../../../shared/apiSchemas';
 import { SEED_RECIPE, type BackendInfo, type History, type StudioError, type TrainConfig, type TrainEvent } from '../../../shared/contract';
-import { unfinishedRuns } from '../store/checkpoint';
+import { pruneRuns, unfinishedRuns } from '../store/checkpoint';
 import { TrainerClient, StudioRequestError } from '../trainer/client';
 import { modelSummary } from '../model/summary';
 import { Recents } from '../store/recents';
@@ -29,6 +29,9 @@ export const defaultHome = (): string => process.env.MNIST_STUDIO_HOME ?? join(h
 
 type Handlers = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>> };
 
+/** Checkpoint folders kept under home/runs; older ones are removed as new runs start. */
+const KEEP_RUNS = 10;
+
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 const fail = (code: StudioError['code'], message: string): never => {
@@ -48,8 +51,12 @@ export class StudioService {
   constructor(private readonly options: ServiceOptions = {}) {
     this.home = options.home ?? defaultHome();
     this.recents = new Recents(this.home);
-    this.trainer = (options.createTrainer ?? (() => new TrainerClient()))();
+    this.trainer = this.newTrainer();
     this.attach();
+  }
+
+  private newTrainer(): TrainerClient {
+    return this.options.createTrainer?.() ?? new TrainerClient();
   }
 
   private attach(): void {
@@ -68,7 +75,7 @@ export class StudioService {
     } else if (event.type === 'error') {
       // The worker died: a fresh one takes its place so the next run can start.
       this.status = { training: false, paused: false };
-      this.trainer = (this.options.createTrainer ?? (() => new TrainerClient()))();
+      this.trainer = this.newTrainer();
       this.attach();
     }
     this.emit(event);
@@ -94,7 +101,10 @@ export class StudioService {
     summary: async () => modelSummary(),
     backend: () => this.trainer.request('backend', { choice: 'auto' }),
     status: async () => ({ ...this.status }),
-    startTraining: async (config) => this.startRun({ config, checkpointDir: this.freshDir('runs', 'run') }),
+    startTraining: async (config) => {
+      pruneRuns(join(this.home, 'runs'), KEEP_RUNS - 1);
+      return this.startRun({ config, checkpointDir: this.freshDir('runs', 'run') });
+    },
     resumeRun: async ({ dir }) => this.startRun({ config: { ...SEED_RECIPE, backend: 'auto' }, checkpointDir: dir, resume: true }),
     unfinishedRuns: async () => unfinishedRuns(join(this.home, 'runs')),
     pauseTraining: async () => {

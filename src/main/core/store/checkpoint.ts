@@ -94,3 +94,12 @@ export function unfinishedRuns(root: string): { dir: string; epoch: number; epoc
   }
   return runs.sort((a, b) => b.savedAt.localeCompare(a.savedAt));
 }
+
+/** Removes all but the `keep` newest checkpoint folders under `root` (names sort by their timestamps). */
+export function pruneRuns(root: string, keep: number): void {
+  if (!existsSync(root)) return;
+  const runs = readdirSync(root)
+    .filter((name) => /^run_[\d_-]+$/.test(name) && existsSync(join(root, name, FILE)))
+    .sort();
+  for (const name of runs.slice(0, Math.max(0, runs.length - keep))) rmSync(join(root, name), { recursive: true, force: true });
+}
