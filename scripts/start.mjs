@@ -2,8 +2,9 @@
 // downloaded on first run, and some machines cannot download it) or there is no display, it says so in
 // one line and runs the same app in the browser host instead, printing the URL to open.
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const run = (args, options = {}) => spawn(process.execPath, args, { cwd: root, stdio: 'inherit', ...options });
@@ -17,8 +18,21 @@ function electronBinary() {
   return { problem: (lines.find((l) => /RequestError|ENOTFOUND|EAI_AGAIN|ECONN|fetch failed|HTTPError/.test(l)) ?? lines.at(-1) ?? 'unknown error').trim() };
 }
 
-const build = spawnSync(process.execPath, ['node_modules/electron-vite/bin/electron-vite.js', 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
+/** Newest modification time under a path. */
+function newest(path) {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((name) => newest(join(path, name))));
+}
+
+// Build only when a source is newer than the last build, so an unchanged app starts at once.
+const outputs = ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'].map((f) => join(root, f));
+const builtAt = outputs.every(existsSync) ? Math.min(...outputs.map((f) => statSync(f).mtimeMs)) : 0;
+const sourcesAt = Math.max(...['src', 'resources', 'electron.vite.config.ts', 'package.json'].map((p) => newest(join(root, p))));
+if (sourcesAt > builtAt) {
+  const build = spawnSync(process.execPath, ['node_modules/electron-vite/bin/electron-vite.js', 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 
 const electron = electronBinary();
 const headless = process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY;
