@@ -1,6 +1,6 @@
 // A tiny thread pool for the wasm kernels: every thread instantiates cnn.wasm over one shared memory and
 // runs the same export on its own part of the work. Work is handed out through a SharedArrayBuffer with
-// Atomics, not postMessage, because a training step is only ~30 ms and a message round trip would show.
+// Atomics, not postMessage, because a training step takes only ~17 ms and message round trips would show.
 import { Worker } from 'node:worker_threads';
 
 export const Op = { Train: 1, Update: 2, Infer: 3, Exit: 9 } as const;
