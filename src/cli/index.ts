@@ -2,7 +2,7 @@
 // A bad flag or bad input prints one `error: ...` line on stderr and exits 2, never a stack trace.
 import { Command, CommanderError, Option } from 'commander';
 import { SEED_RECIPE } from '../shared/contract';
-import { loadDataset, labelCounts, type Split } from '../main/core/dataset/dataset';
+import { dataSummary, loadDataset } from '../main/core/dataset/dataset';
 import { DataError } from '../main/core/dataset/idx';
 import { formatSummary, modelSummary } from '../main/core/model/summary';
 import { StudioRequestError } from '../main/core/trainer/client';
@@ -29,12 +29,10 @@ program
   .option('--data <dir>', 'a folder with the four IDX files, raw or .gz')
   .option('--json', 'print one JSON object')
   .action((flags: { data?: string; json?: boolean }) => {
-    const dataset = loadDataset(flags.data);
-    const split = (s: Split) => ({ count: s.count, height: 28, width: 28, labelCounts: labelCounts(s) });
-    const summary = { train: split(dataset.train), test: split(dataset.test) };
-    if (flags.json) return void console.log(JSON.stringify(summary));
-    console.log(`dataset: ${dataset.source}`);
-    for (const [name, s] of Object.entries(summary)) {
+    const { source, train, test } = dataSummary(loadDataset(flags.data));
+    if (flags.json) return void console.log(JSON.stringify({ train, test }));
+    console.log(`dataset: ${source}`);
+    for (const [name, s] of Object.entries({ train, test })) {
       console.log(`${name}: ${s.count} images of ${s.height}x${s.width}; per label ${s.labelCounts.map((c, l) => `${l}:${c}`).join(' ')}`);
     }
   });

@@ -4,6 +4,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DataError, MAX_IDX_BYTES, parseImages, parseLabels } from './idx';
+import type { DataSummary } from '../../../shared/contract';
 
 export interface Split {
   count: number;
@@ -66,6 +67,12 @@ export function loadDataset(dir?: string): Dataset {
 export function limitSplit(split: Split, limit?: number): Split {
   if (limit === undefined || limit >= split.count) return split;
   return { count: limit, images: split.images.subarray(0, limit * 784), labels: split.labels.subarray(0, limit) };
+}
+
+/** Counts, image size and label counts of both splits, as `data --json` prints them and the app shows them. */
+export function dataSummary(d: Dataset): DataSummary {
+  const split = (s: Split) => ({ count: s.count, height: 28, width: 28, labelCounts: labelCounts(s) });
+  return { source: d.source, train: split(d.train), test: split(d.test) };
 }
 
 export function labelCounts(split: Split): number[] {

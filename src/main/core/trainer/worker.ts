@@ -2,7 +2,7 @@
 // and answers predictions while a run trains (the loop yields between steps).
 import { parentPort } from 'node:worker_threads';
 import { TrainConfigSchema, type BackendChoice, type History, type StudioError, type WorkerMessage, type WorkerReplies, type WorkerRequest } from '../../../shared/contract';
-import { loadDataset, labelCounts, type Dataset } from '../dataset/dataset';
+import { dataSummary, loadDataset, type Dataset } from '../dataset/dataset';
 import { DataError } from '../dataset/idx';
 import { createEngine, resolveBackend, BackendUnavailableError } from '../backend/backends';
 import { PARAM_COUNT } from '../model/architecture';
@@ -66,11 +66,7 @@ class StudioFailure extends Error {
 }
 
 const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, { type: K }>) => Promise<WorkerReplies[K]> } = {
-  'load-data': async ({ dataDir: dir }) => {
-    const d = ensureDataset(dir);
-    const summary = (s: Dataset['train']) => ({ count: s.count, height: 28, width: 28, labelCounts: labelCounts(s) });
-    return { source: d.source, train: summary(d.train), test: summary(d.test) };
-  },
+  'load-data': async ({ dataDir: dir }) => dataSummary(ensureDataset(dir)),
   train: async ({ config: raw, checkpointDir, resume }) => {
     if (control) throw new StudioFailure({ code: 'busy', message: 'a run is already training' });
     const parsed = TrainConfigSchema.safeParse(raw);
