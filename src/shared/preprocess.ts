@@ -20,7 +20,7 @@ const SIZE = 28;
 const BOX = 20;
 
 /** Ink in [0, 1] per pixel: alpha decides on transparent images, brightness against the background otherwise. */
-export function inkMap(image: RgbaImage): Float32Array {
+function inkMap(image: RgbaImage): Float32Array {
   const { width, height, data } = image;
   const n = width * height;
   const lum = new Float32Array(n);

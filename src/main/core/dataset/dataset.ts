@@ -63,12 +63,6 @@ export function loadDataset(dir?: string): Dataset {
   };
 }
 
-/** The first `limit` examples of a split (the whole split when limit is undefined or larger). */
-export function limitSplit(split: Split, limit?: number): Split {
-  if (limit === undefined || limit >= split.count) return split;
-  return { count: limit, images: split.images.subarray(0, limit * 784), labels: split.labels.subarray(0, limit) };
-}
-
 /** Counts, image size and label counts of both splits, as `data --json` prints them and the app shows them. */
 export function dataSummary(d: Dataset): DataSummary {
   const split = (s: Split) => ({ count: s.count, height: 28, width: 28, labelCounts: labelCounts(s) });

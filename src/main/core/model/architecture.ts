@@ -76,4 +76,3 @@ export function paramCount(layer: LayerSpec): number {
   return layer.params.reduce((a, p) => a + size(p.shape), 0);
 }
 
-export { size as shapeSize };
