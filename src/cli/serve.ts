@@ -3,7 +3,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StudioService } from '../main/core/service/studioService';
-import { startBrowserHost } from '../main/core/host/browserHost';
+import { keepHostAlive, startBrowserHost } from '../main/core/host/browserHost';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 
@@ -29,7 +29,12 @@ export async function ensureRenderer(): Promise<string> {
 }
 
 export async function serveCommand(flags: { port?: number; data?: string }): Promise<void> {
-  const rendererDir = await ensureRenderer();
+  await hostRenderer(await ensureRenderer(), flags);
+}
+
+/** Runs the host on a built renderer until SIGINT or SIGTERM; no single request can end the process. */
+export async function hostRenderer(rendererDir: string, flags: { port?: number; data?: string }): Promise<void> {
+  keepHostAlive();
   const service = new StudioService({ dataDir: flags.data });
   const host = await startBrowserHost({ service, rendererDir, port: flags.port });
   process.stdout.write(`MNIST Studio is running at ${host.url}\n`);

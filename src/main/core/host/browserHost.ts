@@ -6,10 +6,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { StudioService } from '../service/studioService';
 import { contentSecurityPolicy } from './csp';
+import { parseTarget } from './requestTarget';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -59,7 +61,12 @@ export async function startBrowserHost(options: HostOptions): Promise<RunningHos
       res.writeHead(405).end();
       return;
     }
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://host').pathname);
+    const target = parseTarget(req.url);
+    if (!target) {
+      res.writeHead(400).end('bad request');
+      return;
+    }
+    const pathname = target.path;
     const relative = normalize(pathname === '/' ? 'index.html' : pathname.slice(1));
     const file = join(options.rendererDir, relative);
     if (relative.startsWith('..') || !file.startsWith(options.rendererDir + sep)) {
@@ -81,21 +88,39 @@ export async function startBrowserHost(options: HostOptions): Promise<RunningHos
     }
   };
 
-  const http = createServer((req, res) => void serveFile(req, res));
+  // Each request is contained: whatever goes wrong answers that request (or drops its connection)
+  // and nothing else; an unhandled rejection here would end the process and any run in it.
+  const http = createServer((req, res) => {
+    serveFile(req, res).catch(() => (res.headersSent ? res.destroy() : res.writeHead(500).end()));
+  });
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
-  http.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://host');
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const target = parseTarget(req.url);
+    if (!target) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      return;
+    }
     const origin = req.headers.origin ?? '';
     const ok =
-      url.pathname === '/api' &&
+      target.path === '/api' &&
       allowedHosts().includes(req.headers.host ?? '') &&
       allowedHosts().some((h) => origin === `http://${h}`) &&
-      sameToken(url.searchParams.get('token'), token);
+      sameToken(target.query.get('token'), token);
     if (!ok) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return;
     }
     sockets.handleUpgrade(req, socket, head, (ws) => serveSocket(ws));
+  };
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node takes its own error listener off an upgraded socket: without this one, a client that
+    // resets the connection mid-handshake raises an uncaught error.
+    socket.on('error', () => socket.destroy());
+    try {
+      upgrade(req, socket, head);
+    } catch {
+      socket.destroy();
+    }
   });
 
   const serveSocket = (ws: WebSocket): void => {
@@ -104,18 +129,20 @@ export async function startBrowserHost(options: HostOptions): Promise<RunningHos
     // An oversized or malformed frame ends this connection (ws has already sent the close code);
     // without a listener the error would be uncaught and take the whole host down.
     ws.on('error', () => ws.terminate());
-    ws.on('message', async (data) => {
-      let message: { id?: unknown; method?: unknown; input?: unknown };
-      try {
-        message = JSON.parse(String(data));
-      } catch {
-        ws.send(JSON.stringify({ id: null, reply: { ok: false, error: { code: 'bad-request', message: 'not JSON' } } }));
-        return;
-      }
-      const id = typeof message?.id === 'number' ? message.id : null;
-      const reply = await options.service.dispatch(message?.method, message?.input);
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, reply }));
-    });
+    ws.on('message', (data) => void answer(ws, data).catch(() => ws.terminate()));
+  };
+
+  const answer = async (ws: WebSocket, data: unknown): Promise<void> => {
+    let message: { id?: unknown; method?: unknown; input?: unknown };
+    try {
+      message = JSON.parse(String(data));
+    } catch {
+      ws.send(JSON.stringify({ id: null, reply: { ok: false, error: { code: 'bad-request', message: 'not JSON' } } }));
+      return;
+    }
+    const id = typeof message?.id === 'number' ? message.id : null;
+    const reply = await options.service.dispatch(message?.method, message?.input);
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, reply }));
   };
 
   await new Promise<void>((resolve, reject) => {
@@ -133,4 +160,15 @@ export async function startBrowserHost(options: HostOptions): Promise<RunningHos
       await new Promise<void>((r) => http.close(() => r()));
     },
   };
+}
+
+/**
+ * The last line of defence for a process that hosts the app: an error that escapes every handler is
+ * reported in one line instead of ending the process, and with it a training run of many minutes.
+ * Every request is already contained in startBrowserHost; this catches what a future bug lets through.
+ */
+export function keepHostAlive(report: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): void {
+  const say = (what: string, error: unknown): void => report(`error: ${what}: ${String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 200)}`);
+  process.on('uncaughtException', (error) => say('uncaught', error));
+  process.on('unhandledRejection', (error) => say('unhandled rejection', error));
 }
