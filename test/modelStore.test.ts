@@ -57,7 +57,7 @@ const layers = (json: Record<string, any>) => json.modelTopology.config.layers a
 const corpus: [string, (dir: string, json: Record<string, any>) => void, RegExp][] = [
   ['no model.json', (dir) => rmSync(join(dir, 'model.json')), /model\.json: not found/],
   ['model.json that is not JSON', (dir) => writeFileSync(join(dir, 'model.json'), '{nope'), /not valid JSON/],
-  ['an oversized model.json', (dir) => writeFileSync(join(dir, 'model.json'), ' '.repeat(2 * 1024 * 1024)), /larger than 1048576 bytes/],
+  ['an oversized model.json', (dir) => writeFileSync(join(dir, 'model.json'), ' '.repeat(2 * 1024 * 1024)), /model\.json: larger than 1 MB/],
   ['a model.json without a manifest', (dir, json) => rewrite(dir, { ...json, weightsManifest: undefined }), /not a TF\.js layers model \(weightsManifest/],
   ['truncated weights', (dir) => writeFileSync(join(dir, weightsFile(dir)), readFileSync(join(dir, weightsFile(dir))).subarray(0, 1000)), /weight files hold 1000 bytes/],
   ['a weight path with ..', (dir, json) => rewrite(dir, manifest(json, { paths: ['../weights.bin'] })), /leaves the model folder/],

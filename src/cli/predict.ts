@@ -1,10 +1,10 @@
 // `predict`: classifies image files with a saved model, through the same preprocessing as the canvas.
 import sharp from 'sharp';
 import { decode as decodeBmp } from 'bmp-ts';
-import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { preprocess, type RgbaImage } from '../shared/preprocess';
 import { checkImage, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS } from '../shared/imageCheck';
+import { readRegularFileAsync } from '../main/core/store/files';
 import { TrainerClient } from '../main/core/trainer/client';
 import type { BackendChoice } from '../shared/contract';
 
@@ -13,9 +13,8 @@ const WORK_SIDE = 1024;
 
 /** Reads an image file the way the app's drop view does: checked from its bytes first, then decoded. */
 export async function decodeFile(file: string): Promise<Float32Array> {
-  const size = (await stat(file)).size;
-  if (size > MAX_IMAGE_BYTES) throw new Error(`larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
-  const bytes = await readFile(file);
+  // The caller names the file: the error says only what is wrong with it.
+  const bytes = await readRegularFileAsync(file, MAX_IMAGE_BYTES, (_file, problem) => new Error(problem));
   const check = checkImage(basename(file), bytes);
   if (!check.ok) throw new Error(check.reason);
   let image: RgbaImage;

@@ -16,11 +16,17 @@ const FORMATS: Record<string, string[]> = {
 };
 export const IMAGE_EXTENSIONS = Object.values(FORMATS).flat();
 
+/** The one size check for image files, wherever they come from (the same wording as the file reader's cap). */
+export function imageTooLarge(bytes: number): string | undefined {
+  return bytes > MAX_IMAGE_BYTES ? `larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB` : undefined;
+}
+
 export type ImageCheck = { ok: true; width: number; height: number; format: string } | { ok: false; reason: string };
 
 export function checkImage(name: string, bytes: Uint8Array): ImageCheck {
   if (bytes.length === 0) return { ok: false, reason: 'the file is empty' };
-  if (bytes.length > MAX_IMAGE_BYTES) return { ok: false, reason: `larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB` };
+  const tooLarge = imageTooLarge(bytes.length);
+  if (tooLarge) return { ok: false, reason: tooLarge };
   let info: { width?: number; height?: number; type?: string };
   try {
     info = imageSize(bytes);

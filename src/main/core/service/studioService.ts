@@ -2,8 +2,8 @@
 // browser host's WebSocket both call. Every input is validated here, once, against the shared schemas,
 // and every failure comes back as a typed error envelope. Nothing in here knows about Electron.
 import { basename, join } from 'node:path';
-import { readFile, stat } from 'node:fs/promises';
 import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
+import { readRegularFileAsync } from '../store/files';
 import { homedir } from 'node:os';
 import { API_METHODS, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type RunStatus, type StudioEvent } from '../../../shared/api';
 import { API_SCHEMAS } from '../../../shared/apiSchemas';
@@ -154,9 +154,8 @@ export class StudioService {
     openedImage: async ({ batch, index }) => {
       const file = this.pickedImages.get(batch)?.[index];
       if (!file) return fail('bad-request', `no picked image ${batch}/${index}`);
-      const size = (await stat(file)).size;
-      if (size > MAX_IMAGE_BYTES) return fail('bad-request', `${basename(file)}: larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
-      return { name: basename(file), data: (await readFile(file)).toString('base64') };
+      const bytes = await readRegularFileAsync(file, MAX_IMAGE_BYTES, (_file, problem) => fail('bad-request', `${basename(file)}: ${problem}`));
+      return { name: basename(file), data: bytes.toString('base64') };
     },
     predict: async ({ images }) => this.trainer.request('predict', { images: new Uint8Array(Buffer.from(images, 'base64')) }),
     testPredictions: async () => {

@@ -1,7 +1,7 @@
 // Checkpoints: everything a run needs to continue exactly where it was after an epoch — weights,
 // momentum buffers, the random generator's state, the epoch, the history and the recipe — committed
 // like models are (new data files first, then checkpoint.json renamed over the old one).
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -10,6 +10,7 @@ import { PARAM_COUNT } from '../model/architecture';
 import type { RngState } from '../model/rng';
 import { ModelFileError, parseJsonSafely } from './modelValidation';
 import { syncFolder, writeDurably } from './modelStore';
+import { readRegularFile, type MakeError } from './files';
 
 const CheckpointSchema = z.object({
   version: z.literal(1),
@@ -33,6 +34,8 @@ export interface Checkpoint {
 }
 
 const FILE = 'checkpoint.json';
+const FILE_MAX = 16 * 1024 * 1024;
+const checkpointError: MakeError = (file, problem) => new ModelFileError(`${file}: ${problem}`);
 
 export function saveCheckpoint(dir: string, c: Omit<Checkpoint, 'config' | 'savedAt'>): void {
   const target = resolve(dir);
@@ -50,9 +53,8 @@ export function saveCheckpoint(dir: string, c: Omit<Checkpoint, 'config' | 'save
 }
 
 function readFloats(file: string): Float32Array {
-  if (!existsSync(file)) throw new ModelFileError(`${file}: not found`);
-  if (statSync(file).size !== PARAM_COUNT * 4) throw new ModelFileError(`${file}: holds ${statSync(file).size} bytes, expected ${PARAM_COUNT * 4}`);
-  const bytes = readFileSync(file);
+  const bytes = readRegularFile(file, PARAM_COUNT * 4, checkpointError);
+  if (bytes.length !== PARAM_COUNT * 4) throw new ModelFileError(`${file}: holds ${bytes.length} bytes, expected ${PARAM_COUNT * 4}`);
   const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   if (!values.every(Number.isFinite)) throw new ModelFileError(`${file}: contains NaN or infinity`);
   return values;
@@ -61,8 +63,7 @@ function readFloats(file: string): Float32Array {
 export function loadCheckpoint(dir: string): Checkpoint {
   const file = join(dir, FILE);
   if (!existsSync(file)) throw new ModelFileError(`${file}: not found (not a checkpoint folder)`);
-  if (statSync(file).size > 16 * 1024 * 1024) throw new ModelFileError(`${file}: too large`);
-  const parsed = CheckpointSchema.safeParse(parseJsonSafely(readFileSync(file, 'utf8'), file));
+  const parsed = CheckpointSchema.safeParse(parseJsonSafely(readRegularFile(file, FILE_MAX, checkpointError).toString('utf8'), file));
   if (!parsed.success) throw new ModelFileError(`${file}: malformed (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`);
   const meta = parsed.data;
   return {
@@ -84,7 +85,7 @@ export function unfinishedRuns(root: string): { dir: string; epoch: number; epoc
   for (const name of readdirSync(root)) {
     try {
       const dir = join(root, name);
-      const meta = CheckpointSchema.parse(parseJsonSafely(readFileSync(join(dir, FILE), 'utf8'), FILE));
+      const meta = CheckpointSchema.parse(parseJsonSafely(readRegularFile(join(dir, FILE), FILE_MAX).toString('utf8'), FILE));
       if (meta.epoch < meta.history.config.epochs) {
         runs.push({ dir, epoch: meta.epoch, epochs: meta.history.config.epochs, savedAt: meta.savedAt, testAccuracy: meta.history.epochs.at(-1)?.test.accuracy });
       }

@@ -6,7 +6,7 @@
 // removed. Whatever instant a save is killed at, model.json names a complete weights file: the folder
 // holds exactly the old model or exactly the new one. (Renaming a whole staged folder over the old one
 // cannot be done atomically on POSIX, where rename refuses a non-empty target.)
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { tf } from '../backend/tfjs';
@@ -15,8 +15,11 @@ import { HistorySchema, type History } from '../../../shared/contract';
 import { PARAM_COUNT } from '../model/architecture';
 import { buildLayersModel, getFlatWeights, setFlatWeights } from '../model/layersModel';
 import { ModelFileError, MODEL_JSON_MAX, parseJsonSafely, validateModelFolder } from './modelValidation';
+import { readRegularFile, type MakeError } from './files';
 
 export { ModelFileError };
+
+const modelFileError: MakeError = (file, problem) => new ModelFileError(`${file}: ${problem}`);
 
 /** Writes a file and makes it durable before anyone can see it under its final name. */
 export function writeDurably(file: string, data: string | Uint8Array): void {
@@ -90,13 +93,11 @@ export interface OpenedModel {
 
 export async function openModel(dir: string): Promise<OpenedModel> {
   const jsonFile = join(dir, 'model.json');
-  if (!existsSync(jsonFile)) throw new ModelFileError(`${jsonFile}: not found`);
-  if (statSync(jsonFile).size > MODEL_JSON_MAX) throw new ModelFileError(`${jsonFile}: larger than ${MODEL_JSON_MAX} bytes`);
-  const { json, files } = validateModelFolder(dir, readFileSync(jsonFile, 'utf8'), jsonFile);
+  const { json, files } = validateModelFolder(dir, readRegularFile(jsonFile, MODEL_JSON_MAX, modelFileError).toString('utf8'), jsonFile);
   const weightData = new Uint8Array(PARAM_COUNT * 4);
   let offset = 0;
   for (const { file, size } of files) {
-    const bytes = readFileSync(file);
+    const bytes = readRegularFile(file, size, modelFileError);
     if (bytes.length !== size || offset + bytes.length > weightData.length) throw new ModelFileError(`${file}: changed while it was read`);
     weightData.set(bytes, offset);
     offset += bytes.length;
@@ -121,8 +122,7 @@ function readHistory(dir: string, metadata: Record<string, unknown> | undefined)
   if (raw === undefined) {
     file = join(dir, 'history.json');
     if (!existsSync(file)) return undefined;
-    if (statSync(file).size > MODEL_JSON_MAX) throw new ModelFileError(`${file}: larger than ${MODEL_JSON_MAX} bytes`);
-    raw = parseJsonSafely(readFileSync(file, 'utf8'), file);
+    raw = parseJsonSafely(readRegularFile(file, MODEL_JSON_MAX, modelFileError).toString('utf8'), file);
   }
   const parsed = HistorySchema.safeParse(raw);
   if (!parsed.success) throw new ModelFileError(`${file}: the training history is malformed (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`);

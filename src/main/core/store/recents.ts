@@ -1,9 +1,12 @@
 // The list of recently saved and opened models, kept as a small JSON file in the app's home folder.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RecentModel } from '../../../shared/api';
+import { readRegularFile } from './files';
 
 const KEEP = 12;
+/** Twelve entries are a few kilobytes; anything much larger is not our list. */
+const MAX_BYTES = 256 * 1024;
 
 export class Recents {
   private readonly file: string;
@@ -14,7 +17,7 @@ export class Recents {
 
   list(): RecentModel[] {
     try {
-      const items = JSON.parse(readFileSync(this.file, 'utf8')) as RecentModel[];
+      const items = JSON.parse(readRegularFile(this.file, MAX_BYTES).toString('utf8')) as RecentModel[];
       return Array.isArray(items) ? items.filter((r) => typeof r?.dir === 'string' && existsSync(join(r.dir, 'model.json'))) : [];
     } catch {
       return []; // a missing or damaged list is an empty one, never an error

@@ -1,6 +1,6 @@
 // Files to classify (dropped, picked, or opened from the menu) and their results. Files are read one by
 // one, decoded off the UI thread, and predicted in batches, so a thousand files keep the window responsive.
-import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
+import { imageTooLarge } from '../../../shared/imageCheck';
 import { predictImages, prepareImage } from './images';
 
 export interface Source {
@@ -64,8 +64,9 @@ class Drops {
     };
     while (this.queue.length > 0) {
       const { result, source } = this.queue.shift()!;
-      if (source.size > MAX_IMAGE_BYTES) {
-        Object.assign(result, { state: 'refused', reason: `larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB` });
+      const tooLarge = imageTooLarge(source.size);
+      if (tooLarge) {
+        Object.assign(result, { state: 'refused', reason: tooLarge });
         this.processed++;
         continue;
       }

@@ -1,0 +1,130 @@
+// Files that are not regular files, where a regular file is expected: a FIFO (a read blocks until a
+// writer comes, which may be never) and /dev/zero behind a symlink (a read never ends, and memory grows
+// until the process aborts). Each operation runs in a child process, watched from outside with a
+// deadline and a memory ceiling, and must end at once with one clear error.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { saveModel } from '../src/main/core/store/modelStore';
+import { saveCheckpoint } from '../src/main/core/store/checkpoint';
+import { initialParams } from '../src/main/core/model/init';
+import { IDX_FILES } from '../src/main/core/dataset/dataset';
+import { SEED_RECIPE } from '../src/shared/contract';
+import { mnist, tempDir, writeSlice } from './helpers';
+
+const DEADLINE_MS = 30_000;
+const MAX_RSS_MB = 1024;
+
+/** Runs a command; kills it when it outlives the deadline or its resident memory passes the ceiling. */
+function watched(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; killed?: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '', killed: string | undefined;
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const kill = (why: string): void => {
+      killed ??= why;
+      child.kill('SIGKILL');
+    };
+    const deadline = setTimeout(() => kill(`still running after ${DEADLINE_MS / 1000} s`), DEADLINE_MS);
+    const memory = setInterval(() => {
+      try {
+        const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+        if (rss > MAX_RSS_MB) kill(`resident memory passed ${MAX_RSS_MB} MB`);
+      } catch {
+        // gone already, or not Linux
+      }
+    }, 100);
+    child.on('close', (code) => {
+      clearTimeout(deadline);
+      clearInterval(memory);
+      resolve({ code, stdout, stderr, killed });
+    });
+  });
+}
+
+async function probe(op: string, path: string): Promise<{ ok: boolean; error?: string; value?: unknown }> {
+  const r = await watched(['test/fixtures/readProbe.ts', op, path]);
+  assert.equal(r.killed, undefined, `${op} ${path}: ${r.killed}`);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+}
+
+const fifo = (path: string): void => void execFileSync('mkfifo', [path]);
+const toZero = (path: string): void => symlinkSync('/dev/zero', path);
+const history = { config: SEED_RECIPE, backend: 'wasm' as const, epochs: [] };
+
+async function savedModel(withHistory: boolean): Promise<string> {
+  const dir = join(tempDir(), 'm');
+  await saveModel(dir, initialParams(1), withHistory ? history : undefined);
+  return dir;
+}
+
+const linux = process.platform === 'linux';
+
+test('model.json or history.json as a FIFO or a link to /dev/zero: refused at once', { skip: !linux && 'needs FIFOs and /dev/zero' }, async () => {
+  for (const [name, make, kind] of [
+    ['model.json', fifo, 'a FIFO'],
+    ['model.json', toZero, 'a character device'],
+    ['history.json', fifo, 'a FIFO'],
+    ['history.json', toZero, 'a character device'],
+  ] as const) {
+    const dir = await savedModel(false);
+    rmSync(join(dir, name), { force: true });
+    if (name === 'model.json') writeFileSync(join(dir, 'history.json'), '{}');
+    make(join(dir, name));
+    const r = await probe('openModel', dir);
+    assert.equal(r.ok, false, `${name} as ${kind} was opened`);
+    assert.match(r.error!, new RegExp(`${name.replace('.', '\\.')}: not a regular file \\(${kind}\\)`));
+  }
+});
+
+test('checkpoint.json or a weights file of a checkpoint as a FIFO or /dev/zero: refused, and not listed as resumable', { skip: !linux && 'needs FIFOs' }, async () => {
+  const root = tempDir();
+  const params = initialParams(2);
+  for (const [name, make] of [['checkpoint.json', fifo], ['checkpoint.json', toZero], ['params', toZero], ['velocity', fifo]] as const) {
+    const dir = join(root, `run_${name}_${make.name}`);
+    saveCheckpoint(dir, { epoch: 1, rng: [1, 2, 3, 4], history: { ...history, config: { ...SEED_RECIPE, epochs: 3 } }, params, velocity: params });
+    const file = name === 'checkpoint.json' ? name : readdirSync(dir).find((f) => f.startsWith(`${name}-`))!;
+    rmSync(join(dir, file));
+    make(join(dir, file));
+    const r = await probe('loadCheckpoint', dir);
+    assert.equal(r.ok, false);
+    assert.match(r.error!, /not a regular file/);
+  }
+  assert.deepEqual(await probe('unfinishedRuns', root), { ok: true, value: 2 }, 'the two runs whose checkpoint.json is readable are listed');
+});
+
+test('an IDX file or the recent-models list as a FIFO or /dev/zero: refused, or an empty list', { skip: !linux && 'needs FIFOs' }, async () => {
+  for (const make of [fifo, toZero]) {
+    const dir = writeSlice(10, 10);
+    rmSync(join(dir, IDX_FILES.trainLabels));
+    make(join(dir, IDX_FILES.trainLabels));
+    const r = await probe('loadDataset', dir);
+    assert.equal(r.ok, false);
+    assert.match(r.error!, /train-labels-idx1-ubyte: not a regular file/);
+    const home = tempDir();
+    make(join(home, 'recent-models.json'));
+    assert.deepEqual(await probe('recents', home), { ok: true, value: 0 });
+  }
+});
+
+test('cli predict on a FIFO or a link to /dev/zero: one error line each, and the other files still answered', { skip: !linux && 'needs FIFOs' }, async () => {
+  const model = await savedModel(true);
+  const dir = tempDir();
+  fifo(join(dir, 'fifo.png'));
+  toZero(join(dir, 'zero.png'));
+  const digit = join(dir, 'digit.png');
+  await sharp(Buffer.from(mnist().test.images.subarray(0, 784)), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(digit);
+  const r = await watched(['src/cli/index.ts', 'predict', '--model', model, join(dir, 'fifo.png'), join(dir, 'zero.png'), digit]);
+  assert.equal(r.killed, undefined, r.killed);
+  assert.equal(r.code, 2, r.stderr);
+  assert.deepEqual(r.stderr.trim().split('\n'), [
+    `error: ${join(dir, 'fifo.png')}: not a regular file (a FIFO)`,
+    `error: ${join(dir, 'zero.png')}: not a regular file (a character device)`,
+  ]);
+  assert.match(r.stdout, /digit\.png: \d \(/);
+});
