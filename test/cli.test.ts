@@ -120,9 +120,14 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   const bmp = join(dir, 'page-3.bmp');
   writeFileSync(bmp, styledBmp(d.test.images.subarray(3 * 784, 4 * 784), 'page', 3));
   assert.match(cli('predict', '--model', out, bmp).stdout, new RegExp(`page-3\\.bmp: ${d.test.labels[3]} `));
+  // A PNG named .jpg is decoded by its contents, with a note on stderr (and in the JSON line).
   const misnamed = join(dir, 'digit.jpg');
   writeFileSync(misnamed, readFileSync(files[0]!));
-  assertUsageError(cli('predict', '--model', out, misnamed), /digit\.jpg: the contents are PNG but the name ends in \.jpg/);
+  const named = cli('predict', '--model', out, misnamed);
+  assert.equal(named.code, 0, named.stderr);
+  assert.match(named.stdout, new RegExp(`^${misnamed}: ${d.test.labels[0]} \\(\\d\\.\\d\\d\\)\\n$`));
+  assert.equal(named.stderr, `note: ${misnamed}: a PNG named .jpg\n`);
+  assert.equal(JSON.parse(cli('predict', '--model', out, '--json', misnamed).stdout).note, 'a PNG named .jpg');
   const plain = cli('predict', '--model', out, files[0]!);
   assert.match(plain.stdout, new RegExp(`^${files[0]}: ${d.test.labels[0]} \\(\\d\\.\\d\\d\\)\\n$`));
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { preprocess, type RgbaImage } from '../src/shared/preprocess';
 import { checkImage } from '../src/shared/imageCheck';
-import { STYLES, styledDigit, styledPng } from './digitStyles';
+import { STYLES, styledDigit, styledImage, styledPng } from './digitStyles';
 import { mnist } from './helpers';
 
 function correlation(a: Float32Array, b: Float32Array): number {
@@ -68,11 +68,18 @@ test('colour, blank, tiny and transparent-white images are handled', () => {
   assert.equal(dot.empty, false);
 });
 
-test('files are checked from their bytes before decoding: format, extension, declared size', async () => {
+test('files are checked from their bytes before decoding: format and declared size, whatever the name', async () => {
   const png = await styledPng(digit(0), 'plain');
   assert.deepEqual(checkImage('seven.png', png), { ok: true, width: 28, height: 28, format: 'png' });
-  assert.match((checkImage('seven.jpg', png) as { reason: string }).reason, /contents are PNG but the name ends in \.jpg/);
+  // Decoders go by content: a misnamed image is accepted, with a note.
+  assert.deepEqual(checkImage('seven.jpg', png), { ok: true, width: 28, height: 28, format: 'png', note: 'a PNG named .jpg' });
+  const jpeg = await styledImage(digit(1), 'plain', 'jpeg');
+  assert.equal((checkImage('photo.PNG', jpeg) as { note?: string }).note, 'a JPEG named .png');
+  assert.equal((checkImage('photo.JPEG', jpeg) as { note?: string }).note, undefined);
+  assert.equal((checkImage('scan', png) as { note?: string }).note, 'a PNG with no extension');
+  assert.equal((checkImage(`x.${'a'.repeat(5000)}`, png) as { note?: string }).note, 'a PNG with an unusual extension');
   assert.match((checkImage('notes.png', Buffer.from('hello')) as { reason: string }).reason, /not an image/);
+  assert.match((checkImage('notes.txt', Buffer.from('hello')) as { reason: string }).reason, /not an image/);
   assert.match((checkImage('empty.png', new Uint8Array(0)) as { reason: string }).reason, /empty/);
   // A 40-byte PNG header that declares 100,000 x 100,000 pixels: refused without decoding.
   const bomb = Buffer.from(png);

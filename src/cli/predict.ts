@@ -11,12 +11,14 @@ import type { BackendChoice } from '../shared/contract';
 /** Larger images are scaled down while decoding, as in the app: plenty for a 20x20 digit. */
 const WORK_SIDE = 1024;
 
-/** Reads an image file the way the app's drop view does: checked from its bytes first, then decoded. */
-export async function decodeFile(file: string): Promise<Float32Array> {
+/** Reads an image file the way the app's drop view does: checked from its bytes first, then decoded.
+ * `onNote` hears what is worth saying about an accepted file (a JPEG named .png). */
+export async function decodeFile(file: string, onNote?: (note: string) => void): Promise<Float32Array> {
   // The caller names the file: the error says only what is wrong with it.
   const bytes = await readRegularFileAsync(file, MAX_IMAGE_BYTES, (_file, problem) => new Error(problem));
   const check = checkImage(basename(file), bytes);
   if (!check.ok) throw new Error(check.reason);
+  if (check.note) onNote?.(check.note);
   let image: RgbaImage;
   try {
     if (check.format === 'bmp') {
@@ -48,8 +50,9 @@ export async function predictCommand(files: string[], flags: { model: string; js
     await client.request('open', { dir: flags.model, backend: flags.backend });
     for (const file of files) {
       let pixels: Float32Array;
+      let note: string | undefined;
       try {
-        pixels = await decodeFile(file);
+        pixels = await decodeFile(file, (n) => (note = n));
       } catch (error) {
         process.stderr.write(`error: ${file}: ${(error as Error).message}\n`);
         allGood = false;
@@ -57,7 +60,9 @@ export async function predictCommand(files: string[], flags: { model: string; js
       }
       const [p] = await client.request('predict', { images: pixels });
       const { label, probabilities } = p!;
-      process.stdout.write(flags.json ? `${JSON.stringify({ file, label, probabilities })}\n` : `${file}: ${label} (${probabilities[label]!.toFixed(2)})\n`);
+      // The note goes to stderr in text mode, so stdout keeps one `FILE: LABEL (P)` line per file.
+      if (note && !flags.json) process.stderr.write(`note: ${file}: ${note}\n`);
+      process.stdout.write(flags.json ? `${JSON.stringify({ file, label, probabilities, ...(note ? { note } : {}) })}\n` : `${file}: ${label} (${probabilities[label]!.toFixed(2)})\n`);
     }
   } finally {
     await client.close();

@@ -1,6 +1,7 @@
-// Decides whether a file is an image we will decode, from its bytes and name alone, before any decoder
-// allocates anything: known formats only, the name's extension must agree with the contents, and the
-// declared size must be sane (a decompression bomb declares a huge size in a tiny file).
+// Decides whether a file is an image we will decode, from its bytes alone, before any decoder allocates
+// anything: known formats only, and the declared size must be sane (a decompression bomb declares a huge
+// size in a tiny file). Decoders go by content, so a name whose extension disagrees (a JPEG named .png)
+// is accepted with a note saying so.
 import { imageSize } from 'image-size';
 
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -21,7 +22,12 @@ export function imageTooLarge(bytes: number): string | undefined {
   return bytes > MAX_IMAGE_BYTES ? `larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB` : undefined;
 }
 
-export type ImageCheck = { ok: true; width: number; height: number; format: string } | { ok: false; reason: string };
+/** How each format is written in messages. */
+const FORMAT_NAMES: Record<string, string> = { png: 'PNG', jpg: 'JPEG', webp: 'WebP', gif: 'GIF', bmp: 'BMP' };
+
+export type ImageCheck =
+  | { ok: true; width: number; height: number; format: string; note?: string }
+  | { ok: false; reason: string };
 
 export function checkImage(name: string, bytes: Uint8Array): ImageCheck {
   if (bytes.length === 0) return { ok: false, reason: 'the file is empty' };
@@ -35,14 +41,15 @@ export function checkImage(name: string, bytes: Uint8Array): ImageCheck {
   }
   const format = info.type ?? '';
   if (!FORMATS[format]) return { ok: false, reason: `${format.toUpperCase() || 'this'} images are not supported (PNG, JPEG, WebP, GIF or BMP)` };
-  const extension = name.includes('.') ? name.split('.').pop()!.toLowerCase() : '';
-  if (!FORMATS[format]!.includes(extension)) {
-    return { ok: false, reason: `the contents are ${format.toUpperCase()} but the name ends in ${extension ? `.${extension}` : 'no extension'}` };
-  }
   const width = info.width ?? 0, height = info.height ?? 0;
   if (width < 1 || height < 1) return { ok: false, reason: 'the image declares no size' };
   if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width * height > MAX_IMAGE_PIXELS) {
     return { ok: false, reason: `declares ${width}x${height} pixels, more than the ${MAX_IMAGE_PIXELS / 1e6} million allowed` };
   }
-  return { ok: true, width, height, format };
+  const extension = name.includes('.') ? name.split('.').pop()!.toLowerCase() : '';
+  if (FORMATS[format]!.includes(extension)) return { ok: true, width, height, format };
+  // The name is the sender's: only a short, plain extension is repeated back.
+  const named = /^[a-z0-9]{1,10}$/.test(extension) ? `named .${extension}` : extension ? 'with an unusual extension' : 'with no extension';
+  const note = `a ${FORMAT_NAMES[format]} ${named}`;
+  return { ok: true, width, height, format, note };
 }

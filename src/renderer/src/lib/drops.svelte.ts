@@ -14,6 +14,8 @@ export interface DropResult {
   name: string;
   state: 'waiting' | 'done' | 'refused';
   reason?: string;
+  /** Something worth knowing about an accepted file (a JPEG named .png). */
+  note?: string;
   label?: number;
   confidence?: number;
   pixels?: Uint8Array;
@@ -81,7 +83,7 @@ class Drops {
         this.processed++;
         continue;
       }
-      Object.assign(result, { pixels: prepared.pixels, thumbnail: URL.createObjectURL(prepared.thumbnail) });
+      Object.assign(result, { pixels: prepared.pixels, thumbnail: URL.createObjectURL(prepared.thumbnail), note: prepared.note });
       batch.push({ result, pixels: prepared.pixels });
       if (batch.length === BATCH) await flush();
     }

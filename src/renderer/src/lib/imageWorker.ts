@@ -1,5 +1,5 @@
-// Decodes and preprocesses image files off the UI thread: checks the bytes first (format, extension,
-// declared size), decodes with the browser's own decoders, shrinks very large images while decoding,
+// Decodes and preprocesses image files off the UI thread: checks the bytes first (format, declared
+// size), decodes with the browser's own decoders, shrinks very large images while decoding,
 // and returns the 28x28 input and a small thumbnail.
 import { checkImage } from '../../../shared/imageCheck';
 import { preprocess } from '../../../shared/preprocess';
@@ -10,7 +10,7 @@ export interface ImageJob {
   bytes: ArrayBuffer;
 }
 export type ImageResult =
-  | { id: number; ok: true; pixels: Uint8Array; thumbnail: Blob; width: number; height: number }
+  | { id: number; ok: true; pixels: Uint8Array; thumbnail: Blob; width: number; height: number; note?: string }
   | { id: number; ok: false; reason: string };
 
 /** Larger images are scaled down while decoding: plenty for a 20x20 digit, and bounded work. */
@@ -43,7 +43,7 @@ async function handle(job: ImageJob): Promise<ImageResult> {
   thumbCanvas.getContext('2d')!.drawImage(bitmap, 0, 0, thumbCanvas.width, thumbCanvas.height);
   bitmap.close();
   const thumbnail = await thumbCanvas.convertToBlob({ type: 'image/png' });
-  return { id: job.id, ok: true, pixels: Uint8Array.from(pixels, (v) => Math.round(v * 255)), thumbnail, width: check.width, height: check.height };
+  return { id: job.id, ok: true, pixels: Uint8Array.from(pixels, (v) => Math.round(v * 255)), thumbnail, width: check.width, height: check.height, note: check.note };
 }
 
 self.onmessage = async (event: MessageEvent<ImageJob>) => {
