@@ -77,7 +77,7 @@ const corpus: [string, (dir: string, json: Record<string, any>) => void, RegExp]
   ['an unknown dtype', (dir, json) => rewrite(dir, manifest(json, { weights: json.weightsManifest[0].weights.map((w: object) => ({ ...w, dtype: 'complex64' })) })), /dtype must be float32/],
   ['a negative dimension', (dir, json) => rewrite(dir, manifest(json, { weights: [{ name: 'k', shape: [-3, 3], dtype: 'float32' }] })), /shape/],
   ['a huge dimension', (dir, json) => rewrite(dir, manifest(json, { weights: [{ name: 'k', shape: [1e9, 1e9], dtype: 'float32' }] })), /shape/],
-  ['another architecture', (dir, json) => rewrite(dir, manifest(json, { weights: json.weightsManifest[0].weights.slice(2) })), /are not the seed CNN's/],
+  ['another architecture', (dir, json) => rewrite(dir, manifest(json, { weights: json.weightsManifest[0].weights.slice(2) })), /are not the Flax Quick Start CNN's/],
   ['a Lambda layer (arbitrary code in Keras)', (dir, json) => (layers(json)[1]!.class_name = 'Lambda', rewrite(dir, json)), /class "Lambda" is not allowed/],
   ['an unknown initializer class', (dir, json) => (layers(json)[0]!.config.kernel_initializer.class_name = 'os.system', rewrite(dir, json)), /class "os\.system" is not allowed/],
   ['an unknown activation', (dir, json) => (layers(json)[0]!.config.activation = 'eval', rewrite(dir, json)), /activation "eval" is not allowed/],

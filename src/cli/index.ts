@@ -39,7 +39,7 @@ program
 
 program
   .command('train')
-  .description("train the seed's CNN")
+  .description('train the Flax Quick Start CNN')
   .addOption(new Option('--epochs <n>').argParser(integer(1, 1000)).default(SEED_RECIPE.epochs))
   .addOption(new Option('--batch-size <n>').argParser(integer(1, 1024)).default(SEED_RECIPE.batchSize))
   .addOption(new Option('--learning-rate <x>').argParser(real(0, 10, { minOpen: true })).default(SEED_RECIPE.learningRate))

@@ -1,5 +1,6 @@
 // The terminal progress bar for `train`: one line redrawn in place on stderr, only on a TTY.
 import type { TrainEvent } from '../shared/contract';
+import { percent } from '../shared/format';
 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--:--';
@@ -20,7 +21,7 @@ export class ProgressBar {
     const width = 30;
     const done = Math.round((e.step / e.stepsPerEpoch) * width);
     const bar = `${'█'.repeat(done)}${'░'.repeat(width - done)}`;
-    const text = `epoch ${e.epoch}/${this.epochs} ${bar} ${e.step}/${e.stepsPerEpoch}  loss ${e.loss.toFixed(4)}  acc ${(e.accuracy * 100).toFixed(2)}%  ${Math.round(e.examplesPerSecond)} ex/s  ETA ${duration(e.etaSeconds)}`;
+    const text = `epoch ${e.epoch}/${this.epochs} ${bar} ${e.step}/${e.stepsPerEpoch}  loss ${e.loss.toFixed(4)}  acc ${percent(e.accuracy)}  ${Math.round(e.examplesPerSecond)} ex/s  ETA ${duration(e.etaSeconds)}`;
     this.stream.write(`\r\x1b[2K${text}`);
     this.shown = true;
   }

@@ -124,7 +124,7 @@ export function validateModelFolder(dir: string, text: string, jsonFile: string)
   }
   const expected = PARAMS.map((p) => p.shape.join('x')).join(',');
   const found = specs.map((s) => s.shape.join('x')).join(',');
-  if (found !== expected) fail(jsonFile, `weights ${found || 'none'} are not the seed CNN's ${expected}`);
+  if (found !== expected) fail(jsonFile, `weights ${found || 'none'} are not the Flax Quick Start CNN's ${expected}`);
   const declared = specs.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1) * DTYPE_BYTES[s.dtype], 0);
   const files = weightFiles(dir, json, jsonFile);
   const actual = files.reduce((a, f) => a + f.size, 0);

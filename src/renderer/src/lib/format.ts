@@ -1,4 +1,4 @@
-export const percent = (fraction: number, digits = 2): string => `${(fraction * 100).toFixed(digits)}%`;
+export { percent } from '../../../shared/format';
 
 export function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '–';
