@@ -1,10 +1,21 @@
 // `bench`: training throughput of the seed CNN at batch 32 on real MNIST batches, after a warm-up,
-// measured in this thread with nothing else running.
+// measured in this thread with nothing else running, through the same step loop training uses (for the
+// GPU: grouped submissions with the next one queued ahead).
 import { loadDataset } from '../main/core/dataset/dataset';
 import { createEngine } from '../main/core/backend/backends';
 import { initialParams } from '../main/core/model/init';
 import { Rng } from '../main/core/model/rng';
+import { createControl } from '../main/core/trainer/trainer';
+import { epochSteps } from '../main/core/trainer/steps';
+import type { Engine } from '../main/core/backend/engine';
 import type { BackendChoice } from '../shared/contract';
+
+/** Runs `steps` training steps on consecutive batches of `order` from batch `first` on. */
+async function run(engine: Engine, order: Int32Array, first: number, steps: number, batchSize: number): Promise<void> {
+  const window = order.subarray(first * batchSize, (first + steps) * batchSize);
+  const recipe = { batchSize, learningRate: 0.01, momentum: 0.9 };
+  for await (const _ of epochSteps(engine, window, steps, recipe, createControl(), async () => undefined));
+}
 
 export async function benchCommand(flags: { steps: number; warmup: number; backend: BackendChoice; threads?: number; batchSize: number; json?: boolean }): Promise<void> {
   const dataset = loadDataset();
@@ -14,23 +25,25 @@ export async function benchCommand(flags: { steps: number; warmup: number; backe
     type: 'backend',
     backend: engine.backend,
     detail: engine.detail,
+    device: engine.device,
     fallbackReason,
   });
   engine.setParams(initialParams(0));
-  const order = new Rng(0).permutation(dataset.train.count);
-  const batch = (i: number): Int32Array => {
-    const start = (i * flags.batchSize) % (dataset.train.count - flags.batchSize);
-    return order.subarray(start, start + flags.batchSize);
-  };
-  for (let i = 0; i < flags.warmup; i++) engine.trainStep(batch(i), 0.01, 0.9);
+  // Enough seeded permutations of the training set, back to back, for every step's batch.
+  const rng = new Rng(0);
+  const total = (flags.warmup + flags.steps) * flags.batchSize;
+  const order = new Int32Array(total);
+  for (let at = 0; at < total; at += dataset.train.count) order.set(rng.permutation(dataset.train.count).subarray(0, total - at), at);
+  await run(engine, order, 0, flags.warmup, flags.batchSize);
   const tensorsBefore = engine.tensorCount();
   const start = performance.now();
-  for (let i = 0; i < flags.steps; i++) engine.trainStep(batch(flags.warmup + i), 0.01, 0.9);
+  await run(engine, order, flags.warmup, flags.steps, flags.batchSize);
   const seconds = (performance.now() - start) / 1000;
   const examplesPerSecond = (flags.steps * flags.batchSize) / seconds;
   const result = {
     type: 'result',
     backend: engine.backend,
+    device: engine.device,
     examplesPerSecond: Math.round(examplesPerSecond),
     msPerStep: Number(((seconds * 1000) / flags.steps).toFixed(2)),
     steps: flags.steps,

@@ -3,7 +3,7 @@
 // it imports nothing but the schema library.
 import { z } from 'zod';
 
-export const BACKEND_NAMES = ['native', 'wasm', 'cpu'] as const;
+export const BACKEND_NAMES = ['native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -48,6 +48,8 @@ export interface EpochMetrics {
 export interface History {
   config: TrainConfig;
   backend: BackendName;
+  /** The GPU adapter the run trained on, for webgpu. */
+  device?: string;
   epochs: EpochMetrics[];
 }
 
@@ -56,6 +58,7 @@ const MetricsSchema = z.object({ loss: z.number(), accuracy: z.number().min(0).m
 export const HistorySchema = z.object({
   config: TrainConfigSchema,
   backend: z.enum(BACKEND_NAMES),
+  device: z.string().max(200).optional(),
   epochs: z
     .array(
       z.object({
@@ -72,6 +75,8 @@ export const HistorySchema = z.object({
 export interface BackendInfo {
   backend: BackendName;
   detail: string;
+  /** The GPU adapter, for webgpu: "webgpu: Intel Xe Graphics (vulkan)". */
+  device?: string;
   /** Why tfjs-node is not in use, when it is not. */
   fallbackReason?: string;
 }

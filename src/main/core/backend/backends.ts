@@ -4,6 +4,7 @@ import type { Engine, EngineOptions } from './engine';
 import type { Dataset } from '../dataset/dataset';
 import { WasmEngine, wasmDetail, wasmThreads } from './wasmEngine';
 import { TfjsEngine, TFJS_DETAIL } from './tfjsEngine';
+import type { GpuAdapter } from './webgpu/nodeDevice';
 
 export class BackendUnavailableError extends Error {
   readonly code = 'backend-unavailable';
@@ -35,10 +36,21 @@ export interface BackendPick {
   fallbackReason?: string;
 }
 
+/** Dawn's best adapter here, or why there is none; Dawn is loaded only when this is first called. */
+async function gpuAdapter(): Promise<GpuAdapter | string> {
+  const { findAdapter } = await import('./webgpu/nodeDevice');
+  return findAdapter();
+}
+
 /** What a choice resolves to on this machine, without starting an engine. */
 export async function resolveBackend(choice: BackendChoice, threads?: number): Promise<BackendInfo> {
   let backend: BackendName = choice === 'auto' ? 'native' : choice;
   let fallbackReason: string | undefined;
+  if (backend === 'webgpu') {
+    const adapter = await gpuAdapter();
+    if (typeof adapter === 'string') throw new BackendUnavailableError(`backend webgpu is unavailable: ${adapter}`);
+    return { backend, detail: adapter.name, device: adapter.name };
+  }
   if (backend === 'native') {
     const problem = await nativeProblem();
     if (problem && choice === 'native') throw new BackendUnavailableError(`backend native is unavailable: ${problem}`);
@@ -50,6 +62,17 @@ export async function resolveBackend(choice: BackendChoice, threads?: number): P
 
 export async function createEngine(choice: BackendChoice, dataset: Dataset, options: EngineOptions): Promise<BackendPick> {
   const { backend, fallbackReason } = await resolveBackend(choice, options.threads);
+  if (backend === 'webgpu') return { engine: await createGpuEngine(dataset, options), fallbackReason };
   const engine = backend === 'wasm' ? new WasmEngine(dataset, options) : new TfjsEngine(backend, dataset, options);
   return { engine, fallbackReason };
+}
+
+/** The webgpu engine on a fresh device from Dawn's best adapter. */
+async function createGpuEngine(dataset: Dataset, options: EngineOptions): Promise<Engine> {
+  const adapter = await gpuAdapter();
+  if (typeof adapter === 'string') throw new BackendUnavailableError(`backend webgpu is unavailable: ${adapter}`);
+  const { requestDevice } = await import('./webgpu/nodeDevice');
+  const { GpuEngine } = await import('./webgpu/gpuEngine');
+  const device = await requestDevice(adapter.adapter);
+  return GpuEngine.create(device, dataset, { ...options, device: adapter.name, ownsDevice: true });
 }

@@ -1,5 +1,6 @@
-// What a training backend does for the trainer. Two implementations: the hand-written wasm kernels
-// (wasmEngine) and tfjs's own backends, native tfjs-node or the pure-JS cpu one (tfjsEngine).
+// What a training backend does for the trainer. Three implementations: the hand-written wasm kernels
+// (wasmEngine), tfjs's own backends, native tfjs-node or the pure-JS cpu one (tfjsEngine), and the
+// WebGPU kernels (webgpu/gpuEngine), whose results arrive asynchronously: callers await every result.
 import type { BackendName } from '../../../shared/contract';
 import type { Dataset } from '../dataset/dataset';
 
@@ -9,6 +10,9 @@ export interface StepResult {
   /** Examples whose argmax matched the label. */
   correct: number;
 }
+
+/** A result now (CPU engines) or later (the GPU engine). */
+export type Maybe<T> = T | Promise<T>;
 
 export interface EngineOptions {
   /** Largest batch the engine will be asked to train on. */
@@ -21,18 +25,25 @@ export interface Engine {
   readonly backend: BackendName;
   /** One line about how it runs, for people: "wasm SIMD kernels, 2 threads". */
   readonly detail: string;
+  /** The GPU adapter it runs on, for webgpu: "webgpu: Intel Xe Graphics (vulkan)". */
+  readonly device?: string;
   /** All parameters, flat, in tfjs's weight order and layouts. */
-  getParams(): Float32Array;
+  getParams(): Maybe<Float32Array>;
   setParams(flat: Float32Array): void;
   /** The momentum buffers, same layout as the parameters. */
-  getVelocity(): Float32Array;
+  getVelocity(): Maybe<Float32Array>;
   setVelocity(flat: Float32Array): void;
   /** One SGD-momentum step on the training images at `indices`. */
-  trainStep(indices: Int32Array, learningRate: number, momentum: number): StepResult;
+  trainStep(indices: Int32Array, learningRate: number, momentum: number): Maybe<StepResult>;
+  /**
+   * Several steps in one go, where the engine gains by it (the GPU engine encodes them in one submission
+   * and reads their results back once). Without it the trainer calls trainStep per step.
+   */
+  trainSteps?(batches: Int32Array[], learningRate: number, momentum: number): Promise<StepResult[]>;
   /** Logits [count, 10] for rows start.. of a split of the dataset it was made with. */
-  logits(split: 'train' | 'test', start: number, count: number): Float32Array;
+  logits(split: 'train' | 'test', start: number, count: number): Maybe<Float32Array>;
   /** Logits for images already scaled to [0, 1], [n, 28, 28, 1]. */
-  logitsOf(images: Float32Array): Float32Array;
+  logitsOf(images: Float32Array): Maybe<Float32Array>;
   /** Live tensors, for leak checks (0 where the engine holds none). */
   tensorCount(): number;
   dispose(): void;

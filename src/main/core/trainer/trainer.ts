@@ -6,6 +6,7 @@ import type { Engine } from '../backend/engine';
 import type { Dataset } from '../dataset/dataset';
 import { Rng, type RngState } from '../model/rng';
 import { scoreLogits, toMetrics } from './metrics';
+import { epochSteps } from './steps';
 
 /** Progress events are throttled to this interval: smooth charts, no flood of messages. */
 const PROGRESS_MS = 100;
@@ -45,7 +46,7 @@ export async function evaluateTest(engine: Engine, dataset: Dataset, count: numb
   let lossSum = 0, correct = 0;
   for (let start = 0; start < count; start += EVAL_SLICE) {
     const n = Math.min(EVAL_SLICE, count - start);
-    const s = scoreLogits(engine.logits('test', start, n), dataset.test.labels.subarray(start, start + n), predicted?.subarray(start, start + n));
+    const s = scoreLogits(await engine.logits('test', start, n), dataset.test.labels.subarray(start, start + n), predicted?.subarray(start, start + n));
     lossSum += s.lossSum;
     correct += s.correct;
     await tick();
@@ -82,7 +83,7 @@ export async function train({ engine, dataset, config, control, emit, onTestPred
   const testCount = Math.min(config.testLimit ?? Infinity, dataset.test.count);
   const stepsPerEpoch = Math.floor(trainCount / config.batchSize);
   if (stepsPerEpoch === 0) throw new RangeError(`batch size ${config.batchSize} is larger than the ${trainCount} training images`);
-  const history: History = start ? structuredClone(start.history) : { config, backend: engine.backend, epochs: [] };
+  const history: History = start ? structuredClone(start.history) : { config, backend: engine.backend, device: engine.device, epochs: [] };
   const rng = new Rng(start?.rng ?? config.seed);
   const firstEpoch = (start?.epoch ?? 0) + 1;
   const totalSteps = stepsPerEpoch * (config.epochs - firstEpoch + 1);
@@ -102,19 +103,14 @@ export async function train({ engine, dataset, config, control, emit, onTestPred
     let windowStart = lastEmit, windowExamples = 0, rate = 0;
     const epochStart = performance.now();
     let epochTrainMs = 0;
-    for (let step = 0; step < stepsPerEpoch; step++) {
-      await pauseAt(epoch, step);
-      if (control.stopped) break;
-      const t0 = performance.now();
-      const batch = order.subarray(step * config.batchSize, (step + 1) * config.batchSize);
-      const r = engine.trainStep(batch, config.learningRate, config.momentum);
+    for await (const { step, result: r, examples, ms } of epochSteps(engine, order, stepsPerEpoch, config, control, (step) => pauseAt(epoch, step))) {
       const now = performance.now();
-      epochTrainMs += now - t0;
+      epochTrainMs += ms;
       lossSum += r.lossSum;
       correct += r.correct;
-      seen += batch.length;
-      windowExamples += batch.length;
-      losses.push(r.lossSum / batch.length);
+      seen += examples;
+      windowExamples += examples;
+      losses.push(r.lossSum / examples);
       stepsDone++;
       if (now - lastEmit >= PROGRESS_MS || step === stepsPerEpoch - 1) {
         const windowRate = (windowExamples / (now - windowStart)) * 1000;
@@ -136,7 +132,6 @@ export async function train({ engine, dataset, config, control, emit, onTestPred
         windowStart = now;
         windowExamples = 0;
       }
-      await tick();
     }
     if (control.stopped) break;
     const predicted = new Uint8Array(testCount);

@@ -87,6 +87,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
         type: 'started',
         backend: engine.backend,
         detail: engine.detail,
+        device: engine.device,
         fallbackReason: pick.fallbackReason,
         epochs: config.epochs,
         stepsPerEpoch: Math.floor(trainCount / config.batchSize),
@@ -107,7 +108,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
         emit: (event) => post({ type: 'event', event }),
         onTestPredictions: (p) => (testPredicted = p),
         onEpochEnd: async (state) => {
-          if (checkpointDir) saveCheckpoint(checkpointDir, { ...state, dataDir, params: running.getParams(), velocity: running.getVelocity() });
+          if (checkpointDir) saveCheckpoint(checkpointDir, { ...state, dataDir, params: await running.getParams(), velocity: await running.getVelocity() });
         },
         start: checkpoint ? { epoch: checkpoint.epoch, rng: checkpoint.rng, history: checkpoint.history } : undefined,
       });
@@ -123,7 +124,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     const valid = (images instanceof Float32Array || images instanceof Uint8Array) && images.length > 0 && images.length % 784 === 0;
     if (!valid) throw new StudioFailure({ code: 'bad-request', message: 'images must be whole 28x28 images, as bytes or floats' });
     const floats = images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
-    return softmaxRows(engine.logitsOf(floats)).map((probabilities) => ({ label: probabilities.indexOf(Math.max(...probabilities)), probabilities }));
+    return softmaxRows(await engine.logitsOf(floats)).map((probabilities) => ({ label: probabilities.indexOf(Math.max(...probabilities)), probabilities }));
   },
   'test-predictions': async () => {
     if (!engine) throw new StudioFailure({ code: 'no-model', message: 'no model: train or open one first' });
@@ -137,7 +138,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
   },
   save: async ({ dir }) => {
     if (!engine) throw new StudioFailure({ code: 'no-model', message: 'no model: train or open one first' });
-    return { dir: await saveModel(dir, engine.getParams(), history) };
+    return { dir: await saveModel(dir, await engine.getParams(), history) };
   },
   open: async ({ dir, backend }) => {
     if (control) throw new StudioFailure({ code: 'busy', message: 'a run is training' });
@@ -148,7 +149,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     engine.setVelocity(new Float32Array(PARAM_COUNT));
     history = opened.history;
     testPredicted = undefined;
-    return { history, backend: engine.backend, detail: engine.detail, fallbackReason: pick.fallbackReason };
+    return { history, backend: engine.backend, detail: engine.detail, device: engine.device, fallbackReason: pick.fallbackReason };
   },
   samples: async ({ split, indices }) => {
     const s = ensureDataset(dataDir)[split];
