@@ -8,6 +8,7 @@ import { Rng } from '../main/core/model/rng';
 import { createControl } from '../main/core/trainer/trainer';
 import { epochSteps } from '../main/core/trainer/steps';
 import type { Engine } from '../main/core/backend/engine';
+import type { GpuEngine } from '../main/core/backend/webgpu/gpuEngine';
 import type { BackendChoice } from '../shared/contract';
 
 /** Runs `steps` training steps on consecutive batches of `order` from batch `first` on. */
@@ -17,7 +18,7 @@ async function run(engine: Engine, order: Int32Array, first: number, steps: numb
   for await (const _ of epochSteps(engine, window, steps, recipe, createControl(), async () => undefined));
 }
 
-export async function benchCommand(flags: { steps: number; warmup: number; backend: BackendChoice; threads?: number; batchSize: number; json?: boolean }): Promise<void> {
+export async function benchCommand(flags: { steps: number; warmup: number; backend: BackendChoice; threads?: number; batchSize: number; json?: boolean; profile?: boolean }): Promise<void> {
   const dataset = loadDataset();
   const { engine, fallbackReason } = await createEngine(flags.backend, dataset, { maxBatch: flags.batchSize, threads: flags.threads });
   const say = (human: string, json: object): void => void process.stdout.write(`${flags.json ? JSON.stringify(json) : human}\n`);
@@ -55,5 +56,9 @@ export async function benchCommand(flags: { steps: number; warmup: number; backe
     `${result.examplesPerSecond} examples/s (${result.msPerStep} ms per step of ${flags.batchSize}, ${flags.steps} steps after ${flags.warmup} warm-up), peak RSS ${result.peakRssMB} MB`,
     result,
   );
+  if (flags.profile && 'kernelTimes' in engine) {
+    const times = await (engine as GpuEngine).kernelTimes(flags.batchSize, 200);
+    say(Object.entries(times).map(([k, ms]) => `${k} ${ms} ms`).join(', '), { type: 'profile', msPerDispatch: times });
+  }
   engine.dispose();
 }

@@ -9,8 +9,10 @@ import { StudioRequestError } from '../main/core/trainer/client';
 import { backend, integer, real, UsageError } from './options';
 import { trainCommand } from './train';
 import { benchCommand } from './bench';
-import { predictCommand } from './predict';
-import { serveCommand } from './serve';
+// predict and serve load native image code (sharp) and the web server: imported when they run, so a
+// bundled CLI without them still trains and benchmarks.
+const predictCommand = async (...args: Parameters<typeof import('./predict').predictCommand>) => (await import('./predict')).predictCommand(...args);
+const serveCommand = async (...args: Parameters<typeof import('./serve').serveCommand>) => (await import('./serve')).serveCommand(...args);
 
 class UsageExit extends Error {}
 
@@ -20,7 +22,7 @@ const program = new Command('mnist-studio')
   .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') })
   .showHelpAfterError(false);
 
-const backendOption = () => new Option('--backend <name>', 'auto, native (tfjs-node), wasm or cpu').argParser(backend).default('auto');
+const backendOption = () => new Option('--backend <name>', 'auto, native (tfjs-node), webgpu, wasm or cpu').argParser(backend).default('auto');
 const threadsOption = () => new Option('--threads <n>', 'threads for the wasm backend (default: cores, up to 4)').argParser(integer(1, 64));
 
 program
@@ -74,6 +76,7 @@ program
   .addOption(backendOption())
   .addOption(threadsOption())
   .option('--json', 'print JSON lines')
+  .option('--profile', 'webgpu: also time each training kernel')
   .action(benchCommand);
 
 program

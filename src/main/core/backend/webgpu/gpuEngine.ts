@@ -279,6 +279,31 @@ export class GpuEngine implements Engine {
     this.write(this.floats, this.l.vel * 4, flat);
   }
 
+  /**
+   * Milliseconds per dispatch of each training kernel at this batch size, each run `repeats` times back to
+   * back in one submission (for `bench --profile`). It trains on rows 0.. and leaves the weights changed.
+   */
+  async kernelTimes(batch: number, repeats: number): Promise<Record<string, number>> {
+    this.write(this.rows, 0, Uint32Array.from({ length: batch }, (_, i) => i));
+    this.writeSlots([{ batch, base: 0, source: SOURCE.train }], 0, 0);
+    const times: Record<string, number> = {};
+    for (const entry of TRAIN_PASS) {
+      const run = async (count: number) => {
+        const encoder = this.gpu.createCommandEncoder();
+        const pass = encoder.beginComputePass();
+        for (let i = 0; i < count; i++) this.encode(pass, [entry], 0, batch);
+        pass.end();
+        const start = performance.now();
+        await this.finish(encoder, this.staging(4), 1);
+        return performance.now() - start;
+      };
+      await run(1);
+      // The difference between two counts cancels the submission's fixed cost.
+      times[entry] = Number((((await run(repeats * 2)) - (await run(repeats))) / repeats).toFixed(4));
+    }
+    return times;
+  }
+
   tensorCount(): number {
     return 0;
   }
