@@ -57,7 +57,7 @@ export async function benchCommand(flags: { steps: number; warmup: number; backe
     result,
   );
   if (flags.profile && 'kernelTimes' in engine) {
-    const times = await (engine as GpuEngine).kernelTimes(flags.batchSize, 200);
+    const times = await (engine as GpuEngine).kernelTimes(flags.batchSize, 50);
     say(Object.entries(times).map(([k, ms]) => `${k} ${ms} ms`).join(', '), { type: 'profile', msPerDispatch: times });
   }
   engine.dispose();

@@ -180,7 +180,7 @@ export class GpuEngine implements Engine {
     pass.setBindGroup(0, this.bindGroup, [slot * SLOT_BYTES]);
     for (const entry of entries) {
       pass.setPipeline(this.pipelines[entry]);
-      const groups = entry === 'loss' ? 1 : entry === 'smallGrads' ? invocations(this.g, entry, batch) / REDUCE_WORKGROUP : Math.ceil(invocations(this.g, entry, batch) / WORKGROUP);
+      const groups = entry === 'loss' ? 1 : entry === 'smallGrads' || entry === 'dense0' ? invocations(this.g, entry, batch) / REDUCE_WORKGROUP : Math.ceil(invocations(this.g, entry, batch) / WORKGROUP);
       // Grids past 65,535 workgroups wrap into a second dimension; the kernels flatten them back.
       const x = Math.min(groups, 65535);
       pass.dispatchWorkgroups(x, Math.ceil(groups / x));
@@ -280,26 +280,42 @@ export class GpuEngine implements Engine {
   }
 
   /**
-   * Milliseconds per dispatch of each training kernel at this batch size, each run `repeats` times back to
-   * back in one submission (for `bench --profile`). It trains on rows 0.. and leaves the weights changed.
+   * Where a training step's time goes, for `bench --profile`: `repeats` steps of the first k kernels
+   * in one submission, for k = 0..9; each kernel's cost is the difference to the prefix before it, and
+   * `encode` is the CPU time to record a whole step. It trains on rows 0.. and leaves the weights changed.
    */
   async kernelTimes(batch: number, repeats: number): Promise<Record<string, number>> {
     this.write(this.rows, 0, Uint32Array.from({ length: batch }, (_, i) => i));
     this.writeSlots([{ batch, base: 0, source: SOURCE.train }], 0, 0);
     const times: Record<string, number> = {};
-    for (const entry of TRAIN_PASS) {
-      const run = async (count: number) => {
-        const encoder = this.gpu.createCommandEncoder();
-        const pass = encoder.beginComputePass();
-        for (let i = 0; i < count; i++) this.encode(pass, [entry], 0, batch);
-        pass.end();
-        const start = performance.now();
-        await this.finish(encoder, this.staging(4), 1);
-        return performance.now() - start;
-      };
-      await run(1);
-      // The difference between two counts cancels the submission's fixed cost.
-      times[entry] = Number((((await run(repeats * 2)) - (await run(repeats))) / repeats).toFixed(4));
+    const run = async (entries: EntryPoint[]) => {
+      const start = performance.now();
+      const encoder = this.gpu.createCommandEncoder();
+      const pass = encoder.beginComputePass();
+      for (let i = 0; i < repeats; i++) this.encode(pass, entries, 0, batch);
+      pass.end();
+      const encoded = performance.now();
+      // A copy into the staging buffer makes its mapping wait for the kernels before it.
+      const staging = this.staging(4);
+      encoder.copyBufferToBuffer(this.results, 0, staging, 0, 4);
+      await this.finish(encoder, staging, 1);
+      return { encode: (encoded - start) / repeats, total: (performance.now() - start) / repeats };
+    };
+    await run(TRAIN_PASS);
+    let before = (await run([])).total;
+    for (let k = 1; k <= TRAIN_PASS.length; k++) {
+      const { encode, total } = await run(TRAIN_PASS.slice(0, k));
+      times[TRAIN_PASS[k - 1]!] = Number((total - before).toFixed(4));
+      before = total;
+      if (k === TRAIN_PASS.length) [times.encode, times.step] = [Number(encode.toFixed(4)), Number(total.toFixed(4))];
+    }
+    // Whole trainSteps calls of a few sizes, each awaited: the submission's fixed cost shows as the gap.
+    for (const size of [1, 64]) {
+      const batches = Array.from({ length: size }, () => Int32Array.from({ length: batch }, (_, i) => i));
+      await this.trainSteps(batches, 0, 0);
+      const start = performance.now();
+      for (let i = 0; i < 4; i++) await this.trainSteps(batches, 0, 0);
+      times[`stepInGroupOf${size}`] = Number(((performance.now() - start) / (4 * size)).toFixed(4));
     }
     return times;
   }

@@ -16,7 +16,7 @@ export function invocations(g: Geometry, entry: EntryPoint, batch: number): numb
   switch (entry) {
     case 'conv0': return batch * g.ph0 * g.pw0 * g.c0;
     case 'conv1': return batch * g.ph1 * g.pw1 * g.c1;
-    case 'dense0': return batch * g.hidden;
+    case 'dense0': return Math.ceil(batch / 4) * Math.ceil(g.hidden / 16) * 256;
     case 'loss': return REDUCE_WORKGROUP;
     case 'logits': return batch * g.classes;
     case 'dense1Back': return g.hidden * g.classes + g.classes + batch * g.hidden;
@@ -123,13 +123,34 @@ fn conv0At(b: u32, y: u32, x: u32, co: u32) -> f32 {
   F[P1 + b * FLAT + (py * PW1 + px) * C1 + co] = s * 0.25;
 }
 
-@compute @workgroup_size(${WORKGROUP}) fn dense0(@builtin(workgroup_id) w: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(num_workgroups) n: vec3<u32>) {
-  let t = flatId(w, n) * ${WORKGROUP}u + li;
-  if (t >= u.batch * D) { return; }
-  let j = t % D; let b = t / D;
-  var acc = F[B2 + j];
-  for (var k = 0u; k < FLAT; k++) { acc += F[P1 + b * FLAT + k] * F[W2 + k * D + j]; }
-  F[H + t] = max(acc, 0.0);
+// Dense_0: each workgroup owns 16 units of 4 rows; its 16 slices of the inputs are summed apart (each
+// kernel weight loaded once serves 4 rows), then added slice by slice in order.
+const DJ = 16u; const DS = 16u; const DR = 4u;
+var<workgroup> dense0Sums: array<f32, ${16 * 16 * 4}>;
+@compute @workgroup_size(256) fn dense0(@builtin(workgroup_id) w: vec3<u32>, @builtin(local_invocation_index) li: u32, @builtin(num_workgroups) n: vec3<u32>) {
+  let group = w.x + w.y * n.x;
+  let jBlocks = (D + DJ - 1u) / DJ;
+  let b0 = (group / jBlocks) * DR;
+  if (b0 >= u.batch) { return; }
+  let jl = li % DJ; let sl = li / DJ;
+  let j = min((group % jBlocks) * DJ + jl, D - 1u);
+  let per = (FLAT + DS - 1u) / DS;
+  var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
+  let rows = min(DR, u.batch - b0);
+  for (var k = sl * per; k < min(FLAT, (sl + 1u) * per); k++) {
+    let wk = F[W2 + k * D + j];
+    for (var r = 0u; r < rows; r++) { acc[r] += F[P1 + (b0 + r) * FLAT + k] * wk; }
+  }
+  for (var r = 0u; r < DR; r++) { dense0Sums[(sl * DR + r) * DJ + jl] = acc[r]; }
+  workgroupBarrier();
+  if (li < DR * DJ) {
+    let r = li / DJ; let jj = li % DJ; let jo = (group % jBlocks) * DJ + jj;
+    if (b0 + r < u.batch && jo < D) {
+      var total = F[B2 + jo];
+      for (var s = 0u; s < DS; s++) { total += dense0Sums[(s * DR + r) * DJ + jj]; }
+      F[H + (b0 + r) * D + jo] = max(total, 0.0);
+    }
+  }
 }
 
 fn logit(o: u32) -> f32 {
