@@ -8,7 +8,12 @@ import { findAdapter, requestDevice } from '../src/main/core/backend/webgpu/node
 import { initialParams } from '../src/main/core/model/init';
 import { PARAMS, PARAM_COUNT } from '../src/main/core/model/architecture';
 import type { Engine } from '../src/main/core/backend/engine';
-import { mnist } from './helpers';
+import { createControl, train } from '../src/main/core/trainer/trainer';
+import { TrainerClient, StudioRequestError } from '../src/main/core/trainer/client';
+import { loadCheckpoint } from '../src/main/core/store/checkpoint';
+import { SEED_RECIPE, type TrainConfig } from '../src/shared/contract';
+import { Rng } from '../src/main/core/model/rng';
+import { mnist, tempDir } from './helpers';
 
 const adapter = await findAdapter();
 const skip = typeof adapter === 'string' ? `no WebGPU adapter: ${adapter}` : false;
@@ -54,5 +59,101 @@ test('every parameter gradient and the logits match the wasm engine on a real ba
   } finally {
     gpu.dispose();
     wasm.dispose();
+  }
+});
+
+test('ten steps from the same parameters on the same batches: losses within 1e-4 of wasm; one group equals ten single steps, bit for bit', { skip }, async () => {
+  const data = mnist();
+  const order = new Rng(11).permutation(data.train.count);
+  const batches = Array.from({ length: 10 }, (_, i) => order.subarray(i * 8, i * 8 + 8));
+  const wasm = new WasmEngine(data, { maxBatch: 8, threads: 1 });
+  const gpu = await gpuEngine(8);
+  try {
+    const start = (e: Engine) => {
+      e.setParams(initialParams(4));
+      e.setVelocity(new Float32Array(PARAM_COUNT));
+    };
+    start(wasm);
+    const expected = batches.map((b) => wasm.trainStep(b, 0.01, 0.9).lossSum);
+    start(gpu);
+    const single: number[] = [];
+    for (const b of batches) single.push((await gpu.trainStep(b, 0.01, 0.9)).lossSum);
+    const afterSingle = await gpu.getParams();
+    single.forEach((loss, i) => assert.ok(Math.abs(loss - expected[i]!) / expected[i]! < 1e-4, `step ${i + 1}: ${loss} vs wasm ${expected[i]}`));
+    start(gpu);
+    const grouped = (await gpu.trainSteps(batches, 0.01, 0.9)).map((r) => r.lossSum);
+    assert.deepEqual(grouped, single);
+    assert.deepEqual(await gpu.getParams(), afterSingle);
+  } finally {
+    gpu.dispose();
+    wasm.dispose();
+  }
+});
+
+test("a short run's test loss is within 1e-3 of wasm's on the same recipe", { skip }, async () => {
+  const data = mnist();
+  const config: TrainConfig = { ...SEED_RECIPE, epochs: 1, batchSize: 8, trainLimit: 96, testLimit: 300, seed: 2 };
+  const run = async (engine: Engine) => {
+    engine.setParams(initialParams(config.seed));
+    engine.setVelocity(new Float32Array(PARAM_COUNT));
+    return (await train({ engine, dataset: data, config, control: createControl(), emit: () => undefined })).history.epochs[0]!;
+  };
+  const wasm = new WasmEngine(data, { maxBatch: 8, threads: 1 });
+  const gpu = await gpuEngine(8);
+  try {
+    const [a, b] = [await run(wasm), await run(gpu)];
+    assert.ok(Math.abs(b.test.loss - a.test.loss) / a.test.loss < 1e-3, `test loss ${b.test.loss} vs wasm ${a.test.loss}`);
+    assert.ok(Math.abs(b.train.loss - a.train.loss) / a.train.loss < 1e-3, `train loss ${b.train.loss} vs wasm ${a.train.loss}`);
+    assert.equal(b.test.accuracy, a.test.accuracy);
+  } finally {
+    gpu.dispose();
+    wasm.dispose();
+  }
+});
+
+/** A worker with a GPU fault armed (see backends.ts), and the recipe it trains. */
+function faulty(fault: string) {
+  process.env.MNIST_STUDIO_FAULTS = '1';
+  process.env.MNIST_STUDIO_GPU_FAULT = fault;
+  try {
+    return new TrainerClient();
+  } finally {
+    delete process.env.MNIST_STUDIO_GPU_FAULT;
+  }
+}
+const FAULT_RECIPE: TrainConfig = { ...SEED_RECIPE, backend: 'webgpu', epochs: 3, batchSize: 8, trainLimit: 40, testLimit: 40 };
+
+test('a device lost mid-run ends the run with a clear error, keeps the last checkpoint, and the next run starts afresh', { skip }, async () => {
+  const client = faulty('lost:7');
+  const dir = tempDir();
+  try {
+    const epochs: number[] = [];
+    client.onEvent((e) => e.type === 'epoch' && epochs.push(e.epoch));
+    await assert.rejects(client.request('train', { config: FAULT_RECIPE, checkpointDir: dir }), (e: StudioRequestError) => {
+      assert.equal(e.studio.code, 'backend-failed');
+      assert.match(e.message, /GPU device was lost/);
+      return true;
+    });
+    assert.deepEqual(epochs, [1], 'epoch 1 (five steps) finished, epoch 2 died at its third step');
+    assert.equal(loadCheckpoint(dir).epoch, 1);
+    await assert.rejects(client.request('predict', { images: new Float32Array(784) }), (e: StudioRequestError) => e.studio.code === 'no-model');
+    // The worker survives; a run on another backend goes ahead.
+    const result = await client.request('train', { config: { ...FAULT_RECIPE, backend: 'wasm', epochs: 1 } });
+    assert.equal(result.history.epochs.length, 1);
+  } finally {
+    await client.close();
+  }
+});
+
+test('a shader that does not compile fails the run at its start with the compiler\'s message', { skip }, async () => {
+  const client = faulty('shader');
+  try {
+    await assert.rejects(client.request('train', { config: FAULT_RECIPE }), (e: StudioRequestError) => {
+      assert.equal(e.studio.code, 'backend-failed');
+      assert.match(e.message, /^webgpu could not start: shader error at line \d+: .*undefined_name/);
+      return true;
+    });
+  } finally {
+    await client.close();
   }
 });

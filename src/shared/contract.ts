@@ -113,7 +113,7 @@ export type TrainEvent =
   | { type: 'done'; stopped: boolean; history: History }
   | { type: 'error'; error: StudioError };
 
-export const ERROR_CODES = ['bad-request', 'bad-data', 'bad-model', 'backend-unavailable', 'busy', 'no-model', 'worker-failed', 'internal'] as const;
+export const ERROR_CODES = ['bad-request', 'bad-data', 'bad-model', 'backend-unavailable', 'busy', 'no-model', 'worker-failed', 'backend-failed', 'internal'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface StudioError {
   code: ErrorCode;

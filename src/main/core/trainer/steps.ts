@@ -46,7 +46,10 @@ export async function* epochSteps(engine: Engine, order: Int32Array, steps: numb
     const first = next, count = Math.min(size, steps - first);
     next += count;
     const batches = Array.from({ length: count }, (_, i) => batch(first + i));
-    return { first, count, started: performance.now(), pending: trainSteps(batches, recipe.learningRate, recipe.momentum) };
+    const pending = trainSteps(batches, recipe.learningRate, recipe.momentum);
+    // A group queued ahead may fail while the one before it is awaited: its error is the same, seen there.
+    pending.catch(() => undefined);
+    return { first, count, started: performance.now(), pending };
   };
   let inflight: ReturnType<typeof launch> | undefined;
   let lastDone = performance.now();

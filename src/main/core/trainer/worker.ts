@@ -40,11 +40,15 @@ function ensureDataset(dir?: string): Dataset {
  * weights and momentum): a new wasm engine means a new shared memory of ~150 MB and new threads,
  * and the old memory is only returned when the garbage collector gets round to it.
  */
+function dropEngine(): void {
+  engine?.dispose();
+  [engine, engineKey, testPredicted] = [undefined, '', undefined];
+}
+
 async function engineFor(choice: BackendChoice, dataset: Dataset, maxBatch: number, threads?: number): Promise<{ engine: Engine; fallbackReason?: string }> {
   const key = JSON.stringify([choice, dataDir ?? '', dataset.train.count, dataset.test.count, maxBatch, threads ?? 0]);
   if (!engine || key !== engineKey) {
-    engine?.dispose();
-    engine = undefined;
+    dropEngine();
     const pick = await createEngine(choice, dataset, { maxBatch, threads });
     [engine, engineKey, engineFallback] = [pick.engine, key, pick.fallbackReason];
   }
@@ -55,6 +59,7 @@ function toStudioError(error: unknown): StudioError {
   if (error instanceof DataError) return { code: 'bad-data', message: error.message };
   if (error instanceof ModelFileError) return { code: 'bad-model', message: error.message };
   if (error instanceof BackendUnavailableError) return { code: 'backend-unavailable', message: error.message };
+  if ((error as { code?: string })?.code === 'gpu-failed') return { code: 'backend-failed', message: (error as Error).message };
   if (error instanceof StudioFailure) return error.studio;
   return { code: 'internal', message: (error as Error)?.message ?? String(error) };
 }
@@ -115,6 +120,10 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
       history = result.history;
       post({ type: 'event', event: { type: 'done', ...result } });
       return result;
+    } catch (error) {
+      // A failed GPU engine is dropped: the next run or open makes a fresh one (or another backend).
+      if ((error as { code?: string })?.code === 'gpu-failed') dropEngine();
+      throw error;
     } finally {
       control = undefined;
     }

@@ -26,6 +26,8 @@ export interface GpuEngineOptions extends EngineOptions {
   ownsDevice?: boolean;
   /** For fault-injection tests: replaces the WGSL before it compiles. */
   patchShader?: (wgsl: string) => string;
+  /** For fault-injection tests: the device is destroyed (lost) once this many steps have run. */
+  loseDeviceAfter?: number;
 }
 
 // The WebGPU spec's flag values, so this module needs no globals at import time (Dawn installs them late).
@@ -158,7 +160,10 @@ export class GpuEngine implements Engine {
   private async finish(encoder: GPUCommandEncoder, staging: GPUBuffer, floats: number): Promise<Float32Array> {
     try {
       this.gpu.queue.submit([encoder.finish()]);
-      await Promise.race([staging.mapAsync(READ), this.failed]);
+      const mapped = staging.mapAsync(READ);
+      // If the device fails first, the mapping's own rejection follows; it is the same failure.
+      mapped.catch(() => undefined);
+      await Promise.race([mapped, this.failed]);
       this.check();
       return new Float32Array(staging.getMappedRange(0, floats * 4).slice(0));
     } finally {
@@ -187,7 +192,11 @@ export class GpuEngine implements Engine {
     }
   }
 
+  private stepsRun = 0;
+
   async trainSteps(batches: Int32Array[], learningRate: number, momentum: number): Promise<StepResult[]> {
+    this.stepsRun += batches.length;
+    if (this.stepsRun > (this.options.loseDeviceAfter ?? Infinity)) this.gpu.destroy();
     this.check();
     if (batches.length > SLOTS) throw new RangeError(`at most ${SLOTS} steps per submission`);
     const rows = new Uint32Array(batches.reduce((n, b) => n + b.length, 0));
