@@ -46,7 +46,7 @@ test('bad flags get one error line and exit 2', () => {
   assertUsageError(cli('train', '--epochs', '0'), /--epochs.*expected an integer from 1/);
   assertUsageError(cli('train', '--learning-rate', 'fast'), /--learning-rate/);
   assertUsageError(cli('train', '--momentum', '1'), /--momentum/);
-  assertUsageError(cli('train', '--backend', 'gpu'), /expected one of auto, native, wasm, cpu/);
+  assertUsageError(cli('train', '--backend', 'gpu'), /expected one of auto, native, webgpu, wasm, cpu/);
   assertUsageError(cli('train', '--frobnicate'), /unknown option '--frobnicate'/);
   assertUsageError(cli('train', '--backend', 'native', '--epochs', '1', '--train-limit', '32'), /backend native is unavailable|native/);
   assertUsageError(cli('launch'), /unknown command 'launch'/);

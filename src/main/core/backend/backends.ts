@@ -1,10 +1,15 @@
-// Picks the training backend: tfjs-node where it installed, else the wasm kernels; always says which and why.
-import type { BackendChoice, BackendInfo, BackendName } from '../../../shared/contract';
+// Picks the training backend (auto: a GPU that beats the CPU kernels, else tfjs-node where it installed,
+// else the wasm kernels) and makes its engine; always says which and why.
+import type { BackendChoice, BackendInfo } from '../../../shared/contract';
 import type { Engine, EngineOptions } from './engine';
 import type { Dataset } from '../dataset/dataset';
 import { WasmEngine, wasmDetail, wasmThreads } from './wasmEngine';
 import { TfjsEngine, TFJS_DETAIL } from './tfjsEngine';
 import type { GpuAdapter } from './webgpu/nodeDevice';
+import { autoChoice, probeCacheFile, type ProbeVerdict } from './autoChoice';
+import { defaultHome } from '../home';
+import { initialParams } from '../model/init';
+import { INPUT_SHAPE, CLASSES } from '../model/architecture';
 
 export class BackendUnavailableError extends Error {
   readonly code = 'backend-unavailable';
@@ -43,33 +48,39 @@ async function gpuAdapter(): Promise<GpuAdapter | string> {
 }
 
 /** What a choice resolves to on this machine, without starting an engine. */
-export async function resolveBackend(choice: BackendChoice, threads?: number): Promise<BackendInfo> {
-  let backend: BackendName = choice === 'auto' ? 'native' : choice;
-  let fallbackReason: string | undefined;
-  if (backend === 'webgpu') {
+export async function resolveBackend(choice: BackendChoice, threads?: number, gpu = true): Promise<BackendInfo> {
+  if (choice === 'auto') {
+    const pick = await autoChoice({
+      adapter: gpu ? gpuAdapter : async () => 'not considered for predictions alone',
+      probe: (adapter) => probe(adapter, wasmThreads(threads)),
+      nativeProblem,
+      cacheFile: probeCacheFile(defaultHome()),
+      threads: wasmThreads(threads),
+    });
+    if (pick.backend === 'webgpu') return { backend: 'webgpu', detail: pick.device!, device: pick.device, fallbackReason: pick.reason };
+    const detail = pick.backend === 'native' ? TFJS_DETAIL.native : wasmDetail(wasmThreads(threads));
+    return { backend: pick.backend, detail, fallbackReason: pick.reason };
+  }
+  if (choice === 'webgpu') {
     const adapter = await gpuAdapter();
     if (typeof adapter === 'string') throw new BackendUnavailableError(`backend webgpu is unavailable: ${adapter}`);
-    return { backend, detail: adapter.name, device: adapter.name };
+    return { backend: choice, detail: adapter.name, device: adapter.name };
   }
-  if (backend === 'native') {
-    const problem = await nativeProblem();
-    if (problem && choice === 'native') throw new BackendUnavailableError(`backend native is unavailable: ${problem}`);
-    if (problem) [backend, fallbackReason] = ['wasm', problem];
-  }
-  const detail = { native: TFJS_DETAIL.native, cpu: TFJS_DETAIL.cpu, wasm: wasmDetail(wasmThreads(threads)) }[backend];
-  return { backend, detail, fallbackReason };
+  const problem = choice === 'native' ? await nativeProblem() : undefined;
+  if (problem) throw new BackendUnavailableError(`backend native is unavailable: ${problem}`);
+  return { backend: choice, detail: { native: TFJS_DETAIL.native, cpu: TFJS_DETAIL.cpu, wasm: wasmDetail(wasmThreads(threads)) }[choice] };
 }
 
 export async function createEngine(choice: BackendChoice, dataset: Dataset, options: EngineOptions): Promise<BackendPick> {
-  const { backend, fallbackReason } = await resolveBackend(choice, options.threads);
+  const { backend, fallbackReason } = await resolveBackend(choice, options.threads, options.gpu);
   if (backend === 'webgpu') return { engine: await createGpuEngine(dataset, options), fallbackReason };
   const engine = backend === 'wasm' ? new WasmEngine(dataset, options) : new TfjsEngine(backend, dataset, options);
   return { engine, fallbackReason };
 }
 
-/** The webgpu engine on a fresh device from Dawn's best adapter. */
-async function createGpuEngine(dataset: Dataset, options: EngineOptions): Promise<Engine> {
-  const adapter = await gpuAdapter();
+/** The webgpu engine on a fresh device from Dawn's best adapter (or the one given). */
+async function createGpuEngine(dataset: Dataset, options: EngineOptions, found?: GpuAdapter): Promise<Engine> {
+  const adapter = found ?? (await gpuAdapter());
   if (typeof adapter === 'string') throw new BackendUnavailableError(`backend webgpu is unavailable: ${adapter}`);
   const { requestDevice } = await import('./webgpu/nodeDevice');
   const { GpuEngine } = await import('./webgpu/gpuEngine');
@@ -82,4 +93,31 @@ async function createGpuEngine(dataset: Dataset, options: EngineOptions): Promis
     loseDeviceAfter: fault?.startsWith('lost:') ? Number(fault.slice(5)) : undefined,
   };
   return GpuEngine.create(device, dataset, { ...options, ...faults, device: adapter.name, ownsDevice: true });
+}
+
+/** Training examples per second of the GPU and of the wasm kernels, on made-up images (speed does not depend on them). */
+async function probe(adapter: GpuAdapter, threads: number): Promise<ProbeVerdict> {
+  const size = INPUT_SHAPE.reduce((a, b) => a * b, 1), count = 32 * 32;
+  const split = { count, images: Uint8Array.from({ length: count * size }, (_, i) => (i * 37) & 255), labels: Uint8Array.from({ length: count }, (_, i) => i % CLASSES) };
+  const dataset: Dataset = { source: 'probe', train: split, test: split };
+  const batches = Array.from({ length: 32 }, (_, i) => Int32Array.from({ length: 32 }, (_, j) => i * 32 + j));
+  const rate = (steps: number, ms: number) => (steps * 32 * 1000) / ms;
+  const gpu = await createGpuEngine(dataset, { maxBatch: 32 }, adapter);
+  const wasm = new WasmEngine(dataset, { maxBatch: 32, threads });
+  try {
+    gpu.setParams(initialParams(0));
+    wasm.setParams(initialParams(0));
+    // One group to compile and warm up, then one timed group, as training runs them.
+    await gpu.trainSteps!(batches.slice(0, 4), 0.01, 0.9);
+    let start = performance.now();
+    await gpu.trainSteps!(batches, 0.01, 0.9);
+    const gpuRate = rate(batches.length, performance.now() - start);
+    wasm.trainStep(batches[0]!, 0.01, 0.9);
+    start = performance.now();
+    for (const batch of batches.slice(0, 8)) wasm.trainStep(batch, 0.01, 0.9);
+    return { gpu: gpuRate, wasm: rate(8, performance.now() - start) };
+  } finally {
+    gpu.dispose();
+    wasm.dispose();
+  }
 }

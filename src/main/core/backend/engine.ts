@@ -19,6 +19,8 @@ export interface EngineOptions {
   maxBatch: number;
   /** Threads for the wasm kernels; ignored by tfjs. */
   threads?: number;
+  /** May auto consider the GPU (false: predictions only, not worth loading one). Default true. */
+  gpu?: boolean;
 }
 
 export interface Engine {

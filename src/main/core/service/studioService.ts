@@ -4,7 +4,7 @@
 import { basename, join } from 'node:path';
 import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
 import { readRegularFileAsync } from '../store/files';
-import { homedir } from 'node:os';
+import { defaultHome } from '../home';
 import { API_METHODS, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type RunStatus, type StudioEvent } from '../../../shared/api';
 import { API_SCHEMAS } from '../../../shared/apiSchemas';
 import { SEED_RECIPE, type BackendInfo, type History, type StudioError, type TrainConfig, type TrainEvent } from '../../../shared/contract';
@@ -25,7 +25,6 @@ export interface ServiceOptions {
   createTrainer?: () => TrainerClient;
 }
 
-export const defaultHome = (): string => process.env.MNIST_STUDIO_HOME ?? join(homedir(), '.mnist-studio');
 
 type Handlers = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>> };
 

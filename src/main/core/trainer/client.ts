@@ -3,6 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { prepareGpuEnvironment } from '../backend/webgpu/nodeDevice';
 import type { StudioError, TrainEvent, WorkerMessage, WorkerReplies, WorkerRequest } from '../../../shared/contract';
 
 export class StudioRequestError extends Error {
@@ -17,6 +18,7 @@ type Body<K extends Request['type']> = Omit<Extract<Request, { type: K }>, 'id' 
 
 /** Starts the worker: built JavaScript next to this module, or the TypeScript source through tsx's loader. */
 function startWorker(): Worker {
+  prepareGpuEnvironment();
   // In the electron-vite build this module sits in out/main/ or out/main/chunks/, the worker in out/main/.
   for (const built of [new URL('./worker.js', import.meta.url), new URL('../worker.js', import.meta.url)]) {
     if (existsSync(fileURLToPath(built))) return new Worker(built);

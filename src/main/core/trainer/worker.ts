@@ -45,11 +45,13 @@ function dropEngine(): void {
   [engine, engineKey, testPredicted] = [undefined, '', undefined];
 }
 
-async function engineFor(choice: BackendChoice, dataset: Dataset, maxBatch: number, threads?: number): Promise<{ engine: Engine; fallbackReason?: string }> {
-  const key = JSON.stringify([choice, dataDir ?? '', dataset.train.count, dataset.test.count, maxBatch, threads ?? 0]);
+async function engineFor(choice: BackendChoice, dataset: Dataset, maxBatch: number, threads?: number, use: 'train' | 'infer' = 'train'): Promise<{ engine: Engine; fallbackReason?: string }> {
+  const key = JSON.stringify([choice, use, dataDir ?? '', dataset.train.count, dataset.test.count, maxBatch, threads ?? 0]);
+  // Predictions run on whatever engine is in hand; without one, auto takes a CPU engine rather than load a GPU.
+  if (use === 'infer' && engine && choice === 'auto') return { engine, fallbackReason: engineFallback };
   if (!engine || key !== engineKey) {
     dropEngine();
-    const pick = await createEngine(choice, dataset, { maxBatch, threads });
+    const pick = await createEngine(choice, dataset, { maxBatch, threads, gpu: use === 'train' });
     [engine, engineKey, engineFallback] = [pick.engine, key, pick.fallbackReason];
   }
   return { engine, fallbackReason: engineFallback };
@@ -152,7 +154,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
   open: async ({ dir, backend }) => {
     if (control) throw new StudioFailure({ code: 'busy', message: 'a run is training' });
     const opened = await openModel(dir);
-    const pick = await engineFor(backend, ensureDataset(dataDir), 32);
+    const pick = await engineFor(backend, ensureDataset(dataDir), 32, undefined, 'infer');
     engine = pick.engine;
     engine.setParams(opened.params);
     engine.setVelocity(new Float32Array(PARAM_COUNT));

@@ -5,7 +5,7 @@ import { CLASSES, INPUT_SHAPE, LAYERS, PARAMS, PARAM_COUNT } from '../../model/a
 /** Rows one inference pass scores at once; longer requests run as several passes in one submission. */
 export const INFER_ROWS = 256;
 /** The conv1 weight gradient is summed in this many slices of the batch, then the slices in order. */
-export const CONV1_PARTS = 8;
+export const CONV1_PARTS = 32;
 
 export interface Geometry {
   /** Input height, width, channels; bytes per image. */
@@ -63,6 +63,10 @@ export function layout(g: Geometry, maxBatch: number) {
     logits: rows * g.classes,
     dl: maxBatch * g.classes,
     dh: maxBatch * g.hidden,
+    // The same gradient transposed (unit-major), and Conv_1's kernel transposed (co before ci): each lets a
+    // later kernel's neighbouring invocations read neighbouring floats.
+    dht: maxBatch * g.hidden,
+    w1t: g.k1 * g.k1 * g.c0 * g.c1,
     dc1: maxBatch * 2 * g.ph1 * 2 * g.pw1 * g.c1,
     dc0: maxBatch * 2 * g.ph0 * 2 * g.pw0 * g.c0,
     xin: INFER_ROWS * g.inSize,

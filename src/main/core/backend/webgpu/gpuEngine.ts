@@ -10,7 +10,7 @@ import { ENTRY_POINTS, REDUCE_WORKGROUP, WORKGROUP, invocations, shaderSource, t
 /** Uniform slots, one per step or inference pass of a submission; 256 bytes apart for dynamic offsets. */
 const SLOTS = 256;
 const SLOT_BYTES = 256;
-const TRAIN_PASS: EntryPoint[] = ['conv0', 'conv1', 'dense0', 'loss', 'dense1Back', 'dense0Back', 'conv1Back', 'smallGrads', 'update'];
+const TRAIN_PASS: EntryPoint[] = ['conv0', 'conv1', 'dense0', 'logits', 'loss', 'dense1Back', 'dense0Back', 'conv1Back', 'smallGrads', 'update'];
 const INFER_PASS: EntryPoint[] = ['conv0', 'conv1', 'dense0', 'logits'];
 const SOURCE = { train: 0, test: 1, floats: 2 } as const;
 

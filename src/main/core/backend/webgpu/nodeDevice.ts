@@ -24,11 +24,19 @@ let noNative = false;
 const PLATFORM_BACKEND: Record<string, string> = { linux: 'vulkan', darwin: 'metal', win32: 'd3d12' };
 const SOFTWARE = /llvmpipe|softpipe|lavapipe|swiftshader|microsoft basic render|\bwarp\b/i;
 
+/**
+ * Without a display Dawn's EGL needs the surfaceless platform, read from the process's environment when
+ * Dawn loads. A worker thread's process.env is its own copy that native code never sees, so the main
+ * thread calls this before it starts the trainer worker; Dawn's loader calls it too (for the CLI's bench).
+ */
+export function prepareGpuEnvironment(): void {
+  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) process.env.EGL_PLATFORM ??= 'surfaceless';
+}
+
 /** Loads Dawn once: from MNIST_STUDIO_DAWN (a dawn.node file, for bundled builds) or the `webgpu` package. */
 function loadDawn(): Promise<Dawn> {
   dawn ??= (async () => {
-    // Without a display Dawn's EGL needs the surfaceless platform; it reads this when it loads.
-    if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) process.env.EGL_PLATFORM ??= 'surfaceless';
+    prepareGpuEnvironment();
     const file = process.env.MNIST_STUDIO_DAWN;
     // A variable specifier keeps bundlers and the type checker from requiring the optional package.
     const name = 'webgpu';

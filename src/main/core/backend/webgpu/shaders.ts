@@ -1,5 +1,5 @@
-// The WGSL of the whole training step, generated with the network's sizes as constants. Nine
-// dispatches per step (three forward, one loss, four backward, one update); every output is summed by
+// The WGSL of the whole training step, generated with the network's sizes as constants. Ten
+// dispatches per step (four forward, the loss, four backward, the update); every output is summed by
 // one invocation or one workgroup in a fixed order, with no atomics, so the same device, driver and
 // inputs give bit-identical results.
 import { CONV1_PARTS, type Geometry, type Layout } from './geometry';
@@ -19,7 +19,7 @@ export function invocations(g: Geometry, entry: EntryPoint, batch: number): numb
     case 'dense0': return Math.ceil(batch / 4) * Math.ceil(g.hidden / 16) * 256;
     case 'loss': return REDUCE_WORKGROUP;
     case 'logits': return batch * g.classes;
-    case 'dense1Back': return g.hidden * g.classes + g.classes + batch * g.hidden;
+    case 'dense1Back': return g.hidden * g.classes + g.classes + batch * g.hidden + nw1;
     case 'dense0Back': return g.flat * g.hidden + g.hidden + batch * g.flat;
     case 'conv1Back': return CONV1_PARTS * nw1 + batch * g.ph0 * g.pw0 * g.c0;
     case 'smallGrads': return (g.k0 * g.k0 * g.ic * g.c0 + g.c0 + g.c1) * REDUCE_WORKGROUP;
@@ -54,7 +54,7 @@ const K1 = ${g.k1}u; const PAD1 = ${(g.k1 - 1) / 2}i; const C1 = ${g.c1}u; const
 const FLAT = ${g.flat}u; const D = ${g.hidden}u; const K = ${g.classes}u; const NW0 = ${nw0}u; const NW1 = ${nw1}u; const PARTS1 = ${CONV1_PARTS}u;
 const W0 = ${g.w0}u; const B0 = ${g.b0}u; const W1 = ${g.w1}u; const B1 = ${g.b1}u; const W2 = ${g.w2}u; const B2 = ${g.b2}u; const W3 = ${g.w3}u; const B3 = ${g.b3}u;
 const VEL = ${l.vel}u; const P0 = ${l.p0}u; const A1 = ${l.a1}u; const P1 = ${l.p1}u; const H = ${l.h}u; const LOGITS = ${l.logits}u;
-const DL = ${l.dl}u; const DH = ${l.dh}u; const DC1 = ${l.dc1}u; const DC0 = ${l.dc0}u; const XIN = ${l.xin}u;
+const DL = ${l.dl}u; const DH = ${l.dh}u; const DHT = ${l.dht}u; const W1T = ${l.w1t}u; const PAD1U = ${(g.k1 - 1) / 2}u; const DC1 = ${l.dc1}u; const DC0 = ${l.dc0}u; const XIN = ${l.xin}u;
 const GW0 = ${gradOffset(g.w0)}u; const GB0 = ${gradOffset(g.b0)}u; const GW1 = ${gradOffset(g.w1)}u; const GB1 = ${gradOffset(g.b1)}u;
 const GW2 = ${gradOffset(g.w2)}u; const GB2 = ${gradOffset(g.b2)}u; const GW3 = ${gradOffset(g.w3)}u; const GB3 = ${gradOffset(g.b3)}u;
 const MAXB = ${l.maxBatch}u;
@@ -170,12 +170,10 @@ var<workgroup> rowLoss: array<f32, MAXB>;
 var<workgroup> rowHit: array<f32, MAXB>;
 var<workgroup> shares: array<f32, ${REDUCE_WORKGROUP}>;
 
-// Logits, softmax cross-entropy, its gradient (already divided by the batch) and the step's loss sum
-// and hits into its own result slot, in one workgroup.
+// Softmax cross-entropy of the logits, its gradient (already divided by the batch) and the step's loss
+// sum and hits into its own result slot, in one workgroup.
 @compute @workgroup_size(${REDUCE_WORKGROUP}) fn loss(@builtin(local_invocation_index) li: u32) {
   let batch = u.batch;
-  for (var o = li; o < batch * K; o += ${REDUCE_WORKGROUP}u) { F[LOGITS + o] = logit(o); }
-  storageBarrier();
   for (var r = li; r < batch; r += ${REDUCE_WORKGROUP}u) {
     let z = LOGITS + r * K;
     var best = 0u;
@@ -217,6 +215,11 @@ var<workgroup> shares: array<f32, ${REDUCE_WORKGROUP}>;
     var acc = 0.0;
     if (F[H + e] > 0.0) { for (var c = 0u; c < K; c++) { acc += F[DL + b * K + c] * F[W3 + j * K + c]; } }
     F[DH + e] = acc;
+    F[DHT + j * batch + b] = acc;
+  } else if (t < D * K + K + batch * D + NW1) {
+    let e = t - D * K - K - batch * D;
+    let co = e % C1; let ci = (e / C1) % C0; let kk = e / (C1 * C0);
+    F[W1T + (kk * C1 + co) * C0 + ci] = F[W1 + e];
   }
 }
 
@@ -237,7 +240,7 @@ var<workgroup> shares: array<f32, ${REDUCE_WORKGROUP}>;
     // The batch index runs fastest so neighbouring invocations read the same row of the kernel.
     let e = t - FLAT * D - D; let b = e % batch; let k = e / batch;
     var dp = 0.0;
-    for (var j = 0u; j < D; j++) { dp += F[DH + b * D + j] * F[W2 + k * D + j]; }
+    for (var j = 0u; j < D; j++) { dp += F[DHT + j * batch + b] * F[W2 + k * D + j]; }
     let c = k % C1; let px = (k / C1) % PW1; let py = k / (C1 * PW1);
     for (var d = 0u; d < 4u; d++) {
       let at = ((b * CH1 + 2u * py + d / 2u) * CW1 + 2u * px + d % 2u) * C1 + c;
@@ -253,13 +256,17 @@ var<workgroup> shares: array<f32, ${REDUCE_WORKGROUP}>;
     // Kernel gradient, one slice of the batch's positions per part; the update adds the parts in order.
     let part = t / NW1; let e = t % NW1;
     let co = e % C1; let ci = (e / C1) % C0; let kx = (e / (C1 * C0)) % K1; let ky = e / (C1 * C0 * K1);
-    let count = batch * CH1 * CW1; let per = (count + PARTS1 - 1u) / PARTS1;
+    // The output positions whose input tap (y + ky - PAD1, x + kx - PAD1) lies inside the pooled map.
+    let y0 = u32(max(PAD1 - i32(ky), 0)); let y1 = u32(min(i32(CH1), i32(PH0) + PAD1 - i32(ky)));
+    let x0 = u32(max(PAD1 - i32(kx), 0)); let x1 = u32(min(i32(CW1), i32(PW0) + PAD1 - i32(kx)));
+    let per = (batch + PARTS1 - 1u) / PARTS1;
     var acc = 0.0;
-    for (var q = part * per; q < min(count, (part + 1u) * per); q++) {
-      let x = q % CW1; let y = (q / CW1) % CH1; let b = q / (CW1 * CH1);
-      let iy = i32(y + ky) - PAD1; let ix = i32(x + kx) - PAD1;
-      if (iy < 0 || iy >= i32(PH0) || ix < 0 || ix >= i32(PW0)) { continue; }
-      acc += F[P0 + ((b * PH0 + u32(iy)) * PW0 + u32(ix)) * C0 + ci] * F[DC1 + q * C1 + co];
+    for (var b = part * per; b < min(batch, (part + 1u) * per); b++) {
+      for (var y = y0; y < y1; y++) {
+        let src = P0 + (b * PH0 + y + ky - PAD1U) * PW0 * C0 + ci;
+        let grad = DC1 + (b * CH1 + y) * CW1 * C1 + co;
+        for (var x = x0; x < x1; x++) { acc += F[src + (x + kx - PAD1U) * C0] * F[grad + x * C1]; }
+      }
     }
     F[GW1 + part * NW1 + e] = acc;
   } else if (t < PARTS1 * NW1 + batch * PH0 * PW0 * C0) {
@@ -274,8 +281,8 @@ var<workgroup> shares: array<f32, ${REDUCE_WORKGROUP}>;
         let x = i32(px) - i32(kx) + PAD1;
         if (x < 0 || x >= i32(CW1)) { continue; }
         let src = DC1 + ((b * CH1 + u32(y)) * CW1 + u32(x)) * C1;
-        let wt = W1 + ((ky * K1 + kx) * C0 + ci) * C1;
-        for (var co = 0u; co < C1; co++) { dp += F[src + co] * F[wt + co]; }
+        let wt = W1T + (ky * K1 + kx) * C1 * C0 + ci;
+        for (var co = 0u; co < C1; co++) { dp += F[src + co] * F[wt + co * C0]; }
       }
     }
     for (var d = 0u; d < 4u; d++) {
