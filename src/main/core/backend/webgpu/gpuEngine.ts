@@ -318,14 +318,6 @@ export class GpuEngine implements Engine {
       before = total;
       if (k === TRAIN_PASS.length) [times.encode, times.step] = [Number(encode.toFixed(4)), Number(total.toFixed(4))];
     }
-    // Whole trainSteps calls of a few sizes, each awaited: the submission's fixed cost shows as the gap.
-    for (const size of [1, 64]) {
-      const batches = Array.from({ length: size }, () => Int32Array.from({ length: batch }, (_, i) => i));
-      await this.trainSteps(batches, 0, 0);
-      const start = performance.now();
-      for (let i = 0; i < 4; i++) await this.trainSteps(batches, 0, 0);
-      times[`stepInGroupOf${size}`] = Number(((performance.now() - start) / (4 * size)).toFixed(4));
-    }
     return times;
   }
 
