@@ -51,6 +51,11 @@ test('auto passes over a GPU the probe found slower, a software renderer and no 
   const software = await autoChoice(soft.deps);
   assert.equal(soft.calls.probe, 0, 'a software renderer is not even probed');
   assert.match(software.reason!, /llvmpipe \(opengles\) is a software renderer/);
+  let probes = 0;
+  const broken = deps({ probe: async () => (probes++, Promise.reject(new Error('the GPU device was lost (unknown): gone\nmore'))) });
+  assert.match((await autoChoice(broken.deps)).reason!, /^no webgpu: Intel Xe Graphics \(vulkan\) failed its probe: the GPU device was lost \(unknown\): gone; tfjs-node/);
+  await autoChoice(broken.deps);
+  assert.equal(probes, 2, 'a failed probe is not kept as a verdict');
   const none = await autoChoice(deps({ adapter: async () => 'Dawn found no GPU adapter', nativeProblem: async () => undefined }).deps);
   assert.deepEqual(none, { backend: 'native', reason: 'no webgpu: Dawn found no GPU adapter' });
 });

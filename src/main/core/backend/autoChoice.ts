@@ -64,12 +64,15 @@ export async function autoChoice(deps: AutoDeps): Promise<AutoPick> {
     const key = `${hostname()} | ${adapter.name} | ${deps.threads} threads`;
     const cache = readCache(deps.cacheFile);
     let verdict = cache[key];
+    let failure: string | undefined;
     if (!valid(verdict)) {
-      verdict = await deps.probe(adapter);
-      if (deps.cacheFile) writeCache(deps.cacheFile, { ...cache, [key]: verdict });
+      // A GPU that fails its probe is passed over, not fatal; it is probed again next time.
+      verdict = await deps.probe(adapter).catch((error: Error) => ((failure = error.message.split('\n')[0]), undefined));
+      if (deps.cacheFile && verdict) writeCache(deps.cacheFile, { ...cache, [key]: verdict });
     }
-    if (verdict.gpu > verdict.wasm) return { backend: 'webgpu', device: adapter.name };
-    reasons.push(`no webgpu: ${adapter.name.replace(/^webgpu: /, '')} trained ${Math.round(verdict.gpu)} examples/s in a probe, the wasm kernels ${Math.round(verdict.wasm)}`);
+    const name = adapter.name.replace(/^webgpu: /, '');
+    if (verdict && verdict.gpu > verdict.wasm) return { backend: 'webgpu', device: adapter.name };
+    reasons.push(verdict ? `no webgpu: ${name} trained ${Math.round(verdict.gpu)} examples/s in a probe, the wasm kernels ${Math.round(verdict.wasm)}` : `no webgpu: ${name} failed its probe: ${failure}`);
   }
   const problem = await deps.nativeProblem();
   if (!problem) return { backend: 'native', reason: reasons.join('; ') || undefined };

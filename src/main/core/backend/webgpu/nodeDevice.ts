@@ -65,6 +65,8 @@ function describe(adapter: GPUAdapter, backend: string): GpuAdapter {
 
 /** The best adapter Dawn offers here, or the reason there is none. A fresh adapter each call: an adapter gives one device. */
 export async function findAdapter(): Promise<GpuAdapter | string> {
+  // dawn.node hands out external ArrayBuffers, which Electron's V8 sandbox refuses (node-webgpu issue 5).
+  if (process.versions.electron) return 'Dawn cannot run inside Electron (its V8 sandbox refuses external buffers)';
   let gpu: Dawn;
   try {
     gpu = await loadDawn();
