@@ -128,3 +128,15 @@ test('cli predict on a FIFO or a link to /dev/zero: one error line each, and the
   ]);
   assert.match(r.stdout, /digit\.png: \d \(/);
 });
+
+test('saving a model or a checkpoint under /proc/self (where mkdir -p spins forever) fails at once', { skip: !linux && 'needs /proc' }, async () => {
+  for (const [op, path] of [['saveModel', '/proc/self/x/model'], ['saveCheckpoint', '/proc/self/x'], ['addRecent', '/proc/self/x']] as const) {
+    const r = await probe(op, path);
+    assert.equal(r.ok, false, op);
+    assert.match(r.error!, /\/proc\/self\/x: cannot be created \(ENOENT\)/, op);
+  }
+  const cli = await watched(['src/cli/index.ts', 'train', '--epochs', '1', '--train-limit', '64', '--test-limit', '32', '--backend', 'wasm', '--out', '/proc/self/x']);
+  assert.equal(cli.killed, undefined, cli.killed);
+  assert.equal(cli.code, 2, cli.stderr);
+  assert.match(cli.stderr, /^error: .*\/proc\/self\/x: cannot be created \(ENOENT\)\n$/m);
+});

@@ -1,7 +1,7 @@
 // Checkpoints: everything a run needs to continue exactly where it was after an epoch — weights,
 // momentum buffers, the random generator's state, the epoch, the history and the recipe — committed
 // like models are (new data files first, then checkpoint.json renamed over the old one).
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -10,7 +10,7 @@ import { PARAM_COUNT } from '../model/architecture';
 import type { RngState } from '../model/rng';
 import { ModelFileError, parseJsonSafely } from './modelValidation';
 import { syncFolder, writeDurably } from './modelStore';
-import { readRegularFile, type MakeError } from './files';
+import { makeFolders, readRegularFile, type MakeError } from './files';
 
 const CheckpointSchema = z.object({
   version: z.literal(1),
@@ -39,7 +39,7 @@ const checkpointError: MakeError = (file, problem) => new ModelFileError(`${file
 
 export function saveCheckpoint(dir: string, c: Omit<Checkpoint, 'config' | 'savedAt'>): void {
   const target = resolve(dir);
-  mkdirSync(target, { recursive: true });
+  makeFolders(target, checkpointError);
   const id = randomBytes(6).toString('hex');
   const files = { params: `params-${id}.bin`, velocity: `velocity-${id}.bin` };
   writeDurably(join(target, files.params), new Uint8Array(c.params.buffer, c.params.byteOffset, c.params.byteLength));

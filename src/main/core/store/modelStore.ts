@@ -6,7 +6,7 @@
 // removed. Whatever instant a save is killed at, model.json names a complete weights file: the folder
 // holds exactly the old model or exactly the new one. (Renaming a whole staged folder over the old one
 // cannot be done atomically on POSIX, where rename refuses a non-empty target.)
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { tf } from '../backend/tfjs';
@@ -15,7 +15,7 @@ import { HistorySchema, type History } from '../../../shared/contract';
 import { PARAM_COUNT } from '../model/architecture';
 import { buildLayersModel, getFlatWeights, setFlatWeights } from '../model/layersModel';
 import { ModelFileError, MODEL_JSON_MAX, parseJsonSafely, validateModelFolder } from './modelValidation';
-import { readRegularFile, type MakeError } from './files';
+import { makeFolders, readRegularFile, type MakeError } from './files';
 
 export { ModelFileError };
 
@@ -63,7 +63,7 @@ async function artifactsOf(params: Float32Array): Promise<{ topology: object; sp
 export async function saveModel(dir: string, params: Float32Array, history?: History): Promise<string> {
   const target = resolve(dir);
   const created = !existsSync(target);
-  mkdirSync(target, { recursive: true });
+  makeFolders(target, modelFileError);
   if (created) syncFolder(dirname(target));
   const { topology, specs, weights } = await artifactsOf(params);
   const weightsName = `weights-${randomBytes(6).toString('hex')}.bin`;

@@ -1,8 +1,8 @@
 // The list of recently saved and opened models, kept as a small JSON file in the app's home folder.
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { RecentModel } from '../../../shared/api';
-import { readRegularFile } from './files';
+import { makeFolders, readRegularFile } from './files';
 
 const KEEP = 12;
 /** Twelve entries are a few kilobytes; anything much larger is not our list. */
@@ -26,7 +26,7 @@ export class Recents {
 
   add(entry: RecentModel): void {
     const items = [entry, ...this.list().filter((r) => r.dir !== entry.dir)].slice(0, KEEP);
-    mkdirSync(dirname(this.file), { recursive: true });
+    makeFolders(dirname(this.file));
     const staging = `${this.file}.tmp`;
     writeFileSync(staging, JSON.stringify(items, null, 2));
     renameSync(staging, this.file);
