@@ -1,19 +1,24 @@
 // The Electron shell's own code, run under Node against a stand-in for electron: the window's
-// webPreferences, navigation and new-window blocking, and the IPC sender check.
-import { test } from 'node:test';
+// webPreferences, navigation and new-window blocking on every web contents, the dev server only when
+// unpackaged, and the IPC sender check.
+import { test, after } from 'node:test';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { build } from 'esbuild';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { windows, ipcMain } from './fixtures/fakeElectron';
+import { windows, ipcMain, app, appEvents, fakeContents } from './fixtures/fakeElectron';
 import { API_METHODS, channelOf } from '../src/shared/api';
 import { StudioService } from '../src/main/core/service/studioService';
 import { tempDir } from './helpers';
 
 const fake = resolve('test/fixtures/fakeElectron.ts');
-const out = tempDir();
+// Inside the project, so the bundles' external packages resolve from its node_modules.
+mkdirSync('out', { recursive: true });
+const out = mkdtempSync(join('out', 'shell-test-'));
+after(() => rmSync(out, { recursive: true, force: true }));
 await build({
-  entryPoints: { window: 'src/main/window.ts', ipc: 'src/main/ipc.ts' },
+  entryPoints: { window: 'src/main/window.ts', ipc: 'src/main/ipc.ts', index: 'src/main/index.ts' },
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -23,9 +28,21 @@ await build({
   plugins: [{ name: 'fake-electron', setup: (b) => b.onResolve({ filter: /^electron$/ }, () => ({ path: fake, external: true })) }],
 });
 const shell = {
-  window: await import(pathToFileURL(join(out, 'window.js')).href),
-  ipc: await import(pathToFileURL(join(out, 'ipc.js')).href),
+  window: await import(pathToFileURL(resolve(out, 'window.js')).href),
+  ipc: await import(pathToFileURL(resolve(out, 'ipc.js')).href),
 };
+// The shell's entry registers its app-wide handlers on import (its start-up waits for a ready that never comes).
+await import(pathToFileURL(resolve(out, 'index.js')).href);
+
+/** Fires every event the shell blocks on some contents and says which ones it prevented. */
+function prevented(events: Record<string, (...args: unknown[]) => unknown>): string[] {
+  return ['will-navigate', 'will-frame-navigate', 'will-redirect', 'will-attach-webview'].filter((name) => {
+    let stopped = false;
+    events[name]?.({ preventDefault: () => (stopped = true) });
+    return stopped;
+  });
+}
+const ALL_BLOCKED = ['will-navigate', 'will-frame-navigate', 'will-redirect', 'will-attach-webview'];
 
 test('the window is sandboxed and isolated, with no Node in its content, and cannot navigate or open windows', () => {
   shell.window.createMainWindow();
@@ -50,12 +67,40 @@ test('the window is sandboxed and isolated, with no Node in its content, and can
   );
   assert.match(String(options.webPreferences.preload), /preload[\\/]index\.cjs$/);
   assert.equal(url, 'app://studio/index.html');
-  for (const name of ['will-navigate', 'will-redirect', 'will-attach-webview']) {
-    let prevented = false;
-    events[name]!({ preventDefault: () => (prevented = true) });
-    assert.ok(prevented, `${name} is prevented`);
-  }
+  assert.deepEqual(prevented(events), ALL_BLOCKED);
   assert.deepEqual(openHandler!({ url: 'https://evil.example' }), { action: 'deny' });
+});
+
+test('every web contents created (a subframe, a devtools page, anything) gets the same blocks', () => {
+  const record: { events: Record<string, (...args: unknown[]) => unknown>; openHandler?: (...args: unknown[]) => unknown } = { events: {} };
+  appEvents['web-contents-created']!({}, fakeContents(record));
+  assert.deepEqual(prevented(record.events), ALL_BLOCKED);
+  assert.deepEqual(record.openHandler!({ url: 'https://evil.example' }), { action: 'deny' });
+});
+
+test('a packaged app never loads a dev server nor trusts its origin, whatever the environment says', () => {
+  const saved = process.env.ELECTRON_RENDERER_URL;
+  try {
+    process.env.ELECTRON_RENDERER_URL = 'http://localhost:5173/';
+    app.isPackaged = false;
+    shell.window.createMainWindow();
+    assert.equal(windows.at(-1)!.url, 'http://localhost:5173/', 'development: the dev server');
+    assert.equal(shell.window.isAppUrl('http://localhost:5173/index.html'), true);
+    app.isPackaged = true;
+    shell.window.createMainWindow();
+    assert.equal(windows.at(-1)!.url, 'app://studio/index.html', 'packaged: its own content only');
+    assert.equal(shell.window.isAppUrl('http://localhost:5173/index.html'), false);
+    // Unpackaged, a file: URL would make the origin "null", which every opaque origin matches.
+    app.isPackaged = false;
+    process.env.ELECTRON_RENDERER_URL = 'file:///tmp/evil.html';
+    shell.window.createMainWindow();
+    assert.equal(windows.at(-1)!.url, 'app://studio/index.html');
+    for (const url of ['file:///tmp/evil.html', 'file:///etc/passwd', 'data:text/html,hi', 'about:blank']) assert.equal(shell.window.isAppUrl(url), false, url);
+  } finally {
+    app.isPackaged = false;
+    if (saved === undefined) delete process.env.ELECTRON_RENDERER_URL;
+    else process.env.ELECTRON_RENDERER_URL = saved;
+  }
 });
 
 test('only the app frame may call: other origins, subframes and lookalike URLs are refused', async () => {

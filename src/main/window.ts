@@ -1,11 +1,36 @@
 // The app's one window, locked down per Electron's security checklist (see SECURITY.md).
-import { BrowserWindow } from 'electron';
+import { app, BrowserWindow, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The app's content is served from this origin by a custom protocol, never from file://. */
 export const APP_SCHEME = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://studio`;
+
+/**
+ * electron-vite's dev server, in development only. A packaged app never loads one, whatever its
+ * environment says (Electron's own app.isPackaged decides, not a variable anyone can set); and only an
+ * http(s) URL counts, since a file: URL's origin is "null", which every opaque origin would match.
+ */
+export function devServerUrl(): URL | undefined {
+  const raw = process.env.ELECTRON_RENDERER_URL;
+  if (app.isPackaged || !raw) return undefined;
+  try {
+    const url = new URL(raw);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin !== 'null' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** No navigation, redirect, webview or new window, whatever the page tries: for every web contents. */
+export function lockDown(contents: WebContents): void {
+  contents.on('will-navigate', (event) => event.preventDefault());
+  contents.on('will-frame-navigate', (event) => event.preventDefault());
+  contents.on('will-redirect', (event) => event.preventDefault());
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+}
 
 export function createMainWindow(): BrowserWindow {
   const preload = join(fileURLToPath(new URL('.', import.meta.url)), '../preload/index.cjs');
@@ -35,13 +60,8 @@ export function createMainWindow(): BrowserWindow {
     },
   });
   win.once('ready-to-show', () => win.show());
-  // No navigation away from the app and no new windows, whatever the page tries.
-  win.webContents.on('will-navigate', (event) => event.preventDefault());
-  win.webContents.on('will-redirect', (event) => event.preventDefault());
-  win.webContents.on('will-attach-webview', (event) => event.preventDefault());
-  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  const devServer = process.env.ELECTRON_RENDERER_URL;
-  void win.loadURL(devServer && !process.env.MNIST_STUDIO_PACKAGED ? devServer : `${APP_ORIGIN}/index.html`);
+  lockDown(win.webContents);
+  void win.loadURL(devServerUrl()?.href ?? `${APP_ORIGIN}/index.html`);
   return win;
 }
 
@@ -51,8 +71,8 @@ export function isAppUrl(url: string): boolean {
     const parsed = new URL(url);
     // Not parsed.origin: for a scheme URL does not know (app:), origin is the string "null".
     if (parsed.protocol === `${APP_SCHEME}:` && parsed.host === 'studio') return true;
-    const devServer = process.env.ELECTRON_RENDERER_URL;
-    return devServer !== undefined && !process.env.MNIST_STUDIO_PACKAGED && parsed.origin === new URL(devServer).origin;
+    const devServer = devServerUrl();
+    return devServer !== undefined && parsed.origin === devServer.origin;
   } catch {
     return false;
   }

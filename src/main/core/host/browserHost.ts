@@ -4,24 +4,12 @@
 // server exactly, so neither another site in the user's browser nor a DNS-rebinding page can reach it.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { StudioService } from '../service/studioService';
-import { contentSecurityPolicy } from './csp';
 import { parseTarget } from './requestTarget';
-import { readRegularFileAsync } from '../store/files';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-};
+import { serveStatic } from './staticFiles';
 
 /** Largest message a client may send (a predict call carries up to 256 images as base64). */
 const MAX_MESSAGE = 1024 * 1024;
@@ -50,42 +38,14 @@ export async function startBrowserHost(options: HostOptions): Promise<RunningHos
   const token = options.token ?? randomBytes(24).toString('base64url');
   let port = 0;
   const allowedHosts = (): string[] => [`127.0.0.1:${port}`, `localhost:${port}`];
-  const csp = (): string => contentSecurityPolicy(`ws://127.0.0.1:${port} ws://localhost:${port}`);
 
   const serveFile = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     if (!allowedHosts().includes(req.headers.host ?? '')) {
       res.writeHead(421).end('misdirected request');
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405).end();
-      return;
-    }
-    const target = parseTarget(req.url);
-    if (!target) {
-      res.writeHead(400).end('bad request');
-      return;
-    }
-    const pathname = target.path;
-    const relative = normalize(pathname === '/' ? 'index.html' : pathname.slice(1));
-    const file = join(options.rendererDir, relative);
-    if (relative.startsWith('..') || !file.startsWith(options.rendererDir + sep)) {
-      res.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await readRegularFileAsync(file, 64 * 1024 * 1024);
-      res.writeHead(200, {
-        'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-        'Content-Security-Policy': csp(),
-        'X-Content-Type-Options': 'nosniff',
-        'Referrer-Policy': 'no-referrer',
-        'Cache-Control': 'no-store',
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    } catch {
-      res.writeHead(404).end('not found');
-    }
+    const reply = await serveStatic(options.rendererDir, req.method, req.url, `ws://127.0.0.1:${port} ws://localhost:${port}`);
+    res.writeHead(reply.status, reply.headers).end(req.method === 'HEAD' ? undefined : reply.body);
   };
 
   // Each request is contained: whatever goes wrong answers that request (or drops its connection)
