@@ -128,8 +128,11 @@ export type WorkerRequest =
    * stored there continues (its own recipe is used; config supplies only backend and threads).
    */
   | { type: 'train'; id: number; config: TrainConfig; checkpointDir?: string; resume?: boolean }
-  /** Fault injection for tests: the worker throws an uncaught error. Ignored unless MNIST_STUDIO_FAULTS=1. */
-  | { type: 'crash' }
+  /**
+   * Fault injection for tests, ignored unless MNIST_STUDIO_FAULTS=1: the worker throws an uncaught error,
+   * or, with kernelThread, that helper thread of the wasm engine exits in the middle of the next step.
+   */
+  | { type: 'crash'; kernelThread?: number }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }

@@ -21,6 +21,8 @@ export interface EngineOptions {
   threads?: number;
   /** May auto consider the GPU (false: predictions only, not worth loading one). Default true. */
   gpu?: boolean;
+  /** How long one wasm kernel operation may take before its threads are presumed dead (tests shorten it). */
+  deadlineMs?: number;
 }
 
 export interface Engine {
@@ -46,6 +48,8 @@ export interface Engine {
   logits(split: 'train' | 'test', start: number, count: number): Maybe<Float32Array>;
   /** Logits for images already scaled to [0, 1], [n, 28, 28, 1]. */
   logitsOf(images: Float32Array): Maybe<Float32Array>;
+  /** Set once the engine can no longer run (a wasm helper thread died): it must be disposed and dropped. */
+  readonly broken?: string;
   /** Live tensors, for leak checks (0 where the engine holds none). */
   tensorCount(): number;
   dispose(): void;

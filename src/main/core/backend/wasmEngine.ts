@@ -44,7 +44,7 @@ export class WasmEngine implements Engine {
     this.bytes(P.trainY, train.labels.length).set(train.labels);
     this.bytes(P.testX, test.images.length).set(test.images);
     this.bytes(P.testY, test.labels.length).set(test.labels);
-    this.pool = new KernelPool(this.k, module, this.memory, threads, shards);
+    this.pool = new KernelPool(this.k, module, this.memory, threads, shards, options.deadlineMs);
     this.detail = wasmDetail(threads);
   }
 
@@ -108,6 +108,15 @@ export class WasmEngine implements Engine {
       result.set(this.infer(SOURCE.predict, 0, m), done * 10);
     }
     return result;
+  }
+
+  get broken(): string | undefined {
+    return this.pool.broken;
+  }
+
+  /** The kernel thread pool, for fault injection in tests. */
+  get threadPool(): KernelPool {
+    return this.pool;
   }
 
   tensorCount(): number {

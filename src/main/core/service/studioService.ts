@@ -72,10 +72,13 @@ export class StudioService {
     } else if (event.type === 'done') {
       this.status = { ...this.status, training: false, paused: false, history: event.history, dir: undefined };
     } else if (event.type === 'error') {
-      // The worker died: a fresh one takes its place so the next run can start.
+      // The run failed (its worker dropped the broken engine and still serves), or the worker died: then
+      // a fresh one takes its place so the next run can start.
       this.status = { training: false, paused: false };
-      this.trainer = this.newTrainer();
-      this.attach();
+      if (this.trainer.failed) {
+        this.trainer = this.newTrainer();
+        this.attach();
+      }
     }
     this.emit(event);
   }

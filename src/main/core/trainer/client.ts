@@ -43,6 +43,11 @@ export class TrainerClient {
     this.worker.on('exit', (code) => this.fail(`the trainer worker exited (code ${code})`));
   }
 
+  /** Whether the worker has died (or was closed): every request now fails with worker-failed. */
+  get failed(): boolean {
+    return this.dead !== undefined;
+  }
+
   private receive(message: WorkerMessage): void {
     if (message.type === 'event') {
       for (const listener of this.listeners) listener(message.event);
@@ -84,9 +89,12 @@ export class TrainerClient {
     this.worker.postMessage({ type: 'stop' } satisfies WorkerRequest);
   }
 
-  /** Makes the worker die of an uncaught error, where MNIST_STUDIO_FAULTS=1 (tests only). */
-  injectFault(): void {
-    this.worker.postMessage({ type: 'crash' } satisfies WorkerRequest);
+  /**
+   * Where MNIST_STUDIO_FAULTS=1 (tests only): makes the worker die of an uncaught error or, with a
+   * kernel thread's number, makes that helper of the wasm engine exit in the middle of the next step.
+   */
+  injectFault(kernelThread?: number): void {
+    this.worker.postMessage({ type: 'crash', kernelThread } satisfies WorkerRequest);
   }
 
   /** Subscribes to training events; returns the unsubscribe. */

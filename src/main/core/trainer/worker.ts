@@ -5,6 +5,8 @@ import { TrainConfigSchema, type BackendChoice, type History, type StudioError, 
 import { dataSummary, loadDataset, type Dataset } from '../dataset/dataset';
 import { DataError } from '../dataset/idx';
 import { createEngine, resolveBackend, BackendUnavailableError } from '../backend/backends';
+import { KernelThreadError } from '../backend/kernelThreads';
+import { WasmEngine } from '../backend/wasmEngine';
 import { PARAM_COUNT } from '../model/architecture';
 import type { Engine } from '../backend/engine';
 import { initialParams } from '../model/init';
@@ -62,6 +64,7 @@ function toStudioError(error: unknown): StudioError {
   if (error instanceof ModelFileError) return { code: 'bad-model', message: error.message };
   if (error instanceof BackendUnavailableError) return { code: 'backend-unavailable', message: error.message };
   if ((error as { code?: string })?.code === 'gpu-failed') return { code: 'backend-failed', message: (error as Error).message };
+  if (error instanceof KernelThreadError) return { code: 'backend-failed', message: error.message };
   if (error instanceof StudioFailure) return error.studio;
   return { code: 'internal', message: (error as Error)?.message ?? String(error) };
 }
@@ -123,8 +126,10 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
       post({ type: 'event', event: { type: 'done', ...result } });
       return result;
     } catch (error) {
-      // A failed GPU engine is dropped: the next run or open makes a fresh one (or another backend).
-      if ((error as { code?: string })?.code === 'gpu-failed') dropEngine();
+      // A failed engine (a lost GPU, a dead wasm helper thread) is dropped: the next run or open makes a fresh one.
+      if ((error as { code?: string })?.code === 'gpu-failed' || engine?.broken) dropEngine();
+      // The run had started, so its listeners wait for an end: this is it.
+      post({ type: 'event', event: { type: 'error', error: toStudioError(error) } });
       throw error;
     } finally {
       control = undefined;
@@ -178,15 +183,22 @@ port.on('message', (request: WorkerRequest) => {
   if (request.type === 'resume') return control?.resume();
   if (request.type === 'stop') return control?.stop();
   if (request.type === 'crash') {
-    if (process.env.MNIST_STUDIO_FAULTS === '1') setImmediate(() => {
-      throw new Error('injected fault');
-    });
+    if (process.env.MNIST_STUDIO_FAULTS !== '1') return;
+    if (request.kernelThread === undefined) {
+      setImmediate(() => {
+        throw new Error('injected fault');
+      });
+    } else if (engine instanceof WasmEngine) engine.threadPool.injectFault(request.kernelThread);
     return;
   }
   const handler = handlers[request.type] as ((r: WorkerRequest) => Promise<unknown>) | undefined;
   if (!handler) return;
   handler(request).then(
     (value) => post({ type: 'reply', id: request.id, ok: true, value }),
-    (error: unknown) => post({ type: 'reply', id: request.id, ok: false, error: toStudioError(error) }),
+    (error: unknown) => {
+      // An engine whose kernel threads died cannot be reused: the next run or open makes a fresh one.
+      if (engine?.broken) dropEngine();
+      post({ type: 'reply', id: request.id, ok: false, error: toStudioError(error) });
+    },
   );
 });
