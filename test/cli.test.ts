@@ -8,6 +8,7 @@ import { IDX_FILES } from '../src/main/core/dataset/dataset';
 import { idxImages, mnist, tempDir, writeSlice } from './helpers';
 import sharp from 'sharp';
 import { styledBmp, styledImage, styledPng } from './digitStyles';
+import { TrainerClient } from '../src/main/core/trainer/client';
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { encoding: 'utf8', timeout: 180_000 });
@@ -139,4 +140,26 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   assert.match(mixed.stderr.trim(), /^error: .*notes\.png: /);
   assert.match(mixed.stdout, /digit-1\.png: \d/);
   assertUsageError(cli('predict', '--model', dir, files[0]!), /model\.json: not found/);
+
+  // 300 real test digits written as 28x28 PNGs are already in MNIST's form: predict must see exactly the
+  // raw pixels, and so give exactly the predictions the same model gives on the dataset's own bytes.
+  const many: string[] = [];
+  for (let i = 0; i < 300; i++) {
+    const file = join(dir, `mnist-${i}.png`);
+    await sharp(Buffer.from(d.test.images.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(file);
+    many.push(file);
+  }
+  const viaFiles = cli('predict', '--model', out, '--json', ...many);
+  assert.equal(viaFiles.code, 0, viaFiles.stderr);
+  const fromFiles = viaFiles.stdout.trim().split('\n').map((l) => JSON.parse(l) as { label: number; probabilities: number[] });
+  const client = new TrainerClient();
+  try {
+    await client.request('open', { dir: out, backend: 'wasm' });
+    const raw = await client.request('predict', { images: d.test.images.slice(0, 300 * 784) });
+    const differing = raw.filter((p, i) => p.label !== fromFiles[i]!.label).length;
+    assert.equal(differing, 0, `${differing} of 300 labels differ from the raw-pixel predictions`);
+    assert.deepEqual(fromFiles.map((p) => p.probabilities), raw.map((p) => p.probabilities));
+  } finally {
+    await client.close();
+  }
 });

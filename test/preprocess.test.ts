@@ -1,7 +1,7 @@
 // The shared preprocessing on real digits drawn in the ways people hand them over.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { preprocess, type RgbaImage } from '../src/shared/preprocess';
+import { preprocess, reframe, workingImage, type RgbaImage } from '../src/shared/preprocess';
 import { checkImage } from '../src/shared/imageCheck';
 import { STYLES, styledDigit, styledImage, styledPng } from './digitStyles';
 import { mnist } from './helpers';
@@ -24,9 +24,10 @@ test('every style of the same real digit preprocesses to nearly the same 28x28 i
   for (const style of STYLES) {
     const r: number[] = [];
     for (let i = 0; i < 60; i++) {
-      const got = preprocess(styledDigit(digit(i), style, i));
+      const got = reframe(styledDigit(digit(i), style, i));
       assert.equal(got.empty, false);
-      r.push(correlation(got.pixels, preprocess(styledDigit(digit(i), 'plain')).pixels));
+      // Against the plain digit framed the same way (as it is, it would pass through untouched).
+      r.push(correlation(got.pixels, reframe(styledDigit(digit(i), 'plain')).pixels));
     }
     r.sort((a, b) => a - b);
     // Upscaling softens edges, so a digit's box can land a pixel off; most still match closely.
@@ -57,7 +58,7 @@ test('colour, blank, tiny and transparent-white images are handled', () => {
   // Blue ink on yellow paper.
   const base = styledDigit(digit(1), 'page', 0);
   const coloured: RgbaImage = { ...base, data: base.data.map((v, i) => (i % 4 === 0 ? v : i % 4 === 1 ? v : i % 4 === 2 ? 255 - (255 - v) / 3 : 255)) };
-  assert.ok(correlation(preprocess(coloured).pixels, preprocess(styledDigit(digit(1), 'plain')).pixels) > 0.85);
+  assert.ok(correlation(preprocess(coloured).pixels, reframe(styledDigit(digit(1), 'plain')).pixels) > 0.85);
   // White strokes on a transparent canvas.
   const canvas = styledDigit(digit(2), 'canvas');
   const white: RgbaImage = { ...canvas, data: canvas.data.map((v, i) => (i % 4 === 3 ? v : 255)) };
@@ -87,4 +88,34 @@ test('files are checked from their bytes before decoding: format and declared si
   bomb.writeUInt32BE(100000, 20);
   assert.match((checkImage('bomb.png', bomb) as { reason: string }).reason, /declares 100000x100000 pixels/);
   assert.match((checkImage('big.png', new Uint8Array(21 * 1024 * 1024)) as { reason: string }).reason, /larger than 20 MB/);
+});
+
+test('an image already in MNIST form passes through untouched; anything else is framed anew', () => {
+  let untouched = 0;
+  for (let i = 0; i < 10000; i++) {
+    const got = preprocess(styledDigit(digit(i), 'plain'));
+    if (got.untouched && Buffer.compare(Buffer.from(got.bytes), Buffer.from(digit(i))) === 0) untouched++;
+  }
+  assert.equal(untouched, 10000, 'every MNIST test digit, as a 28x28 grey image, comes back byte for byte');
+  const plain = styledDigit(digit(3), 'plain');
+  const inverted = { ...plain, data: plain.data.map((v, i) => (i % 4 === 3 ? v : 255 - v)) };
+  const shifted = { ...plain, data: new Uint8Array(plain.data.length) };
+  shifted.data.set(plain.data.subarray(0, plain.data.length - 6 * 28 * 4), 6 * 28 * 4); // six rows down
+  const tinted = { ...plain, data: plain.data.map((v, i) => (i % 4 === 2 ? Math.min(255, v + 1) : v)) };
+  for (const [what, image] of [['dark ink on light', inverted], ['off centre', shifted], ['not grey', tinted]] as const) {
+    const got = preprocess(image);
+    assert.equal(got.untouched, false, what);
+    assert.equal(got.empty, false, what);
+  }
+});
+
+test('the working image: premultiplied by alpha, and shrunk by whole blocks with partial edge blocks averaged by their size', () => {
+  const image: RgbaImage = { width: 5, height: 3, data: Uint8Array.from({ length: 60 }, (_, i) => (i % 4 === 3 ? 255 : Math.floor(i / 4) * 10)) };
+  const small = workingImage(image, 2);
+  assert.deepEqual([small.width, small.height], [2, 1]);
+  // Blocks of 3x3 and 2x3: pixel values 0,10,20 / 50,60,70 / 100,110,120 average 60; 30,40 / 80,90 / 130,140 average 85.
+  assert.deepEqual([...small.data], [60, 60, 60, 255, 85, 85, 85, 255]);
+  assert.deepEqual(workingImage(image, 5), { ...image, data: Uint8Array.from(image.data) });
+  // Premultiplied as Skia does (c·a/255 rounded); a transparent pixel's colour is gone.
+  assert.deepEqual([...workingImage({ width: 2, height: 1, data: Uint8Array.from([200, 100, 255, 128, 255, 255, 255, 0]) }).data], [100, 50, 128, 128, 0, 0, 0, 0]);
 });

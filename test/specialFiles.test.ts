@@ -1,7 +1,8 @@
-// Files that are not regular files, where a regular file is expected: a FIFO (a read blocks until a
-// writer comes, which may be never) and /dev/zero behind a symlink (a read never ends, and memory grows
-// until the process aborts). Each operation runs in a child process, watched from outside with a
-// deadline and a memory ceiling, and must end at once with one clear error.
+// Files that try to hang or exhaust the process. Not regular files where a regular file is expected: a
+// FIFO (a read blocks until a writer comes, which may be never) and /dev/zero behind a symlink (a read
+// never ends, and memory grows until the process aborts); folders under /proc/self, where a recursive
+// mkdir spins forever; a small BMP that decodes huge. Each operation runs in a child process, watched
+// from outside with a deadline and a memory ceiling, and must end at once with one clear error or answer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -19,7 +20,7 @@ const DEADLINE_MS = 30_000;
 const MAX_RSS_MB = 1024;
 
 /** Runs a command; kills it when it outlives the deadline or its resident memory passes the ceiling. */
-function watched(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; killed?: string }> {
+function watched(args: string[], maxRssMb = MAX_RSS_MB): Promise<{ code: number | null; stdout: string; stderr: string; killed?: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '', killed: string | undefined;
@@ -33,7 +34,7 @@ function watched(args: string[]): Promise<{ code: number | null; stdout: string;
     const memory = setInterval(() => {
       try {
         const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-        if (rss > MAX_RSS_MB) kill(`resident memory passed ${MAX_RSS_MB} MB`);
+        if (rss > maxRssMb) kill(`resident memory passed ${maxRssMb} MB`);
       } catch {
         // gone already, or not Linux
       }
@@ -139,4 +140,38 @@ test('saving a model or a checkpoint under /proc/self (where mkdir -p spins fore
   assert.equal(cli.killed, undefined, cli.killed);
   assert.equal(cli.code, 2, cli.stderr);
   assert.match(cli.stderr, /^error: .*\/proc\/self\/x: cannot be created \(ENOENT\)\n$/m);
+});
+
+/** A w x h 1-bit BMP (a ring of ink on white): tiny on disk, huge once decoded. */
+function oneBitBmp(w: number, h: number): Buffer {
+  const row = Math.ceil(w / 32) * 4, size = 62 + row * h;
+  const b = Buffer.alloc(size);
+  b.write('BM', 0);
+  b.writeUInt32LE(size, 2);
+  b.writeUInt32LE(62, 10);
+  b.writeUInt32LE(40, 14);
+  b.writeInt32LE(w, 18);
+  b.writeInt32LE(h, 22);
+  b.writeUInt16LE(1, 26);
+  b.writeUInt16LE(1, 28);
+  b.writeUInt32LE(row * h, 34);
+  b.writeUInt32LE(2, 46);
+  b.writeUInt32LE(0x00ffffff, 58); // palette: 0 black, 1 white
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const r = Math.hypot(x - w / 2, y - h / 2) / Math.min(w, h);
+      if (r < 0.25 || r > 0.32) b[62 + y * row + (x >> 3)]! |= 0x80 >> (x & 7);
+    }
+  return b;
+}
+
+test('a 6000x6000 1-bit BMP (4.5 MB) is shrunk like any other image: bounded memory and time', { skip: !linux && 'reads /proc' }, async () => {
+  const model = await savedModel(true);
+  const file = join(tempDir(), 'huge.bmp');
+  writeFileSync(file, oneBitBmp(6000, 6000));
+  // The CLI with its trainer worker and engine takes ~400 MB; the decoded image may add its RGBA once.
+  const r = await watched(['src/cli/index.ts', 'predict', '--model', model, '--backend', 'wasm', file], 800);
+  assert.equal(r.killed, undefined, r.killed);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /huge\.bmp: \d \(/);
 });

@@ -1,4 +1,6 @@
-// `predict`: classifies image files with a saved model, through the same preprocessing as the canvas.
+// `predict`: classifies image files with a saved model, through the same preprocessing as the app: the
+// file is decoded at its own size (sharp, or bmp-ts for BMP), and everything after that is the shared
+// preprocess, so a file gives the same 28x28 bytes here as dropped on the app's window.
 import sharp from 'sharp';
 import { decode as decodeBmp } from 'bmp-ts';
 import { basename } from 'node:path';
@@ -8,12 +10,9 @@ import { readRegularFileAsync } from '../main/core/store/files';
 import { TrainerClient } from '../main/core/trainer/client';
 import type { BackendChoice } from '../shared/contract';
 
-/** Larger images are scaled down while decoding, as in the app: plenty for a 20x20 digit. */
-const WORK_SIDE = 1024;
-
 /** Reads an image file the way the app's drop view does: checked from its bytes first, then decoded.
  * `onNote` hears what is worth saying about an accepted file (a JPEG named .png). */
-export async function decodeFile(file: string, onNote?: (note: string) => void): Promise<Float32Array> {
+export async function decodeFile(file: string, onNote?: (note: string) => void): Promise<Uint8Array> {
   // The caller names the file: the error says only what is wrong with it.
   const bytes = await readRegularFileAsync(file, MAX_IMAGE_BYTES, (_file, problem) => new Error(problem));
   const check = checkImage(basename(file), bytes);
@@ -28,8 +27,8 @@ export async function decodeFile(file: string, onNote?: (note: string) => void):
       if (!bmp.data.some((v, i) => i % 4 === 3 && v !== 0)) for (let i = 3; i < bmp.data.length; i += 4) bmp.data[i] = 255;
       image = { width: bmp.width, height: bmp.height, data: bmp.data };
     } else {
-      const { data, info } = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, animated: false })
-        .resize({ width: WORK_SIDE, height: WORK_SIDE, fit: 'inside', withoutEnlargement: true })
+      // As Chromium decodes for the app: the pixels as stored (no ICC transform), turned as EXIF says.
+      const { data, info } = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, animated: false, ignoreIcc: true, autoOrient: true })
         .ensureAlpha()
         .raw()
         .toBuffer({ resolveWithObject: true });
@@ -38,9 +37,9 @@ export async function decodeFile(file: string, onNote?: (note: string) => void):
   } catch {
     throw new Error('the image is damaged and cannot be decoded');
   }
-  const { pixels, empty } = preprocess(image);
+  const { bytes: input, empty } = preprocess(image);
   if (empty) throw new Error('no ink found: the image is blank');
-  return pixels;
+  return input;
 }
 
 export async function predictCommand(files: string[], flags: { model: string; json?: boolean; backend: BackendChoice }): Promise<boolean> {
@@ -49,7 +48,7 @@ export async function predictCommand(files: string[], flags: { model: string; js
   try {
     await client.request('open', { dir: flags.model, backend: flags.backend });
     for (const file of files) {
-      let pixels: Float32Array;
+      let pixels: Uint8Array;
       let note: string | undefined;
       try {
         pixels = await decodeFile(file, (n) => (note = n));

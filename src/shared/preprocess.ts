@@ -1,6 +1,10 @@
 // Turns any picture of a digit into what MNIST looks like: white ink on black, the ink's bounding box
-// scaled to fit 20x20 with its aspect kept, placed in 28x28 with its centre of mass at the centre,
-// values in [0, 1]. Pure TypeScript on pixel arrays, so the canvas, dropped files and the CLI share it.
+// scaled to fit 20x20 with its aspect kept, placed in 28x28 with its centre of mass at the centre, as
+// bytes. Pure TypeScript on decoded RGBA pixels, so the canvas, dropped files (decoded by Chromium) and
+// `cli predict` (decoded by sharp) share every step after decoding and get the same bytes: colours are
+// first premultiplied by alpha (what a canvas stores, so a browser's round trip through one cannot change
+// the result), large images are shrunk here rather than by either decoder, and an image already in
+// MNIST's form passes through untouched.
 
 export interface RgbaImage {
   width: number;
@@ -10,19 +14,87 @@ export interface RgbaImage {
 }
 
 export interface Preprocessed {
-  /** 784 values in [0, 1], row-major 28x28. */
+  /** 784 bytes, row-major 28x28, white ink on black: what the model is given. */
+  bytes: Uint8Array;
+  /** The same as values in [0, 1] (bytes / 255). */
   pixels: Float32Array;
   /** No ink was found: the image is blank. */
   empty: boolean;
+  /** The image was already in MNIST's form and passed through as it was. */
+  untouched: boolean;
 }
 
 const SIZE = 28;
 const BOX = 20;
+/** Larger images are shrunk to this longest side first: plenty for a 20x20 digit, and bounded work. */
+export const WORK_SIDE = 1024;
 
-/** Ink in [0, 1] per pixel: alpha decides on transparent images, brightness against the background otherwise. */
+/** c·a/255 rounded, exactly as Skia premultiplies (SkMulDiv255Round). */
+const premultiply = (c: number, a: number): number => {
+  const product = c * a + 128;
+  return (product + (product >> 8)) >> 8;
+};
+
+/**
+ * The image the framing works on: colours premultiplied by alpha, as a canvas stores them (a browser hands
+ * canvas pixels back un-premultiplied, losing precision where alpha is low, and premultiplying again lands
+ * on the values it stored, so both decoders' pixels meet here), and shrunk by a whole factor to at most
+ * maxSide, each block averaged (partial blocks at the edges by their own size). One pass, one output-row
+ * of sums: a full-size image is read once and never copied.
+ */
+export function workingImage(image: RgbaImage, maxSide = WORK_SIDE): RgbaImage {
+  const { width, height, data } = image;
+  const factor = Math.max(1, Math.ceil(Math.max(width, height) / maxSide));
+  const nw = Math.ceil(width / factor), nh = Math.ceil(height / factor);
+  const out = new Uint8Array(nw * nh * 4);
+  const sums = new Uint32Array(nw * 4);
+  for (let by = 0; by < nh; by++) {
+    sums.fill(0);
+    const rows = Math.min(factor, height - by * factor);
+    for (let y = by * factor; y < by * factor + rows; y++)
+      for (let x = 0; x < width; x++) {
+        const i = (y * width + x) * 4, o = Math.floor(x / factor) * 4, a = data[i + 3]!;
+        for (let c = 0; c < 3; c++) sums[o + c]! += a === 255 ? data[i + c]! : premultiply(data[i + c]!, a);
+        sums[o + 3]! += a;
+      }
+    for (let bx = 0; bx < nw; bx++) {
+      const count = rows * Math.min(factor, width - bx * factor);
+      for (let c = 0; c < 4; c++) out[(by * nw + bx) * 4 + c] = Math.round(sums[bx * 4 + c]! / count);
+    }
+  }
+  return { width: nw, height: nh, data: out };
+}
+
+/**
+ * MNIST's form: 28x28, opaque grey, a dark background (most of the outer ring near black), the ink's box
+ * within 22x22 and its centre of mass within two pixels of the middle. Every MNIST digit passes.
+ */
+function mnistForm(image: RgbaImage): Uint8Array | undefined {
+  const { width, height, data } = image;
+  if (width !== SIZE || height !== SIZE) return undefined;
+  const grey = new Uint8Array(SIZE * SIZE);
+  for (let i = 0; i < grey.length; i++) {
+    const [r, g, b, a] = [data[4 * i]!, data[4 * i + 1]!, data[4 * i + 2]!, data[4 * i + 3]!];
+    if (a !== 255 || r !== g || g !== b) return undefined;
+    grey[i] = r;
+  }
+  let ring = 0, dark = 0, mass = 0, mx = 0, my = 0, x0 = SIZE, x1 = -1, y0 = SIZE, y1 = -1;
+  for (let y = 0; y < SIZE; y++)
+    for (let x = 0; x < SIZE; x++) {
+      const v = grey[y * SIZE + x]!;
+      if (x === 0 || y === 0 || x === SIZE - 1 || y === SIZE - 1) (ring++, v < 32 && dark++);
+      (mass += v), (mx += v * x), (my += v * y);
+      if (v >= 64) [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
+    }
+  if (dark < ring * 0.8 || x1 < 0 || x1 - x0 >= 22 || y1 - y0 >= 22) return undefined;
+  return Math.abs(mx / mass - 14) <= 2 && Math.abs(my / mass - 14) <= 2 ? grey : undefined;
+}
+
+/** Ink in [0, 1] per pixel of premultiplied RGBA: alpha decides on transparent images, brightness against the background otherwise. */
 function inkMap(image: RgbaImage): Float32Array {
   const { width, height, data } = image;
   const n = width * height;
+  // Premultiplied: lum is alpha x the colour's luminance.
   const lum = new Float32Array(n);
   const alpha = new Float32Array(n);
   let transparent = 0;
@@ -35,9 +107,9 @@ function inkMap(image: RgbaImage): Float32Array {
   if (transparent > n * 0.05) {
     // A canvas export or a cut-out: strokes are the opaque pixels, dark or light.
     let sum = 0, count = 0;
-    for (let i = 0; i < n; i++) if (alpha[i]! >= 0.5) (sum += lum[i]!), count++;
+    for (let i = 0; i < n; i++) if (alpha[i]! >= 0.5) (sum += lum[i]! / alpha[i]!), count++;
     const darkStrokes = count > 0 && sum / count < 0.5;
-    for (let i = 0; i < n; i++) ink[i] = alpha[i]! * (darkStrokes ? 1 - lum[i]! : lum[i]!);
+    for (let i = 0; i < n; i++) ink[i] = darkStrokes ? alpha[i]! - lum[i]! : lum[i]!;
     return ink;
   }
   // Opaque: the border tells the background; a light one (paper, a scan) is inverted.
@@ -78,12 +150,26 @@ function resample(src: Float32Array, w: number, h: number, nw: number, nh: numbe
   return out;
 }
 
-export function preprocess(image: RgbaImage): Preprocessed {
+/** Decoded RGBA (straight alpha, any size up to the pixel cap) to the model's 28x28 bytes. */
+export function preprocess(decoded: RgbaImage): Preprocessed {
+  const given = mnistForm(decoded);
+  return given ? { bytes: given, pixels: Float32Array.from(given, (v) => v / 255), empty: false, untouched: true } : reframe(decoded);
+}
+
+/** preprocess without the pass-through: always finds the ink and frames it anew. */
+export function reframe(decoded: RgbaImage): Preprocessed {
+  const framed = frame(workingImage(decoded));
+  const bytes = Uint8Array.from(framed ?? new Float32Array(SIZE * SIZE), (v) => Math.round(v * 255));
+  return { bytes, pixels: Float32Array.from(bytes, (v) => v / 255), empty: !framed, untouched: false };
+}
+
+/** The digit's ink framed MNIST-style, values in [0, 1]; undefined when there is no ink. */
+function frame(image: RgbaImage): Float32Array | undefined {
   const { width, height } = image;
   const ink = inkMap(image);
   const peak = ink.reduce((m, v) => (v > m ? v : m), 0);
   const pixels = new Float32Array(SIZE * SIZE);
-  if (peak < 0.1) return { pixels, empty: true };
+  if (peak < 0.1) return undefined;
   // The bounding box of clear ink (a quarter of the peak), ignoring faint specks.
   let x0 = width, y0 = height, x1 = -1, y1 = -1;
   for (let y = 0; y < height; y++)
@@ -115,5 +201,5 @@ export function preprocess(image: RgbaImage): Preprocessed {
   const top = small.reduce((m, v) => (v > m ? v : m), 0);
   for (let y = 0; y < nh; y++)
     for (let x = 0; x < nw; x++) pixels[(oy + y) * SIZE + ox + x] = Math.min(1, small[y * nw + x]! / top);
-  return { pixels, empty: false };
+  return pixels;
 }

@@ -1,6 +1,7 @@
 // Decodes and preprocesses image files off the UI thread: checks the bytes first (format, declared
-// size), decodes with the browser's own decoders, shrinks very large images while decoding,
-// and returns the 28x28 input and a small thumbnail.
+// size), decodes with the browser's own decoders at the image's own size (the pixel cap bounds it), and
+// hands the pixels to the shared preprocess, which `cli predict` uses too: the same file gives the same
+// 28x28 bytes in both. Returns those and a small thumbnail.
 import { checkImage } from '../../../shared/imageCheck';
 import { preprocess } from '../../../shared/preprocess';
 
@@ -13,27 +14,25 @@ export type ImageResult =
   | { id: number; ok: true; pixels: Uint8Array; thumbnail: Blob; width: number; height: number; note?: string }
   | { id: number; ok: false; reason: string };
 
-/** Larger images are scaled down while decoding: plenty for a 20x20 digit, and bounded work. */
-const WORK_SIDE = 1024;
 const THUMB_SIDE = 64;
 
 async function handle(job: ImageJob): Promise<ImageResult> {
   const bytes = new Uint8Array(job.bytes);
   const check = checkImage(job.name, bytes);
   if (!check.ok) return { id: job.id, ok: false, reason: check.reason };
-  const scale = Math.min(1, WORK_SIDE / Math.max(check.width, check.height));
-  const w = Math.max(1, Math.round(check.width * scale)), h = Math.max(1, Math.round(check.height * scale));
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(new Blob([bytes]), { resizeWidth: w, resizeHeight: h, resizeQuality: 'medium', premultiplyAlpha: 'none' });
+    // No resizing and no colour management here: the decoded pixels as stored, as sharp gives them.
+    bitmap = await createImageBitmap(new Blob([bytes]), { premultiplyAlpha: 'none', colorSpaceConversion: 'none', imageOrientation: 'from-image' });
   } catch {
     return { id: job.id, ok: false, reason: 'the image is damaged and cannot be decoded' };
   }
+  const [w, h] = [bitmap.width, bitmap.height];
   const canvas = new OffscreenCanvas(w, h);
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   ctx.drawImage(bitmap, 0, 0);
   const { data } = ctx.getImageData(0, 0, w, h);
-  const { pixels, empty } = preprocess({ width: w, height: h, data });
+  const { bytes: pixels, empty } = preprocess({ width: w, height: h, data });
   if (empty) {
     bitmap.close();
     return { id: job.id, ok: false, reason: 'no ink found: the image is blank' };
@@ -43,7 +42,7 @@ async function handle(job: ImageJob): Promise<ImageResult> {
   thumbCanvas.getContext('2d')!.drawImage(bitmap, 0, 0, thumbCanvas.width, thumbCanvas.height);
   bitmap.close();
   const thumbnail = await thumbCanvas.convertToBlob({ type: 'image/png' });
-  return { id: job.id, ok: true, pixels: Uint8Array.from(pixels, (v) => Math.round(v * 255)), thumbnail, width: check.width, height: check.height, note: check.note };
+  return { id: job.id, ok: true, pixels, thumbnail, width: check.width, height: check.height, note: check.note };
 }
 
 self.onmessage = async (event: MessageEvent<ImageJob>) => {
