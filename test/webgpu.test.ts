@@ -9,7 +9,8 @@ import { initialParams } from '../src/main/core/model/init';
 import { PARAMS, PARAM_COUNT } from '../src/main/core/model/architecture';
 import type { Engine } from '../src/main/core/backend/engine';
 import { createControl, train } from '../src/main/core/trainer/trainer';
-import { TrainerClient, StudioRequestError } from '../src/main/core/trainer/client';
+import { TrainerClient } from '../src/main/core/trainer/client';
+import type { StudioCallError } from '../src/shared/api';
 import { loadCheckpoint } from '../src/main/core/store/checkpoint';
 import { SEED_RECIPE, type TrainConfig } from '../src/shared/contract';
 import { Rng } from '../src/main/core/model/rng';
@@ -129,14 +130,14 @@ test('a device lost mid-run ends the run with a clear error, keeps the last chec
   try {
     const epochs: number[] = [];
     client.onEvent((e) => e.type === 'epoch' && epochs.push(e.epoch));
-    await assert.rejects(client.request('train', { config: FAULT_RECIPE, checkpointDir: dir }), (e: StudioRequestError) => {
+    await assert.rejects(client.request('train', { config: FAULT_RECIPE, checkpointDir: dir }), (e: StudioCallError) => {
       assert.equal(e.studio.code, 'backend-failed');
       assert.match(e.message, /GPU device was lost/);
       return true;
     });
     assert.deepEqual(epochs, [1], 'epoch 1 (five steps) finished, epoch 2 died at its third step');
     assert.equal(loadCheckpoint(dir).epoch, 1);
-    await assert.rejects(client.request('predict', { images: new Float32Array(784) }), (e: StudioRequestError) => e.studio.code === 'no-model');
+    await assert.rejects(client.request('predict', { images: new Float32Array(784) }), (e: StudioCallError) => e.studio.code === 'no-model');
     // The worker survives; a run on another backend goes ahead.
     const result = await client.request('train', { config: { ...FAULT_RECIPE, backend: 'wasm', epochs: 1 } });
     assert.equal(result.history.epochs.length, 1);
@@ -148,7 +149,7 @@ test('a device lost mid-run ends the run with a clear error, keeps the last chec
 test('a shader that does not compile fails the run at its start with the compiler\'s message', { skip }, async () => {
   const client = faulty('shader');
   try {
-    await assert.rejects(client.request('train', { config: FAULT_RECIPE }), (e: StudioRequestError) => {
+    await assert.rejects(client.request('train', { config: FAULT_RECIPE }), (e: StudioCallError) => {
       assert.equal(e.studio.code, 'backend-failed');
       assert.match(e.message, /^webgpu could not start: shader error at line \d+: .*undefined_name/);
       return true;

@@ -5,7 +5,7 @@ import { SEED_RECIPE } from '../shared/contract';
 import { dataSummary, loadDataset } from '../main/core/dataset/dataset';
 import { DataError } from '../main/core/dataset/idx';
 import { formatSummary, modelSummary } from '../main/core/model/summary';
-import { StudioRequestError } from '../main/core/trainer/client';
+import { StudioCallError } from '../shared/api';
 import { backend, integer, real, UsageError } from './options';
 import { trainCommand } from './train';
 import { benchCommand } from './bench';
@@ -109,7 +109,7 @@ try {
     process.exit(error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2);
   }
   if (error instanceof UsageExit) process.exit(2);
-  if (error instanceof DataError || error instanceof StudioRequestError || error instanceof RangeError || error instanceof UsageError) fail(error.message);
+  if (error instanceof DataError || error instanceof StudioCallError || error instanceof RangeError || error instanceof UsageError) fail(error.message);
   if ((error as { code?: string })?.code === 'EADDRINUSE') fail(`port ${(error as { port?: number }).port} is already in use`);
   fail((error as Error)?.message ?? String(error));
 }

@@ -116,10 +116,19 @@ export type Envelope<T> = { ok: true; value: T } | { ok: false; error: StudioErr
 export const channelOf = (method: ApiMethod): string => `studio:${method}`;
 export const EVENT_CHANNEL = 'studio:event';
 
+/**
+ * The one error class for a failed call, wherever it fails: thrown by the worker's handlers, carried to
+ * the owner as a StudioError, rethrown by the worker's client, returned by the service as an envelope,
+ * and rethrown by unwrap in the renderer. `studio` is what crosses every boundary.
+ */
 export class StudioCallError extends Error {
   constructor(readonly studio: StudioError) {
     super(studio.message);
     this.name = 'StudioCallError';
+  }
+
+  static of(code: StudioError['code'], message: string): StudioCallError {
+    return new StudioCallError({ code, message });
   }
 }
 

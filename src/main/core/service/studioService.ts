@@ -5,11 +5,11 @@ import { basename, join } from 'node:path';
 import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
 import { readRegularFileAsync } from '../store/files';
 import { defaultHome } from '../home';
-import { API_METHODS, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type RunStatus, type StudioEvent } from '../../../shared/api';
+import { API_METHODS, StudioCallError, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type RunStatus, type StudioEvent } from '../../../shared/api';
 import { API_SCHEMAS } from '../../../shared/apiSchemas';
 import { SEED_RECIPE, type BackendInfo, type History, type StudioError, type TrainConfig, type TrainEvent } from '../../../shared/contract';
 import { pruneRuns, unfinishedRuns } from '../store/checkpoint';
-import { TrainerClient, StudioRequestError } from '../trainer/client';
+import { TrainerClient } from '../trainer/client';
 import { modelSummary } from '../model/summary';
 import { Recents } from '../store/recents';
 
@@ -34,7 +34,7 @@ const KEEP_RUNS = 10;
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 
 const fail = (code: StudioError['code'], message: string): never => {
-  throw new StudioRequestError({ code, message });
+  throw StudioCallError.of(code, message);
 };
 
 export class StudioService {
@@ -211,7 +211,7 @@ export class StudioService {
       const handler = this.handlers[m] as (i: unknown) => Promise<unknown>;
       return { ok: true, value: await handler(parsed.data) };
     } catch (error) {
-      if (error instanceof StudioRequestError) return { ok: false, error: error.studio };
+      if (error instanceof StudioCallError) return { ok: false, error: error.studio };
       return { ok: false, error: { code: 'internal', message: (error as Error)?.message ?? String(error) } };
     }
   }

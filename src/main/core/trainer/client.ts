@@ -5,13 +5,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { prepareGpuEnvironment } from '../backend/webgpu/nodeDevice';
 import type { StudioError, TrainEvent, WorkerMessage, WorkerReplies, WorkerRequest } from '../../../shared/contract';
-
-export class StudioRequestError extends Error {
-  constructor(readonly studio: StudioError) {
-    super(studio.message);
-    this.name = 'StudioRequestError';
-  }
-}
+import { StudioCallError } from '../../../shared/api';
 
 type Request = Extract<WorkerRequest, { id: number }>;
 type Body<K extends Request['type']> = Omit<Extract<Request, { type: K }>, 'id' | 'type'>;
@@ -57,19 +51,19 @@ export class TrainerClient {
     this.pending.delete(message.id);
     if (!waiter) return;
     if (message.ok) waiter.resolve(message.value);
-    else waiter.reject(new StudioRequestError(message.error));
+    else waiter.reject(new StudioCallError(message.error));
   }
 
   private fail(message: string, announce = true): void {
     if (this.dead) return;
     this.dead = { code: 'worker-failed', message };
-    for (const { reject } of this.pending.values()) reject(new StudioRequestError(this.dead));
+    for (const { reject } of this.pending.values()) reject(new StudioCallError(this.dead));
     this.pending.clear();
     if (announce) for (const listener of this.listeners) listener({ type: 'error', error: this.dead });
   }
 
   request<K extends Request['type']>(type: K, body: Body<K>): Promise<WorkerReplies[K]> {
-    if (this.dead) return Promise.reject(new StudioRequestError(this.dead));
+    if (this.dead) return Promise.reject(new StudioCallError(this.dead));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });

@@ -1,11 +1,12 @@
 // The trainer worker: the one thread that imports tfjs. It owns the dataset, the engine and the run,
 // and answers predictions while a run trains (the loop yields between steps).
 import { parentPort } from 'node:worker_threads';
-import { TrainConfigSchema, type BackendChoice, type History, type StudioError, type WorkerMessage, type WorkerReplies, type WorkerRequest } from '../../../shared/contract';
+import { type BackendChoice, type History, type StudioError, type WorkerMessage, type WorkerReplies, type WorkerRequest } from '../../../shared/contract';
 import { dataSummary, loadDataset, type Dataset } from '../dataset/dataset';
 import { DataError } from '../dataset/idx';
 import { createEngine, resolveBackend, BackendUnavailableError } from '../backend/backends';
 import { KernelThreadError } from '../backend/kernelThreads';
+import { StudioCallError } from '../../../shared/api';
 import { WasmEngine } from '../backend/wasmEngine';
 import { PARAM_COUNT } from '../model/architecture';
 import type { Engine } from '../backend/engine';
@@ -65,25 +66,18 @@ function toStudioError(error: unknown): StudioError {
   if (error instanceof BackendUnavailableError) return { code: 'backend-unavailable', message: error.message };
   if ((error as { code?: string })?.code === 'gpu-failed') return { code: 'backend-failed', message: (error as Error).message };
   if (error instanceof KernelThreadError) return { code: 'backend-failed', message: error.message };
-  if (error instanceof StudioFailure) return error.studio;
+  if (error instanceof StudioCallError) return error.studio;
   return { code: 'internal', message: (error as Error)?.message ?? String(error) };
-}
-
-class StudioFailure extends Error {
-  constructor(readonly studio: StudioError) {
-    super(studio.message);
-  }
 }
 
 const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, { type: K }>) => Promise<WorkerReplies[K]> } = {
   'load-data': async ({ dataDir: dir }) => dataSummary(ensureDataset(dir)),
-  train: async ({ config: raw, checkpointDir, resume }) => {
-    if (control) throw new StudioFailure({ code: 'busy', message: 'a run is already training' });
-    const parsed = TrainConfigSchema.safeParse(raw);
-    if (!parsed.success) throw new StudioFailure({ code: 'bad-request', message: parsed.error.issues[0]?.message ?? 'bad config' });
+  // The config was validated once, where it came in (the service's schemas, the CLI's flag parsers).
+  train: async ({ config: given, checkpointDir, resume }) => {
+    if (control) throw StudioCallError.of('busy', 'a run is already training');
     const checkpoint = resume && checkpointDir ? loadCheckpoint(checkpointDir) : undefined;
-    const config = checkpoint ? { ...checkpoint.config, backend: parsed.data.backend, threads: parsed.data.threads } : parsed.data;
-    if (checkpoint && checkpoint.epoch >= config.epochs) throw new StudioFailure({ code: 'bad-request', message: `the run in ${checkpointDir} already finished its ${config.epochs} epochs` });
+    const config = checkpoint ? { ...checkpoint.config, backend: given.backend, threads: given.threads } : given;
+    if (checkpoint && checkpoint.epoch >= config.epochs) throw StudioCallError.of('bad-request', `the run in ${checkpointDir} already finished its ${config.epochs} epochs`);
     const d = ensureDataset(checkpoint?.dataDir ?? dataDir);
     const pick = await engineFor(config.backend, d, Math.max(32, config.batchSize), config.threads);
     engine = pick.engine;
@@ -136,14 +130,14 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     }
   },
   predict: async ({ images }) => {
-    if (!engine) throw new StudioFailure({ code: 'no-model', message: 'no model: train or open one first' });
+    if (!engine) throw StudioCallError.of('no-model', 'no model: train or open one first');
     const valid = (images instanceof Float32Array || images instanceof Uint8Array) && images.length > 0 && images.length % 784 === 0;
-    if (!valid) throw new StudioFailure({ code: 'bad-request', message: 'images must be whole 28x28 images, as bytes or floats' });
+    if (!valid) throw StudioCallError.of('bad-request', 'images must be whole 28x28 images, as bytes or floats');
     const floats = images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
     return softmaxRows(await engine.logitsOf(floats)).map((probabilities) => ({ label: probabilities.indexOf(Math.max(...probabilities)), probabilities }));
   },
   'test-predictions': async () => {
-    if (!engine) throw new StudioFailure({ code: 'no-model', message: 'no model: train or open one first' });
+    if (!engine) throw StudioCallError.of('no-model', 'no model: train or open one first');
     const d = ensureDataset(dataDir);
     if (!testPredicted || testPredicted.length !== d.test.count) {
       const predicted = new Uint8Array(d.test.count);
@@ -153,11 +147,11 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     return { predicted: testPredicted, labels: d.test.labels.slice(0, testPredicted.length) };
   },
   save: async ({ dir }) => {
-    if (!engine) throw new StudioFailure({ code: 'no-model', message: 'no model: train or open one first' });
+    if (!engine) throw StudioCallError.of('no-model', 'no model: train or open one first');
     return { dir: await saveModel(dir, await engine.getParams(), history) };
   },
   open: async ({ dir, backend }) => {
-    if (control) throw new StudioFailure({ code: 'busy', message: 'a run is training' });
+    if (control) throw StudioCallError.of('busy', 'a run is training');
     const opened = await openModel(dir);
     const pick = await engineFor(backend, ensureDataset(dataDir), 32, undefined, 'infer');
     engine = pick.engine;
