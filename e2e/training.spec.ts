@@ -79,8 +79,9 @@ test('a short run fills the charts and the epoch rows', async ({ app: { page } }
   await expect(rows).toHaveCount(3);
   const accuracy = parseFloat((await rows.nth(2).locator('td').nth(4).textContent())!);
   expect(accuracy).toBeGreaterThan(85);
-  // The charts got data: the per-step chart holds every step's loss, the epoch charts three points.
-  await expect(page.getByRole('figure', { name: 'Training loss per step' })).not.toHaveAttribute('data-version', '0');
+  // The charts got data: the per-step chart holds every step's loss (3 epochs of 100 steps), the epoch charts three points.
+  await expect(page.getByRole('figure', { name: 'Training loss per step' })).toHaveAttribute('data-points', '300');
+  for (const name of ['Loss per epoch', 'Accuracy per epoch']) await expect(page.getByRole('figure', { name })).toHaveAttribute('data-points', '3');
   await expect(page.getByRole('progressbar', { name: 'Training progress' })).toHaveAttribute('aria-valuenow', '100');
 });
 

@@ -9,6 +9,7 @@ import { idxImages, mnist, tempDir, writeSlice } from './helpers';
 import sharp from 'sharp';
 import { styledBmp, styledImage, styledPng } from './digitStyles';
 import { TrainerClient } from '../src/main/core/trainer/client';
+import { nativeProblem } from '../src/main/core/backend/backends';
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { encoding: 'utf8', timeout: 180_000 });
@@ -49,9 +50,18 @@ test('bad flags get one error line and exit 2', () => {
   assertUsageError(cli('train', '--momentum', '1'), /--momentum/);
   assertUsageError(cli('train', '--backend', 'gpu'), /expected one of auto, native, webgpu, wasm, cpu/);
   assertUsageError(cli('train', '--frobnicate'), /unknown option '--frobnicate'/);
-  assertUsageError(cli('train', '--backend', 'native', '--epochs', '1', '--train-limit', '32'), /backend native is unavailable|native/);
   assertUsageError(cli('launch'), /unknown command 'launch'/);
   assertUsageError(cli('predict', '/tmp/x.png'), /--model/);
+});
+
+test('--backend native trains where tfjs-node loads, and is one error line where it does not', async () => {
+  const problem = await nativeProblem();
+  const r = cli('train', '--backend', 'native', '--epochs', '1', '--train-limit', '64', '--test-limit', '32', '--json');
+  if (problem) assertUsageError(r, /^error: backend native is unavailable: tfjs-node/);
+  else {
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout.split('\n')[0]!).backend, 'native');
+  }
 });
 
 test('summary prints the seed table with 824,458 parameters and FLOPs', () => {

@@ -83,6 +83,39 @@ test('wasm gradients and logits match tfjs cpu on a real batch', () => {
   }
 });
 
+test('on 3 and 4 threads (uneven shards, the default on 4-core laptops) wasm matches tfjs cpu too', () => {
+  const data = mnist();
+  const cpu = new TfjsEngine('cpu', data, { maxBatch: 7 });
+  try {
+    const params = initialParams(5);
+    // 7 examples: shards of 3,2,2 on 3 threads and 2,2,2,1 on 4.
+    const batch = Int32Array.from([10, 11, 12, 13, 14, 15, 16]);
+    cpu.setParams(params);
+    const referenceLogits = cpu.logits('test', 0, 11);
+    const reference = oneStepUpdate(cpu, params, batch);
+    for (const threads of [3, 4]) {
+      const wasm = new WasmEngine(data, { maxBatch: 7, threads });
+      try {
+        assert.equal(wasm.detail, `WebAssembly SIMD kernels on ${threads} threads`);
+        wasm.setParams(params);
+        const logits = wasm.logits('test', 0, 11);
+        for (let i = 0; i < logits.length; i++) assert.ok(Math.abs(logits[i]! - referenceLogits[i]!) < 1e-4, `${threads} threads, logit ${i}`);
+        const update = oneStepUpdate(wasm, params, batch);
+        for (const spec of PARAMS) {
+          const x = update.subarray(spec.offset, spec.offset + spec.size), y = reference.subarray(spec.offset, spec.offset + spec.size);
+          const norm = Math.sqrt(y.reduce((s, v) => s + v * v, 0));
+          const diff = Math.sqrt(x.reduce((s, v, i) => s + (v - y[i]!) ** 2, 0));
+          assert.ok(diff / norm < 2e-3, `${threads} threads, ${spec.layer} ${spec.name}: relative error ${diff / norm}`);
+        }
+      } finally {
+        wasm.dispose();
+      }
+    }
+  } finally {
+    cpu.dispose();
+  }
+});
+
 test('wasm gradient agrees with a central finite difference of the loss', () => {
   const data = mnist();
   const engine = new WasmEngine(data, { maxBatch: 4, threads: 1 });

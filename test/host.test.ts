@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { connect as tcpConnect } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import WebSocket from 'ws';
 import { StudioService } from '../src/main/core/service/studioService';
 import { startBrowserHost } from '../src/main/core/host/browserHost';
@@ -57,8 +59,23 @@ function call(ws: WebSocket, message: unknown): Promise<{ id: number | null; rep
   });
 }
 
+/** Whether a TCP connection to address:port is accepted. */
+function accepts(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: address, port }, () => (socket.destroy(), resolve(true)));
+    socket.on('error', () => resolve(false));
+  });
+}
+
 test('it listens on 127.0.0.1 only and serves the renderer with a strict CSP', async () => {
   assert.match(host.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/);
+  // The socket itself: 127.0.0.1, and nothing else answers on that port, not even other loopback
+  // addresses (Linux routes all of 127/8 to lo) nor this machine's own network addresses.
+  assert.equal(await accepts('127.0.0.1', host.port), true);
+  const others = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === 'IPv4' && i.address !== '127.0.0.1').map((i) => i!.address);
+  for (const address of [...(process.platform === 'linux' ? ['127.0.0.2'] : []), ...others]) {
+    assert.equal(await accepts(address, host.port), false, `the host answers on ${address}`);
+  }
   const page = await get('/');
   assert.equal(page.status, 200);
   assert.match(String(page.headers['content-security-policy']), /default-src 'self'.*script-src 'self'/);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, readdirSync, symlinkSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openModel, saveModel, ModelFileError } from '../src/main/core/store/modelStore';
+import { parseJsonSafely } from '../src/main/core/store/modelValidation';
 import { initialParams } from '../src/main/core/model/init';
 import { SEED_RECIPE, type History } from '../src/shared/contract';
 import { tempDir } from './helpers';
@@ -100,11 +101,16 @@ for (const [what, breakIt, message] of corpus) {
   test(`a model folder with ${what} is refused with a clear message`, () => refused(breakIt, message));
 }
 
-test('__proto__ keys in model.json are dropped, not merged', async () => {
+test('__proto__ keys in model.json are dropped at every depth, and the model still opens', async () => {
+  const text = '{"__proto__":{"polluted":true},"a":{"constructor":{"prototype":{"x":1}},"b":[{"__proto__":{"y":2}}]}}';
+  // Plain JSON.parse keeps "__proto__" as an own key, which a later spread or merge would act on.
+  assert.ok(Object.hasOwn(JSON.parse(text), '__proto__'));
+  const parsed = parseJsonSafely(text, 'model.json') as { a: { b: object[] } };
+  assert.equal(Object.hasOwn(parsed, '__proto__'), false);
+  assert.equal(Object.hasOwn(parsed.a, 'constructor'), false);
+  assert.equal(Object.hasOwn(parsed.a.b[0]!, '__proto__'), false);
   const dir = join(tempDir(), 'm');
   await saveModel(dir, initialParams(1), history);
-  const text = readFileSync(join(dir, 'model.json'), 'utf8').replace('{"format"', '{"__proto__":{"polluted":true},"format"');
-  writeFileSync(join(dir, 'model.json'), text);
-  await openModel(dir);
-  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  writeFileSync(join(dir, 'model.json'), readFileSync(join(dir, 'model.json'), 'utf8').replace('{"format"', '{"__proto__":{"polluted":true},"format"'));
+  assert.deepEqual((await openModel(dir)).params, initialParams(1));
 });

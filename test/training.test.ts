@@ -5,7 +5,6 @@ import { WasmEngine } from '../src/main/core/backend/wasmEngine';
 import { initialParams } from '../src/main/core/model/init';
 import { createControl, train } from '../src/main/core/trainer/trainer';
 import { SEED_RECIPE, type TrainConfig, type TrainEvent } from '../src/shared/contract';
-import { Rng } from '../src/main/core/model/rng';
 import { mnist } from './helpers';
 
 async function run(config: Partial<TrainConfig>, threads = 2) {
@@ -46,11 +45,36 @@ test('the same seed gives identical numbers; another seed does not', async () =>
 });
 
 test('batches drop the remainder and every epoch is a fresh seeded permutation', async () => {
-  const { events } = await run({ epochs: 1, trainLimit: 100, testLimit: 10, batchSize: 32 });
-  const started = events.filter((e) => e.type === 'progress').at(-1);
-  assert.equal(started!.type === 'progress' && started!.stepsPerEpoch, 3);
-  const rng = new Rng(0);
-  const first = rng.permutation(1000), second = rng.permutation(1000);
-  assert.notDeepEqual(first, second);
-  assert.deepEqual([...first].sort((x, y) => x - y), Array.from({ length: 1000 }, (_, i) => i));
+  // The engine the loop drives, recording which training images each step was given.
+  const data = mnist();
+  const seen = async (seed: number): Promise<number[][]> => {
+    const engine = new WasmEngine(data, { maxBatch: 32, threads: 2 });
+    const epochs: number[][] = [[]];
+    const recording = Object.assign(Object.create(engine) as WasmEngine, {
+      trainStep(indices: Int32Array, lr: number, momentum: number) {
+        epochs.at(-1)!.push(...indices);
+        return engine.trainStep(indices, lr, momentum);
+      },
+    });
+    engine.setParams(initialParams(seed));
+    const config = { ...SEED_RECIPE, backend: 'wasm' as const, epochs: 3, trainLimit: 100, testLimit: 10, batchSize: 32, seed };
+    try {
+      await train({ engine: recording, dataset: data, config, control: createControl(), emit: () => undefined, onEpochEnd: async () => void epochs.push([]) });
+    } finally {
+      engine.dispose();
+    }
+    return epochs.filter((e) => e.length > 0);
+  };
+  const runs = await seen(0);
+  assert.equal(runs.length, 3);
+  for (const order of runs) {
+    assert.equal(order.length, 96, 'three batches of 32; the last 4 of the 100 images are dropped');
+    assert.equal(new Set(order).size, 96, 'no image twice in an epoch');
+    assert.ok(order.every((i) => i >= 0 && i < 100), 'only the first trainLimit images');
+  }
+  assert.notDeepEqual(runs[0], runs[1]);
+  assert.notDeepEqual(runs[1], runs[2]);
+  assert.notDeepEqual(runs[0], Array.from({ length: 96 }, (_, i) => i), 'shuffled, not in order');
+  assert.deepEqual(await seen(0), runs, 'the same seed, the same orders');
+  assert.notDeepEqual(await seen(1), runs, 'another seed, other orders');
 });

@@ -8,6 +8,7 @@ import { createEngine, resolveBackend, BackendUnavailableError } from '../backen
 import { KernelThreadError } from '../backend/kernelThreads';
 import { StudioCallError } from '../../../shared/api';
 import { WasmEngine } from '../backend/wasmEngine';
+import { tf } from '../backend/tfjs';
 import { PARAM_COUNT } from '../model/architecture';
 import type { Engine } from '../backend/engine';
 import { initialParams } from '../model/init';
@@ -169,7 +170,8 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     return { images, labels: rows.map((row) => s.labels[row]!) };
   },
   backend: ({ choice }) => resolveBackend(choice),
-  memory: async () => ({ tensors: engine?.tensorCount() ?? 0, rss: process.memoryUsage().rss }),
+  // All of tfjs's live tensors in this thread, whatever the engine: saving and opening use tfjs even on wasm.
+  memory: async () => ({ tensors: tf.memory().numTensors, rss: process.memoryUsage().rss }),
 };
 
 port.on('message', (request: WorkerRequest) => {
