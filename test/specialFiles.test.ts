@@ -14,6 +14,7 @@ import { saveCheckpoint } from '../src/main/core/store/checkpoint';
 import { initialParams } from '../src/main/core/model/init';
 import { IDX_FILES } from '../src/main/core/dataset/dataset';
 import { SEED_RECIPE } from '../src/shared/contract';
+import { StudioService } from '../src/main/core/service/studioService';
 import { mnist, tempDir, writeSlice } from './helpers';
 
 const DEADLINE_MS = 30_000;
@@ -174,4 +175,22 @@ test('a 6000x6000 1-bit BMP (4.5 MB) is shrunk like any other image: bounded mem
   assert.equal(r.killed, undefined, r.killed);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /huge\.bmp: \d \(/);
+});
+
+test('the app reading a picked image that is a FIFO or a link to /dev/zero: a typed error, at once', { skip: !linux && 'needs FIFOs', timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  fifo(join(dir, 'fifo.png'));
+  toZero(join(dir, 'zero.png'));
+  const service = new StudioService({ home: tempDir(), pickImages: async () => [join(dir, 'fifo.png'), join(dir, 'zero.png')] });
+  try {
+    const picked = await service.dispatch('openImages', {});
+    assert.equal(picked.ok, true);
+    const batch = picked.ok ? (picked.value as { batch: number }).batch : 0;
+    for (const [index, kind] of [[0, 'a FIFO'], [1, 'a character device']] as const) {
+      const reply = await service.dispatch('openedImage', { batch, index });
+      assert.deepEqual(reply, { ok: false, error: { code: 'bad-request', message: `${index ? 'zero' : 'fifo'}.png: not a regular file (${kind})` } });
+    }
+  } finally {
+    await service.close();
+  }
 });
