@@ -2,6 +2,7 @@
 // events, hyperparameters and error codes. Main, preload, renderer, worker and CLI all import it;
 // it imports nothing but the schema library.
 import { z } from 'zod';
+import type { ModelSpec } from './modelSpec';
 
 export const BACKEND_NAMES = ['native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -169,6 +170,8 @@ export interface SummaryRow {
 }
 
 export interface ModelSummary {
+  /** The model the table describes: input shape, input mode and class names. */
+  spec: ModelSpec;
   rows: SummaryRow[];
   totalParams: number;
   totalBytes: number;

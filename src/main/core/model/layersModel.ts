@@ -2,26 +2,27 @@
 // (model.json plus a .bin of weights), so a saved model opens in any TF.js program.
 import { tf } from '../backend/tfjs';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { PARAMS } from './architecture';
+import { architectureOf, C1, C2, HIDDEN } from './architecture';
+import { MNIST_SPEC, type ModelSpec } from '../../../shared/modelSpec';
 
-export function buildLayersModel(): tfl.Sequential {
+export function buildLayersModel(spec: ModelSpec = MNIST_SPEC): tfl.Sequential {
   return tfl.sequential({
     name: 'mnist_cnn',
     layers: [
-      tfl.layers.conv2d({ name: 'Conv_0', inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tfl.layers.conv2d({ name: 'Conv_0', inputShape: [spec.height, spec.width, spec.channels], filters: C1, kernelSize: 3, padding: 'same', activation: 'relu' }),
       tfl.layers.averagePooling2d({ name: 'avg_pool_0', poolSize: 2, strides: 2 }),
-      tfl.layers.conv2d({ name: 'Conv_1', filters: 64, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tfl.layers.conv2d({ name: 'Conv_1', filters: C2, kernelSize: 3, padding: 'same', activation: 'relu' }),
       tfl.layers.averagePooling2d({ name: 'avg_pool_1', poolSize: 2, strides: 2 }),
       tfl.layers.flatten({ name: 'flatten' }),
-      tfl.layers.dense({ name: 'Dense_0', units: 256, activation: 'relu' }),
-      tfl.layers.dense({ name: 'Dense_1', units: 10 }),
+      tfl.layers.dense({ name: 'Dense_0', units: HIDDEN, activation: 'relu' }),
+      tfl.layers.dense({ name: 'Dense_1', units: spec.classes.length }),
     ],
   });
 }
 
 /** Puts a flat parameter vector into the model's weights (same order and layouts). */
-export function setFlatWeights(model: tfl.LayersModel, flat: Float32Array): void {
-  const tensors = PARAMS.map((p) => tf.tensor(flat.subarray(p.offset, p.offset + p.size), [...p.shape]));
+export function setFlatWeights(model: tfl.LayersModel, flat: Float32Array, spec: ModelSpec = MNIST_SPEC): void {
+  const tensors = architectureOf(spec).params.map((p) => tf.tensor(flat.subarray(p.offset, p.offset + p.size), [...p.shape]));
   model.setWeights(tensors);
   tf.dispose(tensors);
 }

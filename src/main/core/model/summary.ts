@@ -1,15 +1,17 @@
 // The model table, after the seed's `tabulate`: one row per layer with its output shape, parameter
 // shapes and counts, plus FLOPs, and the totals with their size in bytes.
-import { INPUT_SHAPE, LAYERS, PARAM_COUNT, paramCount } from './architecture';
+import { architectureOf, paramCount } from './architecture';
 import type { ModelSummary, SummaryRow } from '../../../shared/contract';
+import { MNIST_SPEC, inputLabel, type ModelSpec } from '../../../shared/modelSpec';
 
 export type { ModelSummary };
 
 const shape = (dims: readonly number[]): string => `float32[${['N', ...dims].join(',')}]`;
 
-export function modelSummary(): ModelSummary {
-  let input: readonly number[] = INPUT_SHAPE;
-  const rows = LAYERS.map((layer) => {
+export function modelSummary(spec: ModelSpec = MNIST_SPEC): ModelSummary {
+  const arch = architectureOf(spec);
+  let input: readonly number[] = arch.inputShape;
+  const rows = arch.layers.map((layer) => {
     const row: SummaryRow = {
       name: layer.name,
       kind: layer.kind,
@@ -22,7 +24,7 @@ export function modelSummary(): ModelSummary {
     input = layer.output;
     return row;
   });
-  return { rows, totalParams: PARAM_COUNT, totalBytes: PARAM_COUNT * 4, totalFlops: rows.reduce((a, r) => a + r.flops, 0) };
+  return { spec, rows, totalParams: arch.paramCount, totalBytes: arch.paramCount * 4, totalFlops: rows.reduce((a, r) => a + r.flops, 0) };
 }
 
 const number = (n: number): string => n.toLocaleString('en-US');
@@ -36,8 +38,11 @@ export function formatSummary(s: ModelSummary): string {
   const widths = header.map((h, i) => Math.max(h.length, ...[...body, total].map((r) => r[i]!.length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i >= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' │ ').trimEnd();
   const rule = widths.map((w) => '─'.repeat(w)).join('─┼─');
+  const { spec } = s;
+  const classes = spec.classes.length > 12 ? [...spec.classes.slice(0, 12), `… (${spec.classes.length - 12} more)`] : spec.classes;
   return [
     'MNIST CNN summary (FLOPs per example, forward)',
+    `input: ${inputLabel(spec)} (${spec.mode}); ${spec.classes.length} classes: ${classes.join(', ')}`,
     line(header),
     rule,
     ...body.map(line),
