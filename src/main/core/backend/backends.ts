@@ -10,6 +10,7 @@ import { autoChoice, probeCacheFile, type ProbeVerdict } from './autoChoice';
 import { defaultHome } from '../home';
 import { initialParams } from '../model/init';
 import { INPUT_SHAPE, CLASSES } from '../model/architecture';
+import { MNIST_SPEC } from '../../../shared/modelSpec';
 
 export class BackendUnavailableError extends Error {
   readonly code = 'backend-unavailable';
@@ -99,7 +100,7 @@ async function createGpuEngine(dataset: Dataset, options: EngineOptions, found?:
 async function probe(adapter: GpuAdapter, threads: number): Promise<ProbeVerdict> {
   const size = INPUT_SHAPE.reduce((a, b) => a * b, 1), count = 32 * 32;
   const split = { count, images: Uint8Array.from({ length: count * size }, (_, i) => (i * 37) & 255), labels: Uint8Array.from({ length: count }, (_, i) => i % CLASSES) };
-  const dataset: Dataset = { source: 'probe', train: split, test: split };
+  const dataset: Dataset = { source: 'probe', spec: MNIST_SPEC, train: split, test: split };
   const batches = Array.from({ length: 32 }, (_, i) => Int32Array.from({ length: 32 }, (_, j) => i * 32 + j));
   const rate = (steps: number, ms: number) => (steps * 32 * 1000) / ms;
   const gpu = await createGpuEngine(dataset, { maxBatch: 32 }, adapter);

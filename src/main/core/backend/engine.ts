@@ -23,6 +23,8 @@ export interface EngineOptions {
   gpu?: boolean;
   /** How long one wasm kernel operation may take before its threads are presumed dead (tests shorten it). */
   deadlineMs?: number;
+  /** Another build of cnn.wasm for the wasm engine (benchmarks and parity checks compare builds). */
+  kernelFile?: string;
 }
 
 export interface Engine {
@@ -44,9 +46,9 @@ export interface Engine {
    * and reads their results back once). Without it the trainer calls trainStep per step.
    */
   trainSteps?(batches: Int32Array[], learningRate: number, momentum: number): Promise<StepResult[]>;
-  /** Logits [count, 10] for rows start.. of a split of the dataset it was made with. */
+  /** Logits [count, K] for rows start.. of a split of the dataset it was made with. */
   logits(split: 'train' | 'test', start: number, count: number): Maybe<Float32Array>;
-  /** Logits for images already scaled to [0, 1], [n, 28, 28, 1]. */
+  /** Logits for images already scaled to [0, 1], [n, H, W, C] of the dataset's spec. */
   logitsOf(images: Float32Array): Maybe<Float32Array>;
   /** Set once the engine can no longer run (a wasm helper thread died): it must be disposed and dropped. */
   readonly broken?: string;

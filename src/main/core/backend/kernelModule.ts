@@ -4,7 +4,9 @@ import { resourcePath } from '../resources';
 
 let compiled: WebAssembly.Module | undefined;
 
-export function kernelModule(): WebAssembly.Module {
+/** The kernels, compiled once; a `file` compiles that binary instead (benchmarks compare builds). */
+export function kernelModule(file?: string): WebAssembly.Module {
+  if (file) return new WebAssembly.Module(readFileSync(file));
   compiled ??= new WebAssembly.Module(readFileSync(resourcePath('kernels')));
   return compiled;
 }

@@ -21,7 +21,7 @@ export const OP_DEADLINE_MS = 60_000;
 const STACK_PTR = 11;
 
 export interface KernelExports {
-  plan(base: number, nTrain: number, nTest: number, maxBatch: number, shards: number, threads: number, outRows: number): number;
+  plan(base: number, nTrain: number, nTest: number, maxBatch: number, shards: number, threads: number, outRows: number, height: number, width: number, channels: number, classes: number): number;
   ptr(which: number, index: number): number;
   train_shard(shard: number, thread: number, batch: number): void;
   update(thread: number, lr: number, momentum: number): void;

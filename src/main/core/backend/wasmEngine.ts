@@ -5,7 +5,8 @@ import type { Engine, EngineOptions, StepResult } from './engine';
 import type { Dataset } from '../dataset/dataset';
 import { KernelPool, Op, kernelImports, type KernelExports } from './kernelThreads';
 import { kernelModule } from './kernelModule';
-import { PARAM_COUNT } from '../model/architecture';
+import { architectureOf } from '../model/architecture';
+import { inputSize } from '../../../shared/modelSpec';
 
 const P = { params: 0, velocity: 1, stats: 3, batch: 4, out: 5, predictX: 6, trainX: 7, trainY: 8, testX: 9, testY: 10, stack: 11 };
 const SOURCE = { train: 0, test: 1, predict: 2 } as const;
@@ -23,22 +24,29 @@ export class WasmEngine implements Engine {
   private readonly k: KernelExports;
   private readonly memory: WebAssembly.Memory;
   private readonly pool: KernelPool;
+  private readonly paramCount: number;
+  private readonly classes: number;
+  private readonly pixels: number;
 
   constructor(dataset: Dataset, options: EngineOptions) {
     const threads = wasmThreads(options.threads);
     // One shard per thread keeps every thread busy; the shard count fixes the summation order.
     const shards = threads;
-    const module = kernelModule();
-    const { train, test } = dataset;
+    const module = kernelModule(options.kernelFile);
+    const { train, test, spec } = dataset;
+    this.paramCount = architectureOf(spec).paramCount;
+    this.classes = spec.classes.length;
+    this.pixels = inputSize(spec);
+    const shape = [spec.height, spec.width, spec.channels, this.classes] as const;
     // Size the memory from a throwaway plan, then lay it out for real in the shared memory.
     const probeMemory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
     const probe = new WebAssembly.Instance(module, { env: { memory: probeMemory, ...kernelImports.env } }).exports as unknown as KernelExports;
     const base = probe.__heap_base.value as number;
-    const end = probe.plan(base, train.count, test.count, options.maxBatch, shards, threads, OUT_ROWS);
+    const end = probe.plan(base, train.count, test.count, options.maxBatch, shards, threads, OUT_ROWS, ...shape);
     const pages = Math.ceil(end / PAGE);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     this.k = new WebAssembly.Instance(module, { env: { memory: this.memory, ...kernelImports.env } }).exports as unknown as KernelExports;
-    this.k.plan(base, train.count, test.count, options.maxBatch, shards, threads, OUT_ROWS);
+    this.k.plan(base, train.count, test.count, options.maxBatch, shards, threads, OUT_ROWS, ...shape);
     this.k.__stack_pointer.value = this.k.ptr(P.stack, 0);
     this.bytes(P.trainX, train.images.length).set(train.images);
     this.bytes(P.trainY, train.labels.length).set(train.labels);
@@ -57,19 +65,19 @@ export class WasmEngine implements Engine {
   }
 
   getParams(): Float32Array {
-    return this.floats(P.params, PARAM_COUNT).slice();
+    return this.floats(P.params, this.paramCount).slice();
   }
 
   setParams(flat: Float32Array): void {
-    this.floats(P.params, PARAM_COUNT).set(flat);
+    this.floats(P.params, this.paramCount).set(flat);
   }
 
   getVelocity(): Float32Array {
-    return this.floats(P.velocity, PARAM_COUNT).slice();
+    return this.floats(P.velocity, this.paramCount).slice();
   }
 
   setVelocity(flat: Float32Array): void {
-    this.floats(P.velocity, PARAM_COUNT).set(flat);
+    this.floats(P.velocity, this.paramCount).set(flat);
   }
 
   trainStep(indices: Int32Array, learningRate: number, momentum: number): StepResult {
@@ -86,11 +94,12 @@ export class WasmEngine implements Engine {
   }
 
   private infer(source: number, start: number, count: number): Float32Array {
-    const result = new Float32Array(count * 10);
+    const k = this.classes;
+    const result = new Float32Array(count * k);
     for (let done = 0; done < count; done += OUT_ROWS) {
       const n = Math.min(OUT_ROWS, count - done);
       this.pool.run(Op.Infer, [source, start + done, n]);
-      result.set(this.floats(P.out, n * 10), done * 10);
+      result.set(this.floats(P.out, n * k), done * k);
     }
     return result;
   }
@@ -100,12 +109,13 @@ export class WasmEngine implements Engine {
   }
 
   logitsOf(images: Float32Array): Float32Array {
-    const n = images.length / 784;
-    const result = new Float32Array(n * 10);
+    const [px, k] = [this.pixels, this.classes];
+    const n = images.length / px;
+    const result = new Float32Array(n * k);
     for (let done = 0; done < n; done += OUT_ROWS) {
       const m = Math.min(OUT_ROWS, n - done);
-      this.floats(P.predictX, m * 784).set(images.subarray(done * 784, (done + m) * 784));
-      result.set(this.infer(SOURCE.predict, 0, m), done * 10);
+      this.floats(P.predictX, m * px).set(images.subarray(done * px, (done + m) * px));
+      result.set(this.infer(SOURCE.predict, 0, m), done * k);
     }
     return result;
   }

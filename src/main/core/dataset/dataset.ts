@@ -6,16 +6,20 @@ import { resourcePath } from '../resources';
 import { DataError, MAX_IDX_BYTES, parseImages, parseLabels } from './idx';
 import type { DataSummary } from '../../../shared/contract';
 import { readRegularFile } from '../store/files';
+import { MNIST_SPEC, type ModelSpec } from '../../../shared/modelSpec';
 
 export interface Split {
   count: number;
-  /** count x 28 x 28 bytes, row-major. */
+  /** count x H x W x C bytes, row-major (NHWC), H, W and C those of the dataset's spec. */
   images: Uint8Array;
+  /** Class indices into spec.classes. */
   labels: Uint8Array;
 }
 
 export interface Dataset {
   source: string;
+  /** The input shape, input mode and class names a model trained on this dataset has. */
+  spec: ModelSpec;
   train: Split;
   test: Split;
 }
@@ -51,6 +55,7 @@ export function loadDataset(dir?: string): Dataset {
   if (dir !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) throw new DataError(dir, 'is not a folder');
   return {
     source: dir === undefined ? 'bundled MNIST' : folder,
+    spec: MNIST_SPEC,
     train: loadSplit(folder, IDX_FILES.trainImages, IDX_FILES.trainLabels),
     test: loadSplit(folder, IDX_FILES.testImages, IDX_FILES.testLabels),
   };

@@ -135,7 +135,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     const valid = (images instanceof Float32Array || images instanceof Uint8Array) && images.length > 0 && images.length % 784 === 0;
     if (!valid) throw StudioCallError.of('bad-request', 'images must be whole 28x28 images, as bytes or floats');
     const floats = images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
-    return softmaxRows(await engine.logitsOf(floats)).map((probabilities) => ({ label: probabilities.indexOf(Math.max(...probabilities)), probabilities }));
+    return softmaxRows(await engine.logitsOf(floats), ensureDataset(dataDir).spec.classes.length).map((probabilities) => ({ label: probabilities.indexOf(Math.max(...probabilities)), probabilities }));
   },
   'test-predictions': async () => {
     if (!engine) throw StudioCallError.of('no-model', 'no model: train or open one first');

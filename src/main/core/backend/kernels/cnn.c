@@ -1,4 +1,4 @@
-// The seed's CNN (Conv32-ReLU-AvgPool, Conv64-ReLU-AvgPool, Dense256-ReLU, Dense10) as hand-written
+// The seed's CNN (Conv32-ReLU-AvgPool, Conv64-ReLU-AvgPool, Dense256-ReLU, Dense K) as hand-written
 // WebAssembly SIMD kernels: forward, backward, and the SGD-momentum update, with NHWC activations and
 // tfjs's weight layouts (conv HWIO, dense [in, out]) so weights move to and from tfjs unchanged.
 //
@@ -6,15 +6,36 @@
 // therefore shared; each instance gets its own shadow stack from JS (__stack_pointer is exported).
 // A training batch is cut into fixed shards, each shard's gradient is written to its own buffer and the
 // buffers are summed in shard order, so results never depend on thread timing.
+//
+// The input shape (H x W x C, H and W multiples of 4) and the class count K come from plan(), so one binary
+// serves every ModelSpec; the layer widths (32, 64, 256) are the seed's and stay compile-time constants.
 #include <stdint.h>
 #include "gemm.h"
 
 __attribute__((import_module("env"), import_name("exp"))) double js_exp(double);
 __attribute__((import_module("env"), import_name("log"))) double js_log(double);
 
-enum { IMG = 784, CLASSES = 10, C1 = 32, C2 = 64, HID = 256, FLAT = 3136 };
-enum { W1 = 0, B1 = 288, W2 = 320, B2 = 18752, W3 = 18816, B3 = 821632, W4 = 821888, B4 = 824448, NPARAM = 824458 };
+enum { C1 = 32, C2 = 64, HID = 256 };
 enum { SCRATCH = KC * MR + KC * NC, STACK = 64 * 1024 };
+
+// The shapes of the network plan() was given, and the offsets of its parameters in tfjs order.
+static struct {
+  int h, w, c, classes;
+  int hw, h2, w2, hw2, h4, w4;  // pixels at full, half and quarter resolution
+  int img, k1, k2, flat;        // values per image, conv patch lengths (9c, 9*C1), flattened features
+  int w1, b1, w2_, b2, w3, b3, w4_, b4, nparam;
+} S;
+
+static void shapes(int h, int w, int c, int classes) {
+  S.h = h; S.w = w; S.c = c; S.classes = classes;
+  S.hw = h * w; S.h2 = h / 2; S.w2 = w / 2; S.hw2 = S.h2 * S.w2; S.h4 = h / 4; S.w4 = w / 4;
+  S.img = S.hw * c; S.k1 = 9 * c; S.k2 = 9 * C1; S.flat = S.h4 * S.w4 * C2;
+  S.w1 = 0; S.b1 = S.w1 + S.k1 * C1;
+  S.w2_ = S.b1 + C1; S.b2 = S.w2_ + S.k2 * C2;
+  S.w3 = S.b2 + C2; S.b3 = S.w3 + S.flat * HID;
+  S.w4_ = S.b3 + HID; S.b4 = S.w4_ + HID * classes;
+  S.nparam = S.b4 + classes;
+}
 
 // What plan() laid out, read by every instance.
 static struct {
@@ -34,8 +55,11 @@ static uintptr_t bump(uintptr_t *at, uintptr_t bytes) {
   return p;
 }
 
-// Lays out every buffer from `base` up; returns the first free byte. JS grows memory to it.
-int plan(int base, int n_train, int n_test, int max_batch, int shards, int threads, int out_rows) {
+// Lays out every buffer from `base` up for a network on h x w x c inputs with `classes` outputs;
+// returns the first free byte. JS grows memory to it.
+int plan(int base, int n_train, int n_test, int max_batch, int shards, int threads, int out_rows, int h, int w, int c, int classes) {
+  shapes(h, w, c, classes);
+  int IMG = S.img, NPARAM = S.nparam, CLASSES = S.classes, FLAT = S.flat;
   uintptr_t at = (uintptr_t)base;
   L.shards = shards;
   L.threads = threads;
@@ -53,7 +77,7 @@ int plan(int base, int n_train, int n_test, int max_batch, int shards, int threa
   L.test_x = (uint8_t *)bump(&at, (uintptr_t)n_test * IMG);
   L.test_y = (uint8_t *)bump(&at, (uintptr_t)n_test);
   int r = L.rows;
-  L.work_floats = r * (IMG + IMG * 9 + IMG * C1 + 196 * C1 + 196 * 288 + 196 * C2 + FLAT * 2 + HID + CLASSES * 2) + SCRATCH + 64;
+  L.work_floats = r * (IMG + IMG * 9 + S.hw * C1 + S.hw2 * C1 + S.hw2 * S.k2 + S.hw2 * C2 + FLAT * 2 + HID + CLASSES * 2) + SCRATCH + 64;
   L.work = (float *)bump(&at, (uintptr_t)threads * L.work_floats * 4);
   L.stack_top = (uint8_t *)bump(&at, (uintptr_t)threads * STACK);
   return (int)bump(&at, 64);
@@ -64,7 +88,7 @@ int ptr(int which, int index) {
   switch (which) {
     case P_PARAMS: return (int)L.params;
     case P_VELOCITY: return (int)L.velocity;
-    case P_GRADS: return (int)(L.grads + (uintptr_t)index * NPARAM);
+    case P_GRADS: return (int)(L.grads + (uintptr_t)index * S.nparam);
     case P_STATS: return (int)L.stats;
     case P_BATCH: return (int)L.batch;
     case P_OUT: return (int)L.out;
@@ -87,17 +111,17 @@ static work_t work_of(int thread) {
   float *w = L.work + (uintptr_t)thread * L.work_floats;
   int r = L.rows;
   work_t k;
-  k.x = w; w += r * IMG;
-  k.col1 = w; w += r * IMG * 9;
-  k.a1 = w; w += r * IMG * C1;
-  k.p1 = w; w += r * 196 * C1;
-  k.col2 = w; w += r * 196 * 288;
-  k.a2 = w; w += r * 196 * C2;
-  k.p2 = w; w += r * FLAT;
-  k.dp2 = w; w += r * FLAT;
+  k.x = w; w += r * S.img;
+  k.col1 = w; w += r * S.img * 9;
+  k.a1 = w; w += r * S.hw * C1;
+  k.p1 = w; w += r * S.hw2 * C1;
+  k.col2 = w; w += r * S.hw2 * S.k2;
+  k.a2 = w; w += r * S.hw2 * C2;
+  k.p2 = w; w += r * S.flat;
+  k.dp2 = w; w += r * S.flat;
   k.h = w; w += r * HID;
-  k.logits = w; w += r * CLASSES;
-  k.dlogits = w; w += r * CLASSES;
+  k.logits = w; w += r * S.classes;
+  k.dlogits = w; w += r * S.classes;
   k.scratch = (float *)(((uintptr_t)w + 63) & ~(uintptr_t)63);
   return k;
 }
@@ -183,6 +207,7 @@ static void bias_grad(const float *dz, int rows, int n, float *db) {
 }
 
 static void load_images(int source, int row0, const int32_t *index, int n, float *x) {
+  int IMG = S.img;
   for (int b = 0; b < n; b++) {
     int i = index ? index[b] : row0 + b;
     if (source == 2) {
@@ -196,22 +221,27 @@ static void load_images(int source, int row0, const int32_t *index, int n, float
 }
 
 static void forward(work_t *k, const float *P, int n) {
-  im2col3(k->x, n, 28, 28, 1, k->col1);
-  gemm(n * 784, C1, 9, rowmajor(k->col1, 9), rowmajor(P + W1, C1), k->a1, C1, 0, k->scratch);
-  bias_relu(k->a1, n * 784, C1, P + B1, 1);
-  avgpool2(k->a1, n, 28, 28, C1, k->p1);
-  im2col3(k->p1, n, 14, 14, C1, k->col2);
-  gemm(n * 196, C2, 288, rowmajor(k->col2, 288), rowmajor(P + W2, C2), k->a2, C2, 0, k->scratch);
-  bias_relu(k->a2, n * 196, C2, P + B2, 1);
-  avgpool2(k->a2, n, 14, 14, C2, k->p2);
-  gemm(n, HID, FLAT, rowmajor(k->p2, FLAT), rowmajor(P + W3, HID), k->h, HID, 0, k->scratch);
-  bias_relu(k->h, n, HID, P + B3, 1);
-  gemm(n, CLASSES, HID, rowmajor(k->h, HID), rowmajor(P + W4, CLASSES), k->logits, CLASSES, 0, k->scratch);
-  bias_relu(k->logits, n, CLASSES, P + B4, 0);
+  int K = S.classes, FLAT = S.flat;
+  // Greyscale gets its own copy of the patch loop, with the channel loop known to run once (as it was
+  // when the input was the literal 28x28x1): the first layer's im2col is a noticeable part of a step.
+  if (S.c == 1) im2col3(k->x, n, S.h, S.w, 1, k->col1);
+  else im2col3(k->x, n, S.h, S.w, S.c, k->col1);
+  gemm(n * S.hw, C1, S.k1, rowmajor(k->col1, S.k1), rowmajor(P + S.w1, C1), k->a1, C1, 0, k->scratch);
+  bias_relu(k->a1, n * S.hw, C1, P + S.b1, 1);
+  avgpool2(k->a1, n, S.h, S.w, C1, k->p1);
+  im2col3(k->p1, n, S.h2, S.w2, C1, k->col2);
+  gemm(n * S.hw2, C2, S.k2, rowmajor(k->col2, S.k2), rowmajor(P + S.w2_, C2), k->a2, C2, 0, k->scratch);
+  bias_relu(k->a2, n * S.hw2, C2, P + S.b2, 1);
+  avgpool2(k->a2, n, S.h2, S.w2, C2, k->p2);
+  gemm(n, HID, FLAT, rowmajor(k->p2, FLAT), rowmajor(P + S.w3, HID), k->h, HID, 0, k->scratch);
+  bias_relu(k->h, n, HID, P + S.b3, 1);
+  gemm(n, K, HID, rowmajor(k->h, HID), rowmajor(P + S.w4_, K), k->logits, K, 0, k->scratch);
+  bias_relu(k->logits, n, K, P + S.b4, 0);
 }
 
 // Softmax cross-entropy: returns the summed loss, counts argmax hits, and writes scale*(softmax-onehot).
 static float softmax_xent(const float *z, const uint8_t *labels, const int32_t *index, int n, float scale, float *dz, float *correct) {
+  int CLASSES = S.classes;
   float total = 0.0f;
   for (int b = 0; b < n; b++, z += CLASSES) {
     int label = labels[index[b]], best = 0;
@@ -232,6 +262,7 @@ static float softmax_xent(const float *z, const uint8_t *labels, const int32_t *
 // Forward and backward for shard `shard` of the `batch` indices in L.batch; gradients go to the shard's
 // own buffer (already divided by the whole batch size), loss sum and hits to its stats.
 void train_shard(int shard, int thread, int batch) {
+  int NPARAM = S.nparam, CLASSES = S.classes, FLAT = S.flat;
   int lo = shard * batch / L.shards, hi = (shard + 1) * batch / L.shards, n = hi - lo;
   const float *P = L.params;
   float *G = L.grads + (uintptr_t)shard * NPARAM, *st = L.stats + shard * 2;
@@ -244,31 +275,32 @@ void train_shard(int shard, int thread, int batch) {
   load_images(0, 0, L.batch + lo, n, k.x);
   forward(&k, P, n);
   st[0] = softmax_xent(k.logits, L.train_y, L.batch + lo, n, 1.0f / (float)batch, k.dlogits, &st[1]);
-  // Dense10
-  gemm(HID, CLASSES, n, transposed(k.h, HID), rowmajor(k.dlogits, CLASSES), G + W4, CLASSES, 0, k.scratch);
-  bias_grad(k.dlogits, n, CLASSES, G + B4);
+  // Dense K
+  gemm(HID, CLASSES, n, transposed(k.h, HID), rowmajor(k.dlogits, CLASSES), G + S.w4_, CLASSES, 0, k.scratch);
+  bias_grad(k.dlogits, n, CLASSES, G + S.b4);
   float *dh = k.dp2;  // dh borrows dp2's space until dp2 is computed
-  gemm(n, HID, CLASSES, rowmajor(k.dlogits, CLASSES), transposed(P + W4, CLASSES), dh, HID, 0, k.scratch);
+  gemm(n, HID, CLASSES, rowmajor(k.dlogits, CLASSES), transposed(P + S.w4_, CLASSES), dh, HID, 0, k.scratch);
   for (int i = 0; i < n * HID; i++) k.h[i] = k.h[i] > 0.0f ? dh[i] : 0.0f;  // h becomes dL/dz3
   // Dense256
-  gemm(FLAT, HID, n, transposed(k.p2, FLAT), rowmajor(k.h, HID), G + W3, HID, 0, k.scratch);
-  bias_grad(k.h, n, HID, G + B3);
-  gemm(n, FLAT, HID, rowmajor(k.h, HID), transposed(P + W3, HID), k.dp2, FLAT, 0, k.scratch);
+  gemm(FLAT, HID, n, transposed(k.p2, FLAT), rowmajor(k.h, HID), G + S.w3, HID, 0, k.scratch);
+  bias_grad(k.h, n, HID, G + S.b3);
+  gemm(n, FLAT, HID, rowmajor(k.h, HID), transposed(P + S.w3, HID), k.dp2, FLAT, 0, k.scratch);
   // Conv64
-  avgpool2_relu_back(k.dp2, n, 14, 14, C2, k.a2);
-  gemm(288, C2, n * 196, transposed(k.col2, 288), rowmajor(k.a2, C2), G + W2, C2, 0, k.scratch);
-  bias_grad(k.a2, n * 196, C2, G + B2);
-  gemm(n * 196, 288, C2, rowmajor(k.a2, C2), transposed(P + W2, C2), k.col2, 288, 0, k.scratch);
-  col2im3(k.col2, n, 14, 14, C1, k.p1);
+  avgpool2_relu_back(k.dp2, n, S.h2, S.w2, C2, k.a2);
+  gemm(S.k2, C2, n * S.hw2, transposed(k.col2, S.k2), rowmajor(k.a2, C2), G + S.w2_, C2, 0, k.scratch);
+  bias_grad(k.a2, n * S.hw2, C2, G + S.b2);
+  gemm(n * S.hw2, S.k2, C2, rowmajor(k.a2, C2), transposed(P + S.w2_, C2), k.col2, S.k2, 0, k.scratch);
+  col2im3(k.col2, n, S.h2, S.w2, C1, k.p1);
   // Conv32 (no input gradient needed)
-  avgpool2_relu_back(k.p1, n, 28, 28, C1, k.a1);
-  gemm(9, C1, n * 784, transposed(k.col1, 9), rowmajor(k.a1, C1), G + W1, C1, 0, k.scratch);
-  bias_grad(k.a1, n * 784, C1, G + B1);
+  avgpool2_relu_back(k.p1, n, S.h, S.w, C1, k.a1);
+  gemm(S.k1, C1, n * S.hw, transposed(k.col1, S.k1), rowmajor(k.a1, C1), G + S.w1, C1, 0, k.scratch);
+  bias_grad(k.a1, n * S.hw, C1, G + S.b1);
 }
 
 // Heavy-ball SGD as optax does it: v = momentum*v + g; p -= lr*v, with g the shard gradients summed in order.
 // Each thread takes a contiguous slice of the parameters.
 void update(int thread, float lr, float momentum) {
+  int NPARAM = S.nparam;
   int per = ((NPARAM + L.threads - 1) / L.threads + 3) & ~3;
   int lo = thread * per, hi = lo + per < NPARAM ? lo + per : NPARAM;
   float *p = L.params, *v = L.velocity;
@@ -283,6 +315,7 @@ void update(int thread, float lr, float momentum) {
 // Logits for rows [start, start+count) of a source (0 train, 1 test, 2 predict_x) into L.out;
 // this thread takes every threads-th chunk of L.rows examples.
 void infer(int source, int start, int count, int thread) {
+  int CLASSES = S.classes;
   work_t k = work_of(thread);
   for (int c0 = thread * L.rows; c0 < count; c0 += L.threads * L.rows) {
     int n = count - c0 < L.rows ? count - c0 : L.rows;

@@ -1,6 +1,7 @@
 // The network's sizes as the GPU kernels need them, read from the model description (architecture.ts),
 // never written as literals, and the layout of the one float buffer the kernels share.
-import { CLASSES, INPUT_SHAPE, LAYERS, PARAMS, PARAM_COUNT } from '../../model/architecture';
+import { architectureOf } from '../../model/architecture';
+import { MNIST_SPEC, type ModelSpec } from '../../../../shared/modelSpec';
 
 /** Rows one inference pass scores at once; longer requests run as several passes in one submission. */
 export const INFER_ROWS = 256;
@@ -21,8 +22,9 @@ export interface Geometry {
 
 export class UnsupportedModelError extends Error {}
 
-/** The sizes of the seed's topology (Conv-ReLU-AvgPool x2, Flatten, Dense-ReLU, Dense) at any input size. */
-export function geometry(): Geometry {
+/** The sizes of the seed's topology (Conv-ReLU-AvgPool x2, Flatten, Dense-ReLU, Dense) for a model spec. */
+export function geometry(spec: ModelSpec = MNIST_SPEC): Geometry {
+  const { layers: LAYERS, params: PARAMS, paramCount: PARAM_COUNT, inputShape: INPUT_SHAPE, classes: CLASSES } = architectureOf(spec);
   const kinds = LAYERS.map((l) => l.kind).join(',');
   if (kinds !== 'Conv,ReLU,AvgPool,Conv,ReLU,AvgPool,Flatten,Dense,ReLU,Dense') throw new UnsupportedModelError(`the webgpu kernels train Conv-ReLU-AvgPool x2, Dense-ReLU, Dense; not ${kinds}`);
   const [ih, iw, ic] = INPUT_SHAPE as [number, number, number];

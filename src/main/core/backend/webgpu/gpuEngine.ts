@@ -85,7 +85,7 @@ export class GpuEngine implements Engine {
     dataset: Dataset,
     private readonly options: GpuEngineOptions,
   ) {
-    this.g = geometry();
+    this.g = geometry(dataset.spec);
     this.l = layout(this.g, options.maxBatch);
     this.detail = this.device = options.device;
     this.failed = new Promise<never>((_, reject) => {
