@@ -9,13 +9,14 @@ import { Rng } from '../src/main/core/model/rng';
 import { PARAM_COUNT } from '../src/main/core/model/architecture';
 import { SEED_RECIPE, type History } from '../src/shared/contract';
 import { tempDir } from './helpers';
+import { MNIST_SPEC } from '../src/shared/modelSpec';
 
 const epochs = (n: number): History['epochs'] =>
   Array.from({ length: n }, (_, i) => ({ epoch: i + 1, train: { loss: 1 / (i + 2), accuracy: 0.9 }, test: { loss: 0.1, accuracy: 0.95, count: 100 }, examplesPerSecond: 1000, seconds: 1 }));
 
 function write(dir: string, done: number, of = 3): void {
   const history: History = { config: { ...SEED_RECIPE, epochs: of }, backend: 'wasm', epochs: epochs(done) };
-  saveCheckpoint(dir, { epoch: done, rng: new Rng(9).state(), history, params: initialParams(done), velocity: new Float32Array(PARAM_COUNT).fill(0.5) });
+  saveCheckpoint(dir, { epoch: done, rng: new Rng(9).state(), history, data: {}, spec: MNIST_SPEC, params: initialParams(done), velocity: new Float32Array(PARAM_COUNT).fill(0.5) });
 }
 
 test('a checkpoint round-trips weights, momentum, generator state and history', () => {

@@ -8,6 +8,7 @@ import { parseJsonSafely } from '../src/main/core/store/modelValidation';
 import { initialParams } from '../src/main/core/model/init';
 import { SEED_RECIPE, type History } from '../src/shared/contract';
 import { tempDir } from './helpers';
+import type { ModelSpec } from '../src/shared/modelSpec';
 
 const history: History = {
   config: SEED_RECIPE,
@@ -82,8 +83,15 @@ const corpus: [string, (dir: string, json: Record<string, any>) => void, RegExp]
   ['a Lambda layer (arbitrary code in Keras)', (dir, json) => (layers(json)[1]!.class_name = 'Lambda', rewrite(dir, json)), /class "Lambda" is not allowed/],
   ['an unknown initializer class', (dir, json) => (layers(json)[0]!.config.kernel_initializer.class_name = 'os.system', rewrite(dir, json)), /class "os\.system" is not allowed/],
   ['an unknown activation', (dir, json) => (layers(json)[0]!.config.activation = 'eval', rewrite(dir, json)), /activation "eval" is not allowed/],
-  ['a different input shape', (dir, json) => (layers(json)[0]!.config.batch_input_shape = [null, 32, 32, 3], rewrite(dir, json)), /does not take 28x28x1 images/],
-  ['a different number of classes', (dir, json) => (layers(json).at(-1)!.config.units = 12, rewrite(dir, json)), /does not end in 10 classes/],
+  ['an input shape its spec does not have', (dir, json) => (layers(json)[0]!.config.batch_input_shape = [null, 32, 32, 3], rewrite(dir, json)), /takes 32x32x3 images but its spec says 28x28x1/],
+  ['a number of classes its spec does not name', (dir, json) => (layers(json).at(-1)!.config.units = 12, rewrite(dir, json)), /ends in 12 units but names 10 classes/],
+  [
+    'an input the network cannot take, in a plain export',
+    (dir, json) => ((layers(json)[0]!.config.batch_input_shape = [null, 30, 30, 1]), rewrite(dir, { ...json, userDefinedMetadata: undefined })),
+    /spec is not one this app can train \(height: must be a multiple of 4/,
+  ],
+  ['a spec naming a class twice', (dir, json) => ((json.userDefinedMetadata.mnistStudio.spec.classes[1] = '0'), rewrite(dir, json)), /class names must be unique/],
+  ['weights that do not fit the spec', (dir, json) => ((json.userDefinedMetadata.mnistStudio.spec = { ...json.userDefinedMetadata.mnistStudio.spec, height: 32, width: 32 }), (layers(json)[0]!.config.batch_input_shape = [null, 32, 32, 1]), rewrite(dir, json)), /are not the seed CNN's/],
   ['a malformed history', (dir, json) => rewrite(dir, { ...json, userDefinedMetadata: { mnistStudio: { history: { epochs: 'many' } } } }), /training history is malformed/],
   [
     'NaN weights',
@@ -113,4 +121,20 @@ test('__proto__ keys in model.json are dropped at every depth, and the model sti
   await saveModel(dir, initialParams(1), history);
   writeFileSync(join(dir, 'model.json'), readFileSync(join(dir, 'model.json'), 'utf8').replace('{"format"', '{"__proto__":{"polluted":true},"format"'));
   assert.deepEqual((await openModel(dir)).params, initialParams(1));
+});
+
+test('save and open round-trip the spec and class names of a non-MNIST model', async () => {
+  const spec: ModelSpec = { height: 32, width: 32, channels: 3, mode: 'photo', classes: ['cat', '<b>dog</b>', 'owl & co'] };
+  const dir = join(tempDir(), 'rgb');
+  const params = initialParams(4, spec);
+  await saveModel(dir, params, history, spec);
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  assert.deepEqual(json.userDefinedMetadata.mnistStudio.spec, spec);
+  assert.deepEqual(json.modelTopology.config.layers[0].config.batch_input_shape, [null, 32, 32, 3]);
+  const opened = await openModel(dir);
+  assert.deepEqual(opened.spec, spec);
+  assert.deepEqual(opened.params, params);
+  // A plain TF.js export of the same network (no metadata) opens too, its classes named by number.
+  rewrite(dir, { ...json, userDefinedMetadata: undefined });
+  assert.deepEqual((await openModel(dir)).spec, { height: 32, width: 32, channels: 3, mode: 'drawing', classes: ['0', '1', '2'] });
 });

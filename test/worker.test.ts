@@ -56,7 +56,7 @@ test('bad requests get typed errors and the worker keeps working', async () => {
   try {
     // The worker's failure arrives as the one error class every layer uses, its StudioError intact.
     await assert.rejects(client.request('predict', { images: new Float32Array(784) }), (e: unknown) => e instanceof StudioCallError && e.studio.code === 'no-model');
-    await assert.rejects(client.request('load-data', { dataDir: '/nonexistent' }), (e: StudioCallError) => e.studio.code === 'bad-data');
+    await assert.rejects(client.request('load-data', { data: { dir: '/nonexistent' } }), (e: StudioCallError) => e.studio.code === 'bad-data');
     await assert.rejects(client.request('open', { dir: '/nonexistent', backend: 'wasm' }), (e: StudioCallError) => e.studio.code === 'bad-model');
     await client.request('load-data', {});
     const run = client.request('train', { config: { ...SEED_RECIPE, backend: 'wasm', epochs: 1, trainLimit: 320, testLimit: 100 } });

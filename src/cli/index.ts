@@ -2,11 +2,15 @@
 // A bad flag or bad input prints one `error: ...` line on stderr and exits 2, never a stack trace.
 import { Command, CommanderError, Option } from 'commander';
 import { SEED_RECIPE } from '../shared/contract';
-import { dataSummary, loadDataset } from '../main/core/dataset/dataset';
+import { dataSummary } from '../main/core/dataset/dataset';
 import { DataError } from '../main/core/dataset/idx';
+import { openData } from '../main/core/dataset/openData';
+import { inputLabel } from '../shared/modelSpec';
+import { cacheDir, dataRequest, importProgress } from './data';
 import { formatSummary, modelSummary } from '../main/core/model/summary';
 import { StudioCallError } from '../shared/api';
-import { backend, integer, real, UsageError } from './options';
+import { TrainerClient } from '../main/core/trainer/client';
+import { backend, inputShape, integer, mode, real, UsageError } from './options';
 import { trainCommand } from './train';
 import { benchCommand } from './bench';
 // predict and serve load native image code (sharp) and the web server: imported when they run, so a
@@ -23,20 +27,30 @@ const program = new Command('mnist-studio')
   .showHelpAfterError(false);
 
 const backendOption = () => new Option('--backend <name>', 'auto, native (tfjs-node), webgpu, wasm or cpu').argParser(backend).default('auto');
+const DATA_HELP = 'an IDX folder (four files, raw or .gz, optional classes.txt) or a folder of images: DIR/<class>/* or DIR/train/<class>/* + DIR/test/<class>/*';
+const inputOption = () => new Option('--input <HxWxC>', 'input shape for image folders, e.g. 32x32x3 (default: chosen from the images)').argParser(inputShape);
+const modeOption = () => new Option('--mode <mode>', 'drawing (greyscale, ink centred as MNIST) or photo (centre-cropped and resized)').argParser(mode);
 const threadsOption = () => new Option('--threads <n>', 'threads for the wasm backend (default: cores, up to 4)').argParser(integer(1, 64));
 
 program
   .command('data')
   .description('summarise the dataset (bundled MNIST unless --data)')
-  .option('--data <dir>', 'a folder with the four IDX files, raw or .gz')
+  .option('--data <dir>', DATA_HELP)
+  .addOption(inputOption())
+  .addOption(modeOption())
   .option('--json', 'print one JSON object')
-  .action((flags: { data?: string; json?: boolean }) => {
-    const { source, train, test } = dataSummary(loadDataset(flags.data));
-    if (flags.json) return void console.log(JSON.stringify({ train, test }));
+  .action(async (flags: { data?: string; json?: boolean; input?: string; mode?: string }) => {
+    const summary = dataSummary(await openData(dataRequest(flags), { cacheDir: cacheDir(), onProgress: importProgress() }));
+    const { source, classes, spec, train, test, notes, refused } = summary;
+    if (flags.json) return void console.log(JSON.stringify({ classes, input: inputLabel(spec), mode: spec.mode, train, test, notes, refused }));
     console.log(`dataset: ${source}`);
+    console.log(`input: ${inputLabel(spec)} (${spec.mode}); ${classes.length} classes`);
+    for (const note of notes) console.log(`note: ${note}`);
     for (const [name, s] of Object.entries({ train, test })) {
-      console.log(`${name}: ${s.count} images of ${s.height}x${s.width}; per label ${s.labelCounts.map((c, l) => `${l}:${c}`).join(' ')}`);
+      console.log(`${name}: ${s.count} images; per class ${s.labelCounts.map((c, l) => `${classes[l]}:${c}`).join(' ')}`);
     }
+    if (refused.length) console.log(`refused ${refused.length} file${refused.length === 1 ? '' : 's'}:`);
+    for (const r of refused) console.log(`  ${r.file}: ${r.reason}`);
   });
 
 program
@@ -49,7 +63,9 @@ program
   .addOption(new Option('--seed <n>').argParser(integer(0, 0xffffffff)).default(SEED_RECIPE.seed))
   .addOption(new Option('--train-limit <n>', 'train on the first N images').argParser(integer(1)))
   .addOption(new Option('--test-limit <n>', 'test on the first N images').argParser(integer(1)))
-  .option('--data <dir>', 'a folder with the four IDX files, raw or .gz')
+  .option('--data <dir>', DATA_HELP)
+  .addOption(inputOption())
+  .addOption(modeOption())
   .addOption(backendOption())
   .addOption(threadsOption())
   .option('--out <dir>', 'save the model (TF.js Layers format) and history.json here')
@@ -60,10 +76,20 @@ program
 
 program
   .command('summary')
-  .description('print the model table')
+  .description("print the model table (the seed's MNIST model, or a saved model's)")
+  .option('--model <dir>', 'a saved model: its input shape and class names')
   .option('--json', 'print the table as JSON')
-  .action((flags: { json?: boolean }) => {
-    const summary = modelSummary();
+  .action(async (flags: { model?: string; json?: boolean }) => {
+    let spec;
+    if (flags.model) {
+      const client = new TrainerClient();
+      try {
+        spec = (await client.request('open', { dir: flags.model, backend: 'auto' })).spec;
+      } finally {
+        await client.close();
+      }
+    }
+    const summary = modelSummary(spec);
     console.log(flags.json ? JSON.stringify(summary) : formatSummary(summary));
   });
 
@@ -81,11 +107,11 @@ program
 
 program
   .command('predict')
-  .description('classify image files with a saved model')
+  .description('classify image files (or the images in folders) with a saved model')
   .requiredOption('--model <dir>', 'a folder saved by train --out or the app')
   .addOption(backendOption())
   .option('--json', 'print one JSON object per file')
-  .argument('<files...>')
+  .argument('<files...>', 'image files or folders of them')
   .action(async (files: string[], flags: { model: string; json?: boolean; backend: 'auto' }) => {
     if (!(await predictCommand(files, flags))) throw new UsageExit();
   });
@@ -94,7 +120,9 @@ program
   .command('serve')
   .description('run the app in a browser: serves it on 127.0.0.1 and prints the URL with its token')
   .addOption(new Option('--port <n>', 'port (default: any free one)').argParser(integer(0, 65535)))
-  .option('--data <dir>', 'a folder with the four IDX files, raw or .gz')
+  .option('--data <dir>', DATA_HELP)
+  .addOption(inputOption())
+  .addOption(modeOption())
   .action(serveCommand);
 
 function fail(message: string): never {

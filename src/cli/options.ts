@@ -1,6 +1,7 @@
 // Flag parsers for the CLI: each rejects bad input with a message commander prints as `error: ...`.
 import { InvalidArgumentError } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../shared/contract';
+import { INPUT_MODES, parseInput, type InputMode, type InputShape } from '../shared/modelSpec';
 
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
@@ -31,3 +32,14 @@ export function backend(value: string): BackendChoice {
 
 /** A mistake in how the command was called: reported as one `error:` line, exit 2. */
 export class UsageError extends Error {}
+
+export function inputShape(value: string): InputShape {
+  const shape = parseInput(value);
+  if (typeof shape === 'string') throw new InvalidArgumentError(shape);
+  return shape;
+}
+
+export function mode(value: string): InputMode {
+  if (!(INPUT_MODES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${INPUT_MODES.join(', ')}`);
+  return value as InputMode;
+}

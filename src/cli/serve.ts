@@ -2,6 +2,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { InputMode, InputShape } from '../shared/modelSpec';
+import { dataRequest } from './data';
 import { StudioService } from '../main/core/service/studioService';
 import { keepHostAlive, startBrowserHost } from '../main/core/host/browserHost';
 
@@ -28,14 +30,16 @@ export async function ensureRenderer(): Promise<string> {
   return dir;
 }
 
-export async function serveCommand(flags: { port?: number; data?: string }): Promise<void> {
+export async function serveCommand(flags: HostFlags): Promise<void> {
   await hostRenderer(await ensureRenderer(), flags);
 }
 
+type HostFlags = { port?: number; data?: string; input?: InputShape; mode?: InputMode };
+
 /** Runs the host on a built renderer until SIGINT or SIGTERM; no single request can end the process. */
-export async function hostRenderer(rendererDir: string, flags: { port?: number; data?: string }): Promise<void> {
+export async function hostRenderer(rendererDir: string, flags: HostFlags): Promise<void> {
   keepHostAlive();
-  const service = new StudioService({ dataDir: flags.data });
+  const service = new StudioService({ data: dataRequest(flags) });
   const host = await startBrowserHost({ service, rendererDir, port: flags.port });
   process.stdout.write(`MNIST Studio is running at ${host.url}\n`);
   const stop = async (): Promise<void> => {

@@ -4,6 +4,9 @@ import { TrainerClient } from '../main/core/trainer/client';
 import { ProgressBar } from './progress';
 import { UsageError } from './options';
 import type { Command } from 'commander';
+import type { InputMode, InputShape } from '../shared/modelSpec';
+import { inputLabel } from '../shared/modelSpec';
+import { cacheDir, dataRequest } from './data';
 
 export interface TrainFlags {
   epochs: number;
@@ -14,6 +17,8 @@ export interface TrainFlags {
   trainLimit?: number;
   testLimit?: number;
   data?: string;
+  input?: InputShape;
+  mode?: InputMode;
   backend: TrainConfig['backend'];
   threads?: number;
   out?: string;
@@ -23,7 +28,7 @@ export interface TrainFlags {
 }
 
 /** Flags that set the recipe; a resumed run keeps its own recipe, so these cannot go with --resume. */
-const RECIPE_FLAGS: (keyof TrainFlags)[] = ['epochs', 'batchSize', 'learningRate', 'momentum', 'seed', 'trainLimit', 'testLimit', 'data'];
+const RECIPE_FLAGS: (keyof TrainFlags)[] = ['epochs', 'batchSize', 'learningRate', 'momentum', 'seed', 'trainLimit', 'testLimit', 'data', 'input', 'mode'];
 const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export async function trainCommand(flags: TrainFlags, command: Command): Promise<void> {
@@ -50,6 +55,8 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
     process.stdout.write(`${line}\n`);
   };
   const onEvent = (e: TrainEvent): void => {
+    // Import progress goes to a terminal's stderr only: --json streams start with the run's started event.
+    if (e.type === 'import-progress') return;
     if (flags.json) return print(JSON.stringify(e));
     if (e.type === 'started') {
       print(`backend: ${e.backend} (${e.detail})${e.fallbackReason ? ` because ${e.fallbackReason}` : ''}`);
@@ -63,10 +70,23 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
     }
   };
   client.onEvent(onEvent);
+  if (!flags.json && process.stderr.isTTY) {
+    client.onEvent((e) => {
+      if (e.type === 'import-progress' && e.phase === 'decoding') process.stderr.write(`\r\x1b[Kdecoding images: ${e.done} of ${e.total}${e.done === e.total ? '\n' : ''}`);
+    });
+  }
   const stop = (): void => client.stop();
   process.once('SIGINT', stop);
   try {
-    if (!flags.resume) await client.request('load-data', { dataDir: flags.data });
+    if (!flags.resume) {
+      const data = await client.request('load-data', { data: dataRequest(flags), cacheDir: cacheDir() });
+      // With --json the started event carries the spec (classes, input); `data --json` has the rest.
+      if (!flags.json) {
+        print(`data: ${data.source}: ${data.classes.length} classes, ${inputLabel(data.spec)} ${data.spec.mode} input`);
+        for (const note of data.notes) print(`note: ${note}`);
+        if (data.refused.length) print(`refused ${data.refused.length} file${data.refused.length === 1 ? '' : 's'} (see: data --data DIR)`);
+      }
+    }
     const checkpointDir = flags.resume ?? flags.checkpoint;
     const result = await client.request('train', { config, checkpointDir, resume: flags.resume !== undefined });
     if (flags.out) {

@@ -17,9 +17,9 @@ protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standa
 const rendererDir = join(fileURLToPath(new URL('.', import.meta.url)), '../renderer');
 let win: BrowserWindow | undefined;
 
-async function pickDirectory(purpose: 'save' | 'open'): Promise<string | undefined> {
+async function pickDirectory(purpose: 'save' | 'open' | 'dataset'): Promise<string | undefined> {
   const options: Electron.OpenDialogOptions = {
-    title: purpose === 'save' ? 'Save model to folder' : 'Open model folder',
+    title: { save: 'Save model to folder', open: 'Open model folder', dataset: 'Open dataset folder' }[purpose],
     properties: purpose === 'save' ? ['openDirectory', 'createDirectory', 'promptToCreate'] : ['openDirectory'],
   };
   const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);

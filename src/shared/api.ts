@@ -1,11 +1,15 @@
 // The app's API: every operation the renderer can ask for, and the one event stream it listens to.
 // Electron's preload and the browser host's WebSocket both carry exactly this, so no UI code knows
 // which transport it is on. This file is schema-free so the sandboxed preload can import it whole.
-import type { BackendInfo, DataSummary, History, ModelSummary, Prediction, StudioError, TrainConfig, TrainEvent } from './contract';
+import type { BackendInfo, DataRequest, DataSummary, History, ModelSummary, Prediction, StudioError, TrainConfig, TrainEvent } from './contract';
+import type { ModelSpec } from './modelSpec';
 
 export const API_METHODS = [
   'ping',
   'dataset',
+  'openDataset',
+  'useBundledDataset',
+  'cancelImport',
   'samples',
   'summary',
   'backend',
@@ -27,7 +31,7 @@ export const API_METHODS = [
 export type ApiMethod = (typeof API_METHODS)[number];
 
 export interface Samples {
-  /** count x 784 bytes, base64, so the same payload crosses IPC and JSON alike. */
+  /** count x H x W x C bytes of the dataset's spec, base64, so the same payload crosses IPC and JSON alike. */
   images: string;
   labels: number[];
 }
@@ -40,6 +44,8 @@ export interface RunStatus {
   /** Where that model was last saved or opened from. */
   dir?: string;
   backend?: BackendInfo;
+  /** The spec of the model in hand: input shape, input mode, class names. */
+  spec?: ModelSpec;
 }
 
 export interface RecentModel {
@@ -60,12 +66,23 @@ export interface UnfinishedRun {
 export interface OpenedModel extends BackendInfo {
   dir: string;
   history?: History;
+  spec: ModelSpec;
 }
 
 /** Inputs and outputs of each method. */
 export interface ApiShape {
   ping: [Record<string, never>, { at: number }];
+  /** The dataset in hand (the bundled MNIST until another is opened). */
   dataset: [Record<string, never>, DataSummary];
+  /**
+   * Opens an IDX folder or a folder of images named by class (asking for it where there is a dialog);
+   * progress comes as import-progress events. Mode and input apply to image folders.
+   */
+  openDataset: [DataRequest, DataSummary | { cancelled: true }];
+  /** Back to the bundled MNIST. */
+  useBundledDataset: [Record<string, never>, DataSummary];
+  /** Cancels the dataset import in progress (its openDataset fails with 'cancelled'). */
+  cancelImport: [Record<string, never>, Record<string, never>];
   /** Images by range (start, count) or by index (indices). */
   samples: [{ split: 'train' | 'test'; start?: number; count?: number; indices?: number[] }, Samples];
   summary: [Record<string, never>, ModelSummary];
@@ -79,7 +96,7 @@ export interface ApiShape {
   saveModel: [{ dir?: string }, { dir: string } | { cancelled: true }];
   openModel: [{ dir?: string }, OpenedModel | { cancelled: true }];
   recentModels: [Record<string, never>, RecentModel[]];
-  /** Images as base64 bytes, n x 784 (0-255, white ink on black), 1 to 256 of them. */
+  /** Images as base64 bytes, n x H x W x C of the model's spec (0-255; drawings white ink on black), 1 to 256 of them. */
   predict: [{ images: string }, Prediction[]];
   /** The model in hand's predicted label for every test image, with the true labels (base64 bytes each). */
   testPredictions: [Record<string, never>, { predicted: string; labels: string; count: number }];
@@ -101,6 +118,7 @@ export type StudioEvent =
   | TrainEvent
   | { type: 'model-opened'; model: OpenedModel }
   | { type: 'model-saved'; dir: string }
+  | { type: 'dataset-opened'; dataset: DataSummary }
   | { type: 'images-opened'; batch: number; names: string[] };
 
 /** The renderer's view of the app: one method per operation, plus the event stream. */

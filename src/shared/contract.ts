@@ -2,7 +2,7 @@
 // events, hyperparameters and error codes. Main, preload, renderer, worker and CLI all import it;
 // it imports nothing but the schema library.
 import { z } from 'zod';
-import type { ModelSpec } from './modelSpec';
+import { INPUT_MODES, InputShapeSchema, type ModelSpec } from './modelSpec';
 
 export const BACKEND_NAMES = ['native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -31,6 +31,20 @@ export const SEED_RECIPE: TrainConfig = {
   seed: 0,
   backend: 'auto',
 };
+
+/**
+ * Which dataset to use: the bundled MNIST (no dir), an IDX folder, or a folder of images named by class.
+ * For image folders, mode and input choose the preprocessing and the input shape (else they are chosen
+ * from what the images look like).
+ */
+export const DataRequestSchema = z
+  .object({
+    dir: z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'path contains a NUL byte').optional(),
+    mode: z.enum(INPUT_MODES).optional(),
+    input: InputShapeSchema.optional(),
+  })
+  .strict();
+export type DataRequest = z.infer<typeof DataRequestSchema>;
 
 export interface Metrics {
   loss: number;
@@ -89,6 +103,8 @@ export type TrainEvent =
       stepsPerEpoch: number;
       trainCount: number;
       testCount: number;
+      /** The model being trained: input shape, input mode and class names. */
+      spec: ModelSpec;
       /** Set when the run continues a checkpoint: the epochs already done, and their history. */
       resumedAt?: number;
       history?: History;
@@ -112,9 +128,11 @@ export type TrainEvent =
   | { type: 'paused'; epoch: number; step: number }
   | { type: 'resumed'; epoch: number; step: number }
   | { type: 'done'; stopped: boolean; history: History }
+  /** A dataset import's progress: listing the folder, decoding its images, or found in the cache. */
+  | { type: 'import-progress'; phase: 'listing' | 'decoding' | 'cached'; done: number; total: number }
   | { type: 'error'; error: StudioError };
 
-export const ERROR_CODES = ['bad-request', 'bad-data', 'bad-model', 'backend-unavailable', 'busy', 'no-model', 'worker-failed', 'backend-failed', 'internal'] as const;
+export const ERROR_CODES = ['bad-request', 'cancelled', 'bad-data', 'bad-model', 'backend-unavailable', 'busy', 'no-model', 'worker-failed', 'backend-failed', 'internal'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface StudioError {
   code: ErrorCode;
@@ -123,7 +141,10 @@ export interface StudioError {
 
 /** What the owner sends the trainer worker. Requests with an id get exactly one reply with that id. */
 export type WorkerRequest =
-  | { type: 'load-data'; id: number; dataDir?: string }
+  /** Opens a dataset (decoded images are cached under cacheDir); progress comes as import-progress events. */
+  | { type: 'load-data'; id: number; data?: DataRequest; cacheDir?: string }
+  /** Cancels the import in progress, whose load-data then fails with 'cancelled'. */
+  | { type: 'cancel-import' }
   /**
    * Trains. With checkpointDir, a checkpoint is written there after every epoch; with resume, the run
    * stored there continues (its own recipe is used; config supplies only backend and threads).
@@ -137,7 +158,7 @@ export type WorkerRequest =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }
-  /** Images as n x 784 bytes (0-255) or floats in [0, 1]. */
+  /** Images as n x H x W x C bytes (0-255) or floats in [0, 1], in the model in hand's input shape. */
   | { type: 'predict'; id: number; images: Uint8Array | Float32Array }
   | { type: 'save'; id: number; dir: string }
   | { type: 'open'; id: number; dir: string; backend: BackendChoice }
@@ -146,10 +167,23 @@ export type WorkerRequest =
   | { type: 'backend'; id: number; choice: BackendChoice }
   | { type: 'memory'; id: number };
 
+/** A file a dataset import did not use, and why (paths relative to the dataset's folder). */
+export interface RefusedFile {
+  file: string;
+  reason: string;
+}
+
 export interface DataSummary {
   source: string;
+  /** Class names, in label order; labelCounts follow it. */
+  classes: string[];
+  /** What a model trained on this dataset looks like. */
+  spec: ModelSpec;
   train: SplitSummary;
   test: SplitSummary;
+  /** Things a person should know about how the data was read (hold-out, chosen mode, ...). */
+  notes: string[];
+  refused: RefusedFile[];
 }
 export interface SplitSummary {
   count: number;
@@ -179,7 +213,11 @@ export interface ModelSummary {
 }
 
 export interface Prediction {
+  /** The class index. */
   label: number;
+  /** The class name. */
+  class: string;
+  /** One per class. */
   probabilities: number[];
 }
 
@@ -189,7 +227,7 @@ export interface WorkerReplies {
   train: { history: History; stopped: boolean };
   predict: Prediction[];
   save: { dir: string };
-  open: { history?: History } & BackendInfo;
+  open: { history?: History; spec: ModelSpec } & BackendInfo;
   samples: { images: Uint8Array; labels: number[] };
   'test-predictions': { predicted: Uint8Array; labels: Uint8Array };
   backend: BackendInfo;

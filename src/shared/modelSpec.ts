@@ -22,11 +22,13 @@ export const ClassNameSchema = z
   // eslint-disable-next-line no-control-regex
   .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'class names cannot hold control characters');
 
+/** An input shape the network takes: H x W x C. */
+export const InputShapeSchema = z.object({ height: side, width: side, channels: z.union([z.literal(1), z.literal(3)]) }).strict();
+export type InputShape = z.infer<typeof InputShapeSchema>;
+
 export const ModelSpecSchema = z
   .object({
-    height: side,
-    width: side,
-    channels: z.union([z.literal(1), z.literal(3)]),
+    ...InputShapeSchema.shape,
     mode: z.enum(INPUT_MODES),
     classes: z.array(ClassNameSchema).min(MIN_CLASSES).max(MAX_CLASSES),
   })
@@ -47,11 +49,11 @@ export const inputSize = (spec: Pick<ModelSpec, 'height' | 'width' | 'channels'>
 export const inputLabel = (spec: Pick<ModelSpec, 'height' | 'width' | 'channels'>): string => `${spec.height}x${spec.width}x${spec.channels}`;
 
 /** Parses "32x32x3" (or "32x32", greyscale) into height, width and channels, or says what is wrong. */
-export function parseInput(text: string): { height: number; width: number; channels: 1 | 3 } | string {
+export function parseInput(text: string): InputShape | string {
   const m = /^(\d{1,3})x(\d{1,3})(?:x(\d))?$/.exec(text.trim());
   if (!m) return 'expected HxW or HxWxC, e.g. 32x32x3';
   const shape = { height: Number(m[1]), width: Number(m[2]), channels: Number(m[3] ?? 1) };
-  const parsed = z.object({ height: side, width: side, channels: z.union([z.literal(1), z.literal(3)]) }).safeParse(shape);
+  const parsed = InputShapeSchema.safeParse(shape);
   if (!parsed.success) return `${text}: height and width must be multiples of 4 up to ${MAX_SIDE}, channels 1 or 3`;
   return parsed.data;
 }

@@ -5,6 +5,11 @@
 // first premultiplied by alpha (what a canvas stores, so a browser's round trip through one cannot change
 // the result), large images are shrunk here rather than by either decoder, and an image already in
 // MNIST's form passes through untouched.
+//
+// That is the "drawing" input mode (ModelSpec.mode), into any field size (MNIST's 28x28 by default, the
+// ink's box scaled to 20/28 of it). The "photo" mode centre-crops the picture to the input's aspect ratio
+// and area-resamples it to H x W, greyscale or RGB, transparent pixels over white. toModelInput picks.
+import type { InputMode } from './modelSpec';
 
 export interface RgbaImage {
   width: number;
@@ -14,7 +19,7 @@ export interface RgbaImage {
 }
 
 export interface Preprocessed {
-  /** 784 bytes, row-major 28x28, white ink on black: what the model is given. */
+  /** H x W x C bytes, row-major, channels last (784 for MNIST's 28x28): what the model is given. */
   bytes: Uint8Array;
   /** The same as values in [0, 1] (bytes / 255). */
   pixels: Float32Array;
@@ -24,8 +29,18 @@ export interface Preprocessed {
   untouched: boolean;
 }
 
+/** What a picture is turned into: the input part of a ModelSpec. */
+export interface InputTarget {
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  mode: InputMode;
+}
+
 const SIZE = 28;
-const BOX = 20;
+const MNIST_FIELD = { height: SIZE, width: SIZE };
+/** MNIST's digits fill 20 of the field's 28 pixels. */
+const BOX_FRACTION = 20 / 28;
 /** Larger images are shrunk to this longest side first: plenty for a 20x20 digit, and bounded work. */
 export const WORK_SIDE = 1024;
 
@@ -141,34 +156,82 @@ function resample(src: Float32Array, w: number, h: number, nw: number, nh: numbe
     });
   };
   const xs = axis(w, nw), ys = axis(h, nh);
+  // Plain loops (not reduce): the same sums in the same order, without a closure call per tap.
   const rows = new Float32Array(h * nw);
   for (let y = 0; y < h; y++)
-    for (let x = 0; x < nw; x++) rows[y * nw + x] = xs[x]!.reduce((s, t) => s + t.weight * src[y * w + t.index]!, 0);
+    for (let x = 0; x < nw; x++) {
+      let s = 0;
+      for (const t of xs[x]!) s += t.weight * src[y * w + t.index]!;
+      rows[y * nw + x] = s;
+    }
   const out = new Float32Array(nw * nh);
   for (let y = 0; y < nh; y++)
-    for (let x = 0; x < nw; x++) out[y * nw + x] = ys[y]!.reduce((s, t) => s + t.weight * rows[t.index * nw + x]!, 0);
+    for (let x = 0; x < nw; x++) {
+      let s = 0;
+      for (const t of ys[y]!) s += t.weight * rows[t.index * nw + x]!;
+      out[y * nw + x] = s;
+    }
   return out;
 }
 
-/** Decoded RGBA (straight alpha, any size up to the pixel cap) to the model's 28x28 bytes. */
-export function preprocess(decoded: RgbaImage): Preprocessed {
-  const given = mnistForm(decoded);
-  return given ? { bytes: given, pixels: Float32Array.from(given, (v) => v / 255), empty: false, untouched: true } : reframe(decoded);
+const fromBytes = (bytes: Uint8Array, empty: boolean, untouched: boolean): Preprocessed => ({ bytes, pixels: Float32Array.from(bytes, (v) => v / 255), empty, untouched });
+
+/** Decoded RGBA (straight alpha, any size up to the pixel cap) to a drawing model's bytes (MNIST's 28x28 by default). */
+export function preprocess(decoded: RgbaImage, field: { height: number; width: number } = MNIST_FIELD): Preprocessed {
+  const given = field.height === SIZE && field.width === SIZE ? mnistForm(decoded) : undefined;
+  return given ? fromBytes(given, false, true) : reframe(decoded, field);
 }
 
 /** preprocess without the pass-through: always finds the ink and frames it anew. */
-export function reframe(decoded: RgbaImage): Preprocessed {
-  const framed = frame(workingImage(decoded));
-  const bytes = Uint8Array.from(framed ?? new Float32Array(SIZE * SIZE), (v) => Math.round(v * 255));
-  return { bytes, pixels: Float32Array.from(bytes, (v) => v / 255), empty: !framed, untouched: false };
+export function reframe(decoded: RgbaImage, field: { height: number; width: number } = MNIST_FIELD): Preprocessed {
+  const framed = frame(workingImage(decoded), field);
+  const bytes = Uint8Array.from(framed ?? new Float32Array(field.height * field.width), (v) => Math.round(v * 255));
+  return fromBytes(bytes, !framed, false);
 }
 
-/** The digit's ink framed MNIST-style, values in [0, 1]; undefined when there is no ink. */
-function frame(image: RgbaImage): Float32Array | undefined {
+/** The photo preprocessing: centre-crop to the target's aspect, resample to H x W, greyscale or RGB over white. */
+export function photoInput(decoded: RgbaImage, target: Omit<InputTarget, 'mode'>): Preprocessed {
+  const image = workingImage(decoded);
+  const { width, height, data } = image;
+  const aspect = target.width / target.height;
+  // The largest centred window of the target's aspect ratio.
+  const cw = Math.max(1, Math.min(width, Math.round(height * aspect))), ch = Math.max(1, Math.min(height, Math.round(width / aspect)));
+  const x0 = Math.floor((width - cw) / 2), y0 = Math.floor((height - ch) / 2);
+  const planes = target.channels === 3 ? [0, 1, 2] : [-1];
+  const bytes = new Uint8Array(target.height * target.width * target.channels);
+  planes.forEach((channel, c) => {
+    const plane = new Float32Array(cw * ch);
+    for (let y = 0; y < ch; y++)
+      for (let x = 0; x < cw; x++) {
+        const i = 4 * ((y0 + y) * width + x0 + x);
+        // Premultiplied colour plus white where it is transparent.
+        const value = channel < 0 ? 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]! : data[i + channel]!;
+        plane[y * cw + x] = (value + 255 - data[i + 3]!) / 255;
+      }
+    const small = resample(plane, cw, ch, target.width, target.height);
+    for (let p = 0; p < small.length; p++) bytes[p * target.channels + c] = Math.round(255 * Math.min(1, Math.max(0, small[p]!)));
+  });
+  return fromBytes(bytes, false, false);
+}
+
+/** A picture as a model's input, by the target's mode; drawings in RGB models repeat the grey in each channel. */
+export function toModelInput(decoded: RgbaImage, target: InputTarget): Preprocessed {
+  if (target.mode === 'photo') return photoInput(decoded, target);
+  const grey = preprocess(decoded, target);
+  if (target.channels === 1) return grey;
+  const bytes = new Uint8Array(grey.bytes.length * 3);
+  grey.bytes.forEach((v, i) => bytes.fill(v, 3 * i, 3 * i + 3));
+  return fromBytes(bytes, grey.empty, grey.untouched);
+}
+
+/** The digit's ink framed MNIST-style in a field, values in [0, 1]; undefined when there is no ink. */
+function frame(image: RgbaImage, field: { height: number; width: number }): Float32Array | undefined {
   const { width, height } = image;
+  const FH = field.height, FW = field.width;
+  const BOX = Math.round(BOX_FRACTION * Math.min(FH, FW));
   const ink = inkMap(image);
   const peak = ink.reduce((m, v) => (v > m ? v : m), 0);
-  const pixels = new Float32Array(SIZE * SIZE);
+  const pixels = new Float32Array(FH * FW);
   if (peak < 0.1) return undefined;
   // The bounding box of clear ink (a quarter of the peak), ignoring faint specks.
   let x0 = width, y0 = height, x1 = -1, y1 = -1;
@@ -196,10 +259,10 @@ function frame(image: RgbaImage): Float32Array | undefined {
       my += v * y;
     }
   const clamp = (v: number, hi: number): number => Math.min(Math.max(v, 0), hi);
-  const ox = clamp(Math.round((SIZE - 1) / 2 - mx / mass), SIZE - nw);
-  const oy = clamp(Math.round((SIZE - 1) / 2 - my / mass), SIZE - nh);
+  const ox = clamp(Math.round((FW - 1) / 2 - mx / mass), FW - nw);
+  const oy = clamp(Math.round((FH - 1) / 2 - my / mass), FH - nh);
   const top = small.reduce((m, v) => (v > m ? v : m), 0);
   for (let y = 0; y < nh; y++)
-    for (let x = 0; x < nw; x++) pixels[(oy + y) * SIZE + ox + x] = Math.min(1, small[y * nw + x]! / top);
+    for (let x = 0; x < nw; x++) pixels[(oy + y) * FW + ox + x] = Math.min(1, small[y * nw + x]! / top);
   return pixels;
 }

@@ -7,7 +7,7 @@ import { readRegularFileAsync } from '../store/files';
 import { defaultHome } from '../home';
 import { API_METHODS, StudioCallError, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type RunStatus, type StudioEvent } from '../../../shared/api';
 import { API_SCHEMAS } from '../../../shared/apiSchemas';
-import { SEED_RECIPE, type BackendInfo, type History, type StudioError, type TrainConfig, type TrainEvent } from '../../../shared/contract';
+import { SEED_RECIPE, type DataRequest, type BackendInfo, type History, type StudioError, type TrainConfig, type TrainEvent } from '../../../shared/contract';
 import { pruneRuns, unfinishedRuns } from '../store/checkpoint';
 import { TrainerClient } from '../trainer/client';
 import { modelSummary } from '../model/summary';
@@ -16,9 +16,10 @@ import { Recents } from '../store/recents';
 export interface ServiceOptions {
   /** Where models and the recent list live by default. */
   home?: string;
-  dataDir?: string;
+  /** The dataset to start with (the bundled MNIST without one). */
+  data?: DataRequest;
   /** Asks the user for a folder (Electron's dialog); undefined where there is no dialog. */
-  pickDirectory?: (purpose: 'save' | 'open') => Promise<string | undefined>;
+  pickDirectory?: (purpose: 'save' | 'open' | 'dataset') => Promise<string | undefined>;
   /** Asks the user for image files (Electron's dialog); undefined where there is no dialog. */
   pickImages?: () => Promise<string[] | undefined>;
   /** Makes the trainer worker's client; tests pass one that keeps a handle on it. */
@@ -45,11 +46,14 @@ export class StudioService {
   private status: RunStatus = { training: false, paused: false };
   /** Files the user picked through openImages, by batch: the only paths openedImage will read. */
   private readonly pickedImages = new Map<number, string[]>();
+  /** The dataset in hand, as asked for. */
+  private data: DataRequest;
   private nextBatch = 1;
 
   constructor(private readonly options: ServiceOptions = {}) {
     this.home = options.home ?? defaultHome();
     this.recents = new Recents(this.home);
+    this.data = options.data ?? {};
     this.trainer = this.newTrainer();
     this.attach();
   }
@@ -60,13 +64,14 @@ export class StudioService {
 
   private attach(): void {
     this.trainer.onEvent((event) => this.onTrainEvent(event));
-    if (this.options.dataDir) void this.trainer.request('load-data', { dataDir: this.options.dataDir }).catch(() => undefined);
+    // A fresh worker (first start, or after a crash) starts on the dataset in hand.
+    void this.trainer.request('load-data', { data: this.data, cacheDir: join(this.home, 'datasets') }).catch(() => undefined);
   }
 
   private onTrainEvent(event: TrainEvent): void {
     if (event.type === 'started') {
-      const { backend, detail, fallbackReason } = event;
-      this.status = { training: true, paused: false, backend: { backend, detail, fallbackReason } };
+      const { backend, detail, fallbackReason, spec } = event;
+      this.status = { training: true, paused: false, backend: { backend, detail, fallbackReason }, spec };
     } else if (event.type === 'paused' || event.type === 'resumed') {
       this.status.paused = event.type === 'paused';
     } else if (event.type === 'done') {
@@ -94,7 +99,18 @@ export class StudioService {
 
   private readonly handlers: Handlers = {
     ping: async () => ({ at: Date.now() }),
-    dataset: () => this.trainer.request('load-data', { dataDir: this.options.dataDir }),
+    dataset: () => this.trainer.request('load-data', {}),
+    openDataset: async (request) => {
+      if (!request.dir && !this.options.pickDirectory) return fail('bad-request', "this window has no file dialog: type the dataset folder's path or drop it");
+      const dir = request.dir ?? (await this.options.pickDirectory!('dataset'));
+      if (!dir) return { cancelled: true as const };
+      return this.switchData({ ...request, dir });
+    },
+    useBundledDataset: () => this.switchData({}),
+    cancelImport: async () => {
+      this.trainer.cancelImport();
+      return {};
+    },
     samples: async ({ split, start, count, indices }) => {
       const rows = indices ?? Array.from({ length: count! }, (_, i) => start! + i);
       const s = await this.trainer.request('samples', { split, indices: rows });
@@ -138,7 +154,7 @@ export class StudioService {
       if (!target) return { cancelled: true as const };
       const opened = await this.trainer.request('open', { dir: target, backend: 'auto' });
       const model = { dir: target, ...opened };
-      this.status = { training: false, paused: false, history: opened.history, dir: target, backend: opened };
+      this.status = { training: false, paused: false, history: opened.history, dir: target, backend: opened, spec: opened.spec };
       this.remember(target, opened.history);
       this.emit({ type: 'model-opened', model });
       return model;
@@ -165,6 +181,14 @@ export class StudioService {
       return { predicted: base64(predicted), labels: base64(labels), count: predicted.length };
     },
   };
+
+  private async switchData(data: DataRequest) {
+    if (this.status.training) fail('busy', 'a run is training: stop it before changing the dataset');
+    const summary = await this.trainer.request('load-data', { data });
+    this.data = data;
+    this.emit({ type: 'dataset-opened', dataset: summary });
+    return summary;
+  }
 
   /** A new folder name under the app's home, e.g. models/mnist-cnn_2026-11-27_03-10-00. */
   private freshDir(kind: 'models' | 'runs', prefix: string): string {

@@ -6,7 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { HistorySchema, type History, type TrainConfig } from '../../../shared/contract';
-import { PARAM_COUNT } from '../model/architecture';
+import { paramCountFor } from '../model/architecture';
+import { DataRequestSchema, type DataRequest } from '../../../shared/contract';
+import { MNIST_SPEC, ModelSpecSchema, type ModelSpec } from '../../../shared/modelSpec';
 import type { RngState } from '../model/rng';
 import { ModelFileError, parseJsonSafely } from './modelValidation';
 import { syncFolder, writeDurably } from './modelStore';
@@ -17,7 +19,10 @@ const CheckpointSchema = z.object({
   epoch: z.number().int().min(1),
   rng: z.tuple([z.number().int(), z.number().int(), z.number().int(), z.number().int()]),
   history: HistorySchema,
+  /** Older checkpoints name only an IDX folder; newer ones the whole data request and the model's spec. */
   dataDir: z.string().max(4096).optional(),
+  data: DataRequestSchema.optional(),
+  spec: ModelSpecSchema.optional(),
   files: z.object({ params: z.string().regex(/^params-[0-9a-f]+\.bin$/), velocity: z.string().regex(/^velocity-[0-9a-f]+\.bin$/) }),
   savedAt: z.string().max(64),
 });
@@ -27,7 +32,9 @@ export interface Checkpoint {
   rng: RngState;
   history: History;
   config: TrainConfig;
-  dataDir?: string;
+  /** The dataset the run trains on. */
+  data: DataRequest;
+  spec: ModelSpec;
   params: Float32Array;
   velocity: Float32Array;
   savedAt: string;
@@ -37,14 +44,15 @@ const FILE = 'checkpoint.json';
 const FILE_MAX = 16 * 1024 * 1024;
 const checkpointError: MakeError = (file, problem) => new ModelFileError(`${file}: ${problem}`);
 
-export function saveCheckpoint(dir: string, c: Omit<Checkpoint, 'config' | 'savedAt'>): void {
+/** Saves a checkpoint; without data and spec, the run is on the bundled MNIST. */
+export function saveCheckpoint(dir: string, c: Omit<Checkpoint, 'config' | 'savedAt' | 'data' | 'spec'> & Partial<Pick<Checkpoint, 'data' | 'spec'>>): void {
   const target = resolve(dir);
   makeFolders(target, checkpointError);
   const id = randomBytes(6).toString('hex');
   const files = { params: `params-${id}.bin`, velocity: `velocity-${id}.bin` };
   writeDurably(join(target, files.params), new Uint8Array(c.params.buffer, c.params.byteOffset, c.params.byteLength));
   writeDurably(join(target, files.velocity), new Uint8Array(c.velocity.buffer, c.velocity.byteOffset, c.velocity.byteLength));
-  const meta = { version: 1, epoch: c.epoch, rng: c.rng, history: c.history, dataDir: c.dataDir, files, savedAt: new Date().toISOString() };
+  const meta = { version: 1, epoch: c.epoch, rng: c.rng, history: c.history, data: c.data ?? {}, spec: c.spec ?? MNIST_SPEC, files, savedAt: new Date().toISOString() };
   writeDurably(join(target, FILE), JSON.stringify(meta));
   syncFolder(target);
   for (const name of readdirSync(target)) {
@@ -52,9 +60,9 @@ export function saveCheckpoint(dir: string, c: Omit<Checkpoint, 'config' | 'save
   }
 }
 
-function readFloats(file: string): Float32Array {
-  const bytes = readRegularFile(file, PARAM_COUNT * 4, checkpointError);
-  if (bytes.length !== PARAM_COUNT * 4) throw new ModelFileError(`${file}: holds ${bytes.length} bytes, expected ${PARAM_COUNT * 4}`);
+function readFloats(file: string, count: number): Float32Array {
+  const bytes = readRegularFile(file, count * 4, checkpointError);
+  if (bytes.length !== count * 4) throw new ModelFileError(`${file}: holds ${bytes.length} bytes, expected ${count * 4}`);
   const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   if (!values.every(Number.isFinite)) throw new ModelFileError(`${file}: contains NaN or infinity`);
   return values;
@@ -66,14 +74,17 @@ export function loadCheckpoint(dir: string): Checkpoint {
   const parsed = CheckpointSchema.safeParse(parseJsonSafely(readRegularFile(file, FILE_MAX, checkpointError).toString('utf8'), file));
   if (!parsed.success) throw new ModelFileError(`${file}: malformed (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`);
   const meta = parsed.data;
+  const spec = meta.spec ?? MNIST_SPEC;
+  const count = paramCountFor(spec);
   return {
     epoch: meta.epoch,
     rng: meta.rng.map((v) => v >>> 0) as RngState,
     history: meta.history,
     config: meta.history.config,
-    dataDir: meta.dataDir,
-    params: readFloats(join(dir, meta.files.params)),
-    velocity: readFloats(join(dir, meta.files.velocity)),
+    data: meta.data ?? { dir: meta.dataDir },
+    spec,
+    params: readFloats(join(dir, meta.files.params), count),
+    velocity: readFloats(join(dir, meta.files.velocity), count),
     savedAt: meta.savedAt,
   };
 }

@@ -12,7 +12,8 @@ import { dirname, join, resolve } from 'node:path';
 import { tf } from '../backend/tfjs';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { HistorySchema, type History } from '../../../shared/contract';
-import { PARAM_COUNT } from '../model/architecture';
+import { paramCountFor } from '../model/architecture';
+import { MNIST_SPEC, type ModelSpec } from '../../../shared/modelSpec';
 import { buildLayersModel, getFlatWeights, setFlatWeights } from '../model/layersModel';
 import { ModelFileError, MODEL_JSON_MAX, parseJsonSafely, validateModelFolder } from './modelValidation';
 import { makeFolders, readRegularFile, type MakeError } from './files';
@@ -43,10 +44,10 @@ export function syncFolder(dir: string): void {
 }
 
 /** The tfjs model.json and weight bytes for a flat parameter vector. */
-async function artifactsOf(params: Float32Array): Promise<{ topology: object; specs: tf.io.WeightsManifestEntry[]; weights: Uint8Array }> {
-  const model = buildLayersModel();
+async function artifactsOf(params: Float32Array, spec: ModelSpec): Promise<{ topology: object; specs: tf.io.WeightsManifestEntry[]; weights: Uint8Array }> {
+  const model = buildLayersModel(spec);
   try {
-    setFlatWeights(model, params);
+    setFlatWeights(model, params, spec);
     let out: { topology: object; specs: tf.io.WeightsManifestEntry[]; weights: Uint8Array } | undefined;
     await model.save(
       tf.io.withSaveHandler(async (a) => {
@@ -60,12 +61,13 @@ async function artifactsOf(params: Float32Array): Promise<{ topology: object; sp
   }
 }
 
-export async function saveModel(dir: string, params: Float32Array, history?: History): Promise<string> {
+/** Saves weights of the seed's CNN for `spec`; the spec (input, mode, class names) travels in model.json. */
+export async function saveModel(dir: string, params: Float32Array, history?: History, spec: ModelSpec = MNIST_SPEC): Promise<string> {
   const target = resolve(dir);
   const created = !existsSync(target);
   makeFolders(target, modelFileError);
   if (created) syncFolder(dirname(target));
-  const { topology, specs, weights } = await artifactsOf(params);
+  const { topology, specs, weights } = await artifactsOf(params, spec);
   const weightsName = `weights-${randomBytes(6).toString('hex')}.bin`;
   writeDurably(join(target, weightsName), weights);
   const modelJson = {
@@ -73,7 +75,7 @@ export async function saveModel(dir: string, params: Float32Array, history?: His
     generatedBy: 'MNIST Studio',
     modelTopology: topology,
     weightsManifest: [{ paths: [weightsName], weights: specs }],
-    ...(history ? { userDefinedMetadata: { mnistStudio: { history } } } : {}),
+    userDefinedMetadata: { mnistStudio: { spec, ...(history ? { history } : {}) } },
   };
   writeDurably(join(target, 'model.json'), JSON.stringify(modelJson));
   syncFolder(target);
@@ -88,13 +90,15 @@ export async function saveModel(dir: string, params: Float32Array, history?: His
 
 export interface OpenedModel {
   params: Float32Array;
+  spec: ModelSpec;
   history?: History;
 }
 
 export async function openModel(dir: string): Promise<OpenedModel> {
   const jsonFile = join(dir, 'model.json');
-  const { json, files } = validateModelFolder(dir, readRegularFile(jsonFile, MODEL_JSON_MAX, modelFileError).toString('utf8'), jsonFile);
-  const weightData = new Uint8Array(PARAM_COUNT * 4);
+  const { json, files, spec } = validateModelFolder(dir, readRegularFile(jsonFile, MODEL_JSON_MAX, modelFileError).toString('utf8'), jsonFile);
+  const paramCount = paramCountFor(spec);
+  const weightData = new Uint8Array(paramCount * 4);
   let offset = 0;
   for (const { file, size } of files) {
     const bytes = readRegularFile(file, size, modelFileError);
@@ -111,9 +115,9 @@ export async function openModel(dir: string): Promise<OpenedModel> {
   } catch (error) {
     throw new ModelFileError(`${jsonFile}: ${(error as Error).message.split('\n')[0]}`);
   }
-  const params = getFlatWeights(model, PARAM_COUNT);
+  const params = getFlatWeights(model, paramCount);
   model.dispose();
-  return { params, history: readHistory(dir, json.userDefinedMetadata) };
+  return { params, spec, history: readHistory(dir, json.userDefinedMetadata) };
 }
 
 function readHistory(dir: string, metadata: Record<string, unknown> | undefined): History | undefined {

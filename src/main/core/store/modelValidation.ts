@@ -3,11 +3,13 @@
 // check, and Keras-style configs have been used to smuggle code (CVE-2025-1550). Checks, in order:
 // model.json's size and structure, weight paths confined to the folder (symlinks resolved), known dtypes,
 // shapes made of small positive integers, byte counts that add up, class names on an allowlist, and the
-// architecture: the seed's 28x28x1 -> 10 CNN.
+// architecture: the seed's CNN for the model's spec (input H x W x C -> K classes). The spec comes from
+// our metadata (checked against ModelSpecSchema) or, for a plain TF.js export, from the topology itself.
 import { lstatSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { z } from 'zod';
-import { PARAMS, PARAM_COUNT } from '../model/architecture';
+import { architectureOf } from '../model/architecture';
+import { digitClasses, ModelSpecSchema, type ModelSpec } from '../../../shared/modelSpec';
 
 export class ModelFileError extends Error {
   readonly code = 'bad-model';
@@ -56,7 +58,7 @@ export function parseJsonSafely(text: string, file: string): unknown {
   }
 }
 
-function checkTopology(topology: unknown, file: string): void {
+function checkTopology(topology: unknown, file: string): { input: number[]; units: number | undefined } {
   const walk = (node: unknown, depth: number): void => {
     if (depth > 32) fail(file, 'modelTopology is nested too deeply');
     if (Array.isArray(node)) return node.forEach((n) => walk(n, depth + 1));
@@ -71,11 +73,30 @@ function checkTopology(topology: unknown, file: string): void {
     for (const value of Object.values(record)) walk(value, depth + 1);
   };
   walk(topology, 0);
-  // A 28x28x1 -> 10 classifier: the input shape the first layer declares, and 10 units at the end.
-  const text = JSON.stringify(topology);
-  if (!/"batch_input_shape":\[null,28,28,1\]/.test(text)) fail(file, 'the model does not take 28x28x1 images');
+  // An H x W x C -> K classifier: the input shape the first layer declares, and K units at the end.
+  const shape = /"batch_input_shape":\[null,(\d{1,3}),(\d{1,3}),(\d)\]/.exec(JSON.stringify(topology));
+  if (!shape) fail(file, 'the model declares no H x W x C input shape');
   const layers = ((topology as { config?: { layers?: { class_name: string; config?: { units?: number } }[] } }).config?.layers ?? []).filter((l) => l.class_name === 'Dense');
-  if (layers.at(-1)?.config?.units !== 10) fail(file, 'the model does not end in 10 classes');
+  const units = layers.at(-1)?.config?.units;
+  return { input: shape.slice(1).map(Number), units: typeof units === 'number' ? units : undefined };
+}
+
+/** The model's spec: ours from the metadata, else read off the topology (plain exports: classes named by number). */
+function specOf(json: ModelJson, topology: { input: number[]; units: number | undefined }, file: string): ModelSpec {
+  const stored = (json.userDefinedMetadata?.mnistStudio as { spec?: unknown } | undefined)?.spec;
+  const [height, width, channels] = topology.input as [number, number, number];
+  const raw = stored ?? { height, width, channels, mode: 'drawing', classes: digitClasses(topology.units ?? 0) };
+  const parsed = ModelSpecSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    fail(file, `the model's spec is not one this app can train (${issue.path.join('.') || 'spec'}: ${issue.message})`);
+  }
+  const spec = parsed.data;
+  if (spec.height !== height || spec.width !== width || spec.channels !== channels) {
+    fail(file, `the model takes ${height}x${width}x${channels} images but its spec says ${spec.height}x${spec.width}x${spec.channels}`);
+  }
+  if (topology.units !== spec.classes.length) fail(file, `the model ends in ${topology.units ?? 'no'} units but names ${spec.classes.length} classes`);
+  return spec;
 }
 
 /** The weight files of a manifest, each confined to the folder (after resolving symlinks) and sized. */
@@ -105,6 +126,7 @@ function weightFiles(dir: string, json: ModelJson, jsonFile: string): { file: st
 
 export interface ValidatedModel {
   json: ModelJson;
+  spec: ModelSpec;
   files: { file: string; size: number }[];
 }
 
@@ -116,18 +138,19 @@ export function validateModelFolder(dir: string, text: string, jsonFile: string)
     fail(jsonFile, `not a TF.js layers model (${issue.path.join('.') || 'top level'}: ${issue.message})`);
   }
   const json = parsed.data;
-  checkTopology(json.modelTopology, jsonFile);
+  const spec = specOf(json, checkTopology(json.modelTopology, jsonFile), jsonFile);
+  const { params, paramCount } = architectureOf(spec);
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   for (const spec of specs) {
     const elements = spec.shape.reduce((a, b) => a * b, 1);
     if (elements > MAX_ELEMENTS) fail(jsonFile, `weight ${spec.name} declares ${elements} elements, more than ${MAX_ELEMENTS}`);
   }
-  const expected = PARAMS.map((p) => p.shape.join('x')).join(',');
+  const expected = params.map((p) => p.shape.join('x')).join(',');
   const found = specs.map((s) => s.shape.join('x')).join(',');
   if (found !== expected) fail(jsonFile, `weights ${found || 'none'} are not the Flax Quick Start CNN's ${expected}`);
   const declared = specs.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1) * DTYPE_BYTES[s.dtype], 0);
   const files = weightFiles(dir, json, jsonFile);
   const actual = files.reduce((a, f) => a + f.size, 0);
-  if (declared !== PARAM_COUNT * 4 || actual !== declared) fail(jsonFile, `weight files hold ${actual} bytes, the manifest declares ${declared}`);
-  return { json, files };
+  if (declared !== paramCount * 4 || actual !== declared) fail(jsonFile, `weight files hold ${actual} bytes, the manifest declares ${declared}`);
+  return { json, spec, files };
 }

@@ -83,6 +83,10 @@ export class TrainerClient {
     this.worker.postMessage({ type: 'stop' } satisfies WorkerRequest);
   }
 
+  cancelImport(): void {
+    this.worker.postMessage({ type: 'cancel-import' } satisfies WorkerRequest);
+  }
+
   /**
    * Where MNIST_STUDIO_FAULTS=1 (tests only): makes the worker die of an uncaught error or, with a
    * kernel thread's number, makes that helper of the wasm engine exit in the middle of the next step.

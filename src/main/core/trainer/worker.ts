@@ -1,15 +1,18 @@
 // The trainer worker: the one thread that imports tfjs. It owns the dataset, the engine and the run,
 // and answers predictions while a run trains (the loop yields between steps).
 import { parentPort } from 'node:worker_threads';
-import { type BackendChoice, type History, type StudioError, type WorkerMessage, type WorkerReplies, type WorkerRequest } from '../../../shared/contract';
-import { dataSummary, loadDataset, type Dataset } from '../dataset/dataset';
+import { type BackendChoice, type DataRequest, type History, type StudioError, type WorkerMessage, type WorkerReplies, type WorkerRequest } from '../../../shared/contract';
+import { inputLabel, inputSize, MNIST_SPEC, sameSpec, type ModelSpec } from '../../../shared/modelSpec';
+import { dataSummary, type Dataset } from '../dataset/dataset';
+import { openData } from '../dataset/openData';
+import { ImportCancelled } from '../dataset/folderImport';
 import { DataError } from '../dataset/idx';
 import { createEngine, resolveBackend, BackendUnavailableError } from '../backend/backends';
 import { KernelThreadError } from '../backend/kernelThreads';
 import { StudioCallError } from '../../../shared/api';
 import { WasmEngine } from '../backend/wasmEngine';
 import { tf } from '../backend/tfjs';
-import { PARAM_COUNT } from '../model/architecture';
+import { paramCountFor } from '../model/architecture';
 import type { Engine } from '../backend/engine';
 import { initialParams } from '../model/init';
 import { createControl, evaluateTest, train } from './trainer';
@@ -21,8 +24,16 @@ const port = parentPort!;
 const post = (message: WorkerMessage): void => port.postMessage(message);
 
 let dataset: Dataset | undefined;
-let dataDir: string | undefined;
+/** The request the dataset in hand answers, and where decoded folders are cached. */
+let dataRequest: DataRequest = {};
+let cacheDir: string | undefined;
+/** The import in progress, if any. */
+let importing: AbortController | undefined;
 let engine: Engine | undefined;
+/** The spec of the model in hand (the engine's), and the backend choice and dataset the engine was made with. */
+let modelSpec: ModelSpec = MNIST_SPEC;
+let engineChoice: BackendChoice = 'auto';
+let engineDataset: Dataset | undefined;
 /** What the engine in hand was made for; a run or an open that needs the same reuses it. */
 let engineKey = '';
 let engineFallback: string | undefined;
@@ -31,13 +42,35 @@ let history: History | undefined;
 let testPredicted: Uint8Array | undefined;
 let control: ReturnType<typeof createControl> | undefined;
 
-function ensureDataset(dir?: string): Dataset {
-  if (!dataset || dir !== dataDir) {
-    dataset = loadDataset(dir);
-    dataDir = dir;
+const sameRequest = (a: DataRequest, b: DataRequest): boolean => JSON.stringify([a.dir, a.mode, a.input]) === JSON.stringify([b.dir, b.mode, b.input]);
+
+/** The dataset for a request: the one in hand if it answers it, else opened (imports report progress). */
+async function ensureDataset(request: DataRequest = dataRequest): Promise<Dataset> {
+  if (dataset && sameRequest(request, dataRequest)) return dataset;
+  if (importing) throw StudioCallError.of('busy', 'a dataset is being imported: wait for it or cancel it');
+  importing = new AbortController();
+  try {
+    dataset = await openData(request, {
+      cacheDir,
+      signal: importing.signal,
+      onProgress: (p) => post({ type: 'event', event: { type: 'import-progress', ...p } }),
+    });
+    dataRequest = request;
+    testPredicted = undefined;
+    return dataset;
+  } finally {
+    importing = undefined;
   }
-  return dataset;
 }
+
+const datasetIds = new WeakMap<Dataset, number>();
+let datasetCount = 0;
+
+/** A dataset of no images with a model's spec: what the engine of a model opened for other data runs on. */
+const predictOnly = (spec: ModelSpec): Dataset => {
+  const none = { count: 0, images: new Uint8Array(0), labels: new Uint8Array(0) };
+  return { source: 'none', spec, train: none, test: none };
+};
 
 /**
  * The engine for a backend choice and batch size. The same one is reused across runs (with fresh
@@ -50,9 +83,11 @@ function dropEngine(): void {
 }
 
 async function engineFor(choice: BackendChoice, dataset: Dataset, maxBatch: number, threads?: number, use: 'train' | 'infer' = 'train'): Promise<{ engine: Engine; fallbackReason?: string }> {
-  const key = JSON.stringify([choice, use, dataDir ?? '', dataset.train.count, dataset.test.count, maxBatch, threads ?? 0]);
-  // Predictions run on whatever engine is in hand; without one, auto takes a CPU engine rather than load a GPU.
-  if (use === 'infer' && engine && choice === 'auto') return { engine, fallbackReason: engineFallback };
+  // The wasm engine holds its own copy of the images, so a reopened dataset (even of the same folder) needs a new one.
+  if (!datasetIds.has(dataset)) datasetIds.set(dataset, ++datasetCount);
+  const key = JSON.stringify([choice, use, datasetIds.get(dataset), maxBatch, threads ?? 0]);
+  // Predictions run on the engine in hand (if it is for this dataset); without one, auto takes a CPU engine rather than load a GPU.
+  if (use === 'infer' && engine && choice === 'auto' && engineDataset === dataset) return { engine, fallbackReason: engineFallback };
   if (!engine || key !== engineKey) {
     dropEngine();
     const pick = await createEngine(choice, dataset, { maxBatch, threads, gpu: use === 'train' });
@@ -63,6 +98,7 @@ async function engineFor(choice: BackendChoice, dataset: Dataset, maxBatch: numb
 
 function toStudioError(error: unknown): StudioError {
   if (error instanceof DataError) return { code: 'bad-data', message: error.message };
+  if (error instanceof ImportCancelled) return { code: 'cancelled', message: error.message };
   if (error instanceof ModelFileError) return { code: 'bad-model', message: error.message };
   if (error instanceof BackendUnavailableError) return { code: 'backend-unavailable', message: error.message };
   if ((error as { code?: string })?.code === 'gpu-failed') return { code: 'backend-failed', message: (error as Error).message };
@@ -71,19 +107,49 @@ function toStudioError(error: unknown): StudioError {
   return { code: 'internal', message: (error as Error)?.message ?? String(error) };
 }
 
+/** Images one predict call may carry. */
+const MAX_PREDICT = 256;
+
+const noModel = (): never => {
+  throw StudioCallError.of('no-model', 'no model: train or open one first');
+};
+
+/** The engine in hand, moved onto the dataset in hand (same weights) when that one is for the same spec. */
+async function engineOnData(): Promise<{ engine: Engine; dataset: Dataset }> {
+  if (!engine) return noModel();
+  const d = await ensureDataset();
+  if (!sameSpec(modelSpec, d.spec)) {
+    throw StudioCallError.of('bad-request', `the model in hand takes ${inputLabel(modelSpec)} ${modelSpec.mode} input with ${modelSpec.classes.length} classes; the dataset is ${inputLabel(d.spec)} ${d.spec.mode} with ${d.spec.classes.length}`);
+  }
+  if (engineDataset !== d) {
+    const params = await engine.getParams();
+    engine = (await engineFor(engineChoice, d, 32, undefined, 'infer')).engine;
+    engine.setParams(params);
+    engineDataset = d;
+  }
+  return { engine, dataset: d };
+}
+
 const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, { type: K }>) => Promise<WorkerReplies[K]> } = {
-  'load-data': async ({ dataDir: dir }) => dataSummary(ensureDataset(dir)),
+  'load-data': async ({ data, cacheDir: dir }) => {
+    if (control) throw StudioCallError.of('busy', 'a run is training: stop it before changing the dataset');
+    cacheDir = dir ?? cacheDir;
+    return dataSummary(await ensureDataset(data ?? dataRequest));
+  },
   // The config was validated once, where it came in (the service's schemas, the CLI's flag parsers).
   train: async ({ config: given, checkpointDir, resume }) => {
     if (control) throw StudioCallError.of('busy', 'a run is already training');
     const checkpoint = resume && checkpointDir ? loadCheckpoint(checkpointDir) : undefined;
     const config = checkpoint ? { ...checkpoint.config, backend: given.backend, threads: given.threads } : given;
     if (checkpoint && checkpoint.epoch >= config.epochs) throw StudioCallError.of('bad-request', `the run in ${checkpointDir} already finished its ${config.epochs} epochs`);
-    const d = ensureDataset(checkpoint?.dataDir ?? dataDir);
+    const d = await ensureDataset(checkpoint?.data ?? dataRequest);
+    if (checkpoint && !sameSpec(checkpoint.spec, d.spec)) throw StudioCallError.of('bad-data', `the dataset of the run in ${checkpointDir} has changed: its model no longer fits it`);
+    const data = dataRequest;
     const pick = await engineFor(config.backend, d, Math.max(32, config.batchSize), config.threads);
     engine = pick.engine;
-    engine.setParams(checkpoint?.params ?? initialParams(config.seed));
-    engine.setVelocity(checkpoint?.velocity ?? new Float32Array(PARAM_COUNT));
+    [engineChoice, engineDataset, modelSpec] = [config.backend, d, d.spec];
+    engine.setParams(checkpoint?.params ?? initialParams(config.seed, d.spec));
+    engine.setVelocity(checkpoint?.velocity ?? new Float32Array(paramCountFor(d.spec)));
     const trainCount = Math.min(config.trainLimit ?? Infinity, d.train.count);
     control = createControl();
     post({
@@ -98,6 +164,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
         stepsPerEpoch: Math.floor(trainCount / config.batchSize),
         trainCount,
         testCount: Math.min(config.testLimit ?? Infinity, d.test.count),
+        spec: d.spec,
         resumedAt: checkpoint?.epoch,
         history: checkpoint?.history,
       },
@@ -113,7 +180,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
         emit: (event) => post({ type: 'event', event }),
         onTestPredictions: (p) => (testPredicted = p),
         onEpochEnd: async (state) => {
-          if (checkpointDir) saveCheckpoint(checkpointDir, { ...state, dataDir, params: await running.getParams(), velocity: await running.getVelocity() });
+          if (checkpointDir) saveCheckpoint(checkpointDir, { ...state, data, spec: d.spec, params: await running.getParams(), velocity: await running.getVelocity() });
         },
         start: checkpoint ? { epoch: checkpoint.epoch, rng: checkpoint.rng, history: checkpoint.history } : undefined,
       });
@@ -131,42 +198,51 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     }
   },
   predict: async ({ images }) => {
-    if (!engine) throw StudioCallError.of('no-model', 'no model: train or open one first');
-    const valid = (images instanceof Float32Array || images instanceof Uint8Array) && images.length > 0 && images.length % 784 === 0;
-    if (!valid) throw StudioCallError.of('bad-request', 'images must be whole 28x28 images, as bytes or floats');
+    // The shape is checked first (against MNIST's while there is no model), so bad payloads are bad requests.
+    const size = inputSize(modelSpec);
+    const valid = (images instanceof Float32Array || images instanceof Uint8Array) && images.length > 0 && images.length % size === 0 && images.length / size <= MAX_PREDICT;
+    if (!valid) throw StudioCallError.of('bad-request', `images must be 1 to ${MAX_PREDICT} whole ${inputLabel(modelSpec)} images, as bytes or floats`);
+    if (!engine) return noModel();
     const floats = images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
-    return softmaxRows(await engine.logitsOf(floats), ensureDataset(dataDir).spec.classes.length).map((probabilities) => ({ label: probabilities.indexOf(Math.max(...probabilities)), probabilities }));
+    return softmaxRows(await engine.logitsOf(floats), modelSpec.classes.length).map((probabilities) => {
+      const label = probabilities.indexOf(Math.max(...probabilities));
+      return { label, class: modelSpec.classes[label]!, probabilities };
+    });
   },
   'test-predictions': async () => {
-    if (!engine) throw StudioCallError.of('no-model', 'no model: train or open one first');
-    const d = ensureDataset(dataDir);
+    const { engine: e, dataset: d } = await engineOnData();
     if (!testPredicted || testPredicted.length !== d.test.count) {
       const predicted = new Uint8Array(d.test.count);
-      await evaluateTest(engine, d, d.test.count, predicted);
+      await evaluateTest(e, d, d.test.count, predicted);
       testPredicted = predicted;
     }
     return { predicted: testPredicted, labels: d.test.labels.slice(0, testPredicted.length) };
   },
   save: async ({ dir }) => {
-    if (!engine) throw StudioCallError.of('no-model', 'no model: train or open one first');
-    return { dir: await saveModel(dir, await engine.getParams(), history) };
+    if (!engine) return noModel();
+    return { dir: await saveModel(dir, await engine.getParams(), history, modelSpec) };
   },
   open: async ({ dir, backend }) => {
     if (control) throw StudioCallError.of('busy', 'a run is training');
     const opened = await openModel(dir);
-    const pick = await engineFor(backend, ensureDataset(dataDir), 32, undefined, 'infer');
+    // The dataset in hand if the model fits it; MNIST's if none is loaded yet; else none (predictions only).
+    const d = dataset && sameSpec(dataset.spec, opened.spec) ? dataset : sameSpec(opened.spec, MNIST_SPEC) && !dataset ? await ensureDataset() : predictOnly(opened.spec);
+    const pick = await engineFor(backend, d, 32, undefined, 'infer');
     engine = pick.engine;
+    [engineChoice, engineDataset, modelSpec] = [backend, d, opened.spec];
     engine.setParams(opened.params);
-    engine.setVelocity(new Float32Array(PARAM_COUNT));
+    engine.setVelocity(new Float32Array(paramCountFor(opened.spec)));
     history = opened.history;
     testPredicted = undefined;
-    return { history, backend: engine.backend, detail: engine.detail, device: engine.device, fallbackReason: pick.fallbackReason };
+    return { history, spec: opened.spec, backend: engine.backend, detail: engine.detail, device: engine.device, fallbackReason: pick.fallbackReason };
   },
   samples: async ({ split, indices }) => {
-    const s = ensureDataset(dataDir)[split];
+    const d = await ensureDataset();
+    const s = d[split];
+    const size = inputSize(d.spec);
     const rows = indices.filter((i) => Number.isInteger(i) && i >= 0 && i < s.count);
-    const images = new Uint8Array(rows.length * 784);
-    rows.forEach((row, k) => images.set(s.images.subarray(row * 784, row * 784 + 784), k * 784));
+    const images = new Uint8Array(rows.length * size);
+    rows.forEach((row, k) => images.set(s.images.subarray(row * size, (row + 1) * size), k * size));
     return { images, labels: rows.map((row) => s.labels[row]!) };
   },
   backend: ({ choice }) => resolveBackend(choice),
@@ -178,6 +254,7 @@ port.on('message', (request: WorkerRequest) => {
   if (request.type === 'pause') return control?.pause();
   if (request.type === 'resume') return control?.resume();
   if (request.type === 'stop') return control?.stop();
+  if (request.type === 'cancel-import') return importing?.abort();
   if (request.type === 'crash') {
     if (process.env.MNIST_STUDIO_FAULTS !== '1') return;
     if (request.kernelThread === undefined) {

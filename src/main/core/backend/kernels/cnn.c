@@ -23,6 +23,7 @@ static struct {
   int h, w, c, classes;
   int hw, h2, w2, hw2, h4, w4;  // pixels at full, half and quarter resolution
   int img, k1, k2, flat;        // values per image, conv patch lengths (9c, 9*C1), flattened features
+  int dp2;                      // floats per example of dp2, which dh borrows first: the larger of flat and HID
   int w1, b1, w2_, b2, w3, b3, w4_, b4, nparam;
 } S;
 
@@ -30,6 +31,7 @@ static void shapes(int h, int w, int c, int classes) {
   S.h = h; S.w = w; S.c = c; S.classes = classes;
   S.hw = h * w; S.h2 = h / 2; S.w2 = w / 2; S.hw2 = S.h2 * S.w2; S.h4 = h / 4; S.w4 = w / 4;
   S.img = S.hw * c; S.k1 = 9 * c; S.k2 = 9 * C1; S.flat = S.h4 * S.w4 * C2;
+  S.dp2 = S.flat > HID ? S.flat : HID;
   S.w1 = 0; S.b1 = S.w1 + S.k1 * C1;
   S.w2_ = S.b1 + C1; S.b2 = S.w2_ + S.k2 * C2;
   S.w3 = S.b2 + C2; S.b3 = S.w3 + S.flat * HID;
@@ -77,7 +79,7 @@ int plan(int base, int n_train, int n_test, int max_batch, int shards, int threa
   L.test_x = (uint8_t *)bump(&at, (uintptr_t)n_test * IMG);
   L.test_y = (uint8_t *)bump(&at, (uintptr_t)n_test);
   int r = L.rows;
-  L.work_floats = r * (IMG + IMG * 9 + S.hw * C1 + S.hw2 * C1 + S.hw2 * S.k2 + S.hw2 * C2 + FLAT * 2 + HID + CLASSES * 2) + SCRATCH + 64;
+  L.work_floats = r * (IMG + IMG * 9 + S.hw * C1 + S.hw2 * C1 + S.hw2 * S.k2 + S.hw2 * C2 + FLAT + S.dp2 + HID + CLASSES * 2) + SCRATCH + 64;
   L.work = (float *)bump(&at, (uintptr_t)threads * L.work_floats * 4);
   L.stack_top = (uint8_t *)bump(&at, (uintptr_t)threads * STACK);
   return (int)bump(&at, 64);
@@ -118,7 +120,7 @@ static work_t work_of(int thread) {
   k.col2 = w; w += r * S.hw2 * S.k2;
   k.a2 = w; w += r * S.hw2 * C2;
   k.p2 = w; w += r * S.flat;
-  k.dp2 = w; w += r * S.flat;
+  k.dp2 = w; w += r * S.dp2;
   k.h = w; w += r * HID;
   k.logits = w; w += r * S.classes;
   k.dlogits = w; w += r * S.classes;

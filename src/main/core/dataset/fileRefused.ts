@@ -1,0 +1,7 @@
+// A dataset file that cannot be used: listed with its reason, and the import goes on.
+import type { MakeError } from '../store/files';
+
+export class FileRefused extends Error {}
+
+/** For the shared safe reader: the list names the file, so the error carries only the problem. */
+export const refuse: MakeError = (_file, problem) => new FileRefused(problem);
