@@ -36,7 +36,25 @@ const common: unknown[] = [
 ];
 
 const goodTrain = { ...SEED_RECIPE, epochs: 1, trainLimit: 64, testLimit: 32 };
+const file = (path: unknown, data: unknown = 'AAAA') => ({ files: [{ path, data }] });
 const specific: Partial<Record<ApiMethod, unknown[]>> = {
+  openDataset: [{ dir: '' }, { dir: 'a\0b' }, { dir: 42 }, { mode: 'sketch' }, { input: { height: 30, width: 30, channels: 1 } }, { input: '32x32x3' }, { dir: '/tmp', classes: ['a'] }],
+  uploadDatasetFiles: [
+    file('../escape.png'),
+    file('/etc/passwd'),
+    file('a//b.png'),
+    file('a\\..\\b.png'),
+    file('a/./b.png'),
+    file('cls/x\0.png'),
+    file('cls/new\nline.png'),
+    file(`${'d/'.repeat(12)}x.png`),
+    file('cls/x.png', 'not base64!'),
+    file('cls/x.png', 42),
+    { files: [] },
+    { files: Array.from({ length: 1001 }, (_, i) => ({ path: `c/${i}.png`, data: '' })) },
+    { upload: 999, files: [{ path: 'c/x.png', data: '' }] },
+    { upload: 0, files: [{ path: 'c/x.png', data: '' }] },
+  ],
   samples: [
     { split: 'validation', start: 0, count: 1 },
     { split: 'test', start: -1, count: 1 },

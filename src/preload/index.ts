@@ -1,6 +1,6 @@
 // Exposes the app's API to the sandboxed renderer: one named function per operation and an event
 // subscription that returns its unsubscribe. ipcRenderer itself never crosses the bridge.
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { API_METHODS, EVENT_CHANNEL, channelOf, unwrap, type Envelope, type StudioApi, type StudioEvent } from '../shared/api';
 
 const methods = Object.fromEntries(
@@ -8,11 +8,15 @@ const methods = Object.fromEntries(
 );
 
 const api = {
-  ...(methods as Omit<StudioApi, 'onEvent'>),
+  ...(methods as Omit<StudioApi, 'onEvent' | 'pathForFile'>),
   onEvent(listener: (event: StudioEvent) => void): () => void {
     const wrapped = (_: IpcRendererEvent, event: StudioEvent): void => listener(event);
     ipcRenderer.on(EVENT_CHANNEL, wrapped);
     return () => void ipcRenderer.removeListener(EVENT_CHANNEL, wrapped);
+  },
+  // Dropped files no longer carry .path (Electron 32+); webUtils gives it, for folders dropped on the Dataset card.
+  pathForFile(file: File): string | undefined {
+    return webUtils.getPathForFile(file) || undefined;
   },
 } satisfies StudioApi;
 

@@ -10,6 +10,7 @@ export const API_METHODS = [
   'openDataset',
   'useBundledDataset',
   'cancelImport',
+  'uploadDatasetFiles',
   'samples',
   'summary',
   'backend',
@@ -81,10 +82,16 @@ export interface ApiShape {
   openDataset: [DataRequest, DataSummary | { cancelled: true }];
   /** Back to the bundled MNIST. */
   useBundledDataset: [Record<string, never>, DataSummary];
+  /**
+   * A folder dropped on a page that cannot know its path: its files (paths relative to the folder, base64
+   * bytes), a batch at a time, into a new upload (no id) or the one begun; then openDataset on the dir.
+   */
+  uploadDatasetFiles: [{ upload?: number; files: { path: string; data: string }[] }, { upload: number; dir: string }];
   /** Cancels the dataset import in progress (its openDataset fails with 'cancelled'). */
   cancelImport: [Record<string, never>, Record<string, never>];
   /** Images by range (start, count) or by index (indices). */
   samples: [{ split: 'train' | 'test'; start?: number; count?: number; indices?: number[] }, Samples];
+  /** The model table of the model in hand (the seed's MNIST model until another is trained or opened). */
   summary: [Record<string, never>, ModelSummary];
   backend: [Record<string, never>, BackendInfo];
   status: [Record<string, never>, RunStatus];
@@ -125,6 +132,8 @@ export type StudioEvent =
 export type StudioApi = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>> } & {
   /** Subscribes to events; returns the unsubscribe. */
   onEvent(listener: (event: StudioEvent) => void): () => void;
+  /** A dropped file's or folder's path, where the shell knows it (Electron); absent in a browser. */
+  pathForFile?(file: File): string | undefined;
 };
 
 /** Replies travel as envelopes so a typed error survives IPC and JSON (thrown Errors lose their fields). */

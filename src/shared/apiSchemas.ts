@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ApiMethod } from './api';
 import { DataRequestSchema, TrainConfigSchema } from './contract';
 import { MAX_SIDE } from './modelSpec';
+import { MAX_IMAGE_BYTES } from './imageCheck';
 
 const none = z.object({}).strict();
 /** Paths are plain strings of sane length; what they point at is checked by whoever opens them. */
@@ -27,6 +28,15 @@ export const API_SCHEMAS = {
   openDataset: DataRequestSchema,
   useBundledDataset: none,
   cancelImport: none,
+  uploadDatasetFiles: z
+    .object({
+      upload: z.number().int().min(1).optional(),
+      files: z
+        .array(z.object({ path: z.string().min(1).max(1024), data: z.string().max(Math.ceil(MAX_IMAGE_BYTES / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64') }).strict())
+        .min(1)
+        .max(1000),
+    })
+    .strict(),
   samples: z
     .object({
       split: z.enum(['train', 'test']),

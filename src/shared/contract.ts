@@ -184,6 +184,8 @@ export interface DataSummary {
   /** Things a person should know about how the data was read (hold-out, chosen mode, ...). */
   notes: string[];
   refused: RefusedFile[];
+  /** Per class, the indices of its first few training images (for thumbnails). */
+  examples: number[][];
 }
 export interface SplitSummary {
   count: number;

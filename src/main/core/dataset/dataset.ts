@@ -96,7 +96,18 @@ export function loadDataset(dir?: string): Dataset {
 export function dataSummary(d: Dataset): DataSummary {
   const k = d.spec.classes.length;
   const split = (s: Split) => ({ count: s.count, height: d.spec.height, width: d.spec.width, labelCounts: labelCounts(s, k) });
-  return { source: d.source, classes: d.spec.classes, spec: d.spec, train: split(d.train), test: split(d.test), notes: d.notes ?? [], refused: d.refused ?? [] };
+  return { source: d.source, classes: d.spec.classes, spec: d.spec, train: split(d.train), test: split(d.test), notes: d.notes ?? [], refused: d.refused ?? [], examples: examplesOf(d.train, k) };
+}
+
+/** The indices of each class's first `per` training images. */
+function examplesOf(split: Split, classes: number, per = 8): number[][] {
+  const out = Array.from({ length: classes }, (): number[] => []);
+  let missing = classes * per;
+  for (let i = 0; i < split.count && missing > 0; i++) {
+    const bucket = out[split.labels[i]!]!;
+    if (bucket.length < per) (bucket.push(i), missing--);
+  }
+  return out;
 }
 
 export function labelCounts(split: Split, classes: number): number[] {

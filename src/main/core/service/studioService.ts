@@ -12,6 +12,7 @@ import { pruneRuns, unfinishedRuns } from '../store/checkpoint';
 import { TrainerClient } from '../trainer/client';
 import { modelSummary } from '../model/summary';
 import { Recents } from '../store/recents';
+import { Uploads, UploadError } from './uploads';
 
 export interface ServiceOptions {
   /** Where models and the recent list live by default. */
@@ -46,6 +47,7 @@ export class StudioService {
   private status: RunStatus = { training: false, paused: false };
   /** Files the user picked through openImages, by batch: the only paths openedImage will read. */
   private readonly pickedImages = new Map<number, string[]>();
+  private readonly uploads: Uploads;
   /** The dataset in hand, as asked for. */
   private data: DataRequest;
   private nextBatch = 1;
@@ -54,6 +56,7 @@ export class StudioService {
     this.home = options.home ?? defaultHome();
     this.recents = new Recents(this.home);
     this.data = options.data ?? {};
+    this.uploads = new Uploads(join(this.home, 'uploads'));
     this.trainer = this.newTrainer();
     this.attach();
   }
@@ -107,6 +110,14 @@ export class StudioService {
       return this.switchData({ ...request, dir });
     },
     useBundledDataset: () => this.switchData({}),
+    uploadDatasetFiles: async ({ upload, files }) => {
+      try {
+        return this.uploads.add(upload, files.map((f) => ({ path: f.path, data: Buffer.from(f.data, 'base64') })));
+      } catch (error) {
+        if (error instanceof UploadError) return fail('bad-request', `upload: ${error.message}`);
+        throw error;
+      }
+    },
     cancelImport: async () => {
       this.trainer.cancelImport();
       return {};
@@ -116,7 +127,7 @@ export class StudioService {
       const s = await this.trainer.request('samples', { split, indices: rows });
       return { images: base64(s.images), labels: s.labels };
     },
-    summary: async () => modelSummary(),
+    summary: async () => modelSummary(this.status.spec),
     backend: () => this.trainer.request('backend', { choice: 'auto' }),
     status: async () => ({ ...this.status }),
     startTraining: async (config) => {

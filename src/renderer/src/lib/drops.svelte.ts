@@ -2,6 +2,8 @@
 // one, decoded off the UI thread, and predicted in batches, so a thousand files keep the window responsive.
 import { imageTooLarge } from '../../../shared/imageCheck';
 import { predictImages, prepareImage } from './images';
+import { run } from './run.svelte';
+import type { ModelSpec } from '../../../shared/modelSpec';
 
 export interface Source {
   name: string;
@@ -17,8 +19,12 @@ export interface DropResult {
   /** Something worth knowing about an accepted file (a JPEG named .png). */
   note?: string;
   label?: number;
+  /** The predicted class's name (shown as text). */
+  className?: string;
   confidence?: number;
   pixels?: Uint8Array;
+  /** The model the input was made for: its shape paints the input. */
+  spec?: ModelSpec;
   thumbnail?: string;
 }
 
@@ -58,7 +64,7 @@ class Drops {
       batch = [];
       try {
         const predictions = await predictImages(current.map((b) => b.pixels));
-        predictions.forEach((p, i) => Object.assign(current[i]!.result, { state: 'done', label: p.label, confidence: p.probabilities[p.label] }));
+        predictions.forEach((p, i) => Object.assign(current[i]!.result, { state: 'done', label: p.label, className: p.class, confidence: p.probabilities[p.label] }));
       } catch (e) {
         for (const b of current) Object.assign(b.result, { state: 'refused', reason: (e as Error).message });
       }
@@ -74,7 +80,7 @@ class Drops {
       }
       let prepared;
       try {
-        prepared = await prepareImage(source.name, await source.read());
+        prepared = await prepareImage(source.name, await source.read(), $state.snapshot(run.spec));
       } catch (e) {
         prepared = { ok: false as const, reason: `cannot be read (${(e as Error).message})` };
       }
@@ -83,7 +89,7 @@ class Drops {
         this.processed++;
         continue;
       }
-      Object.assign(result, { pixels: prepared.pixels, thumbnail: URL.createObjectURL(prepared.thumbnail), note: prepared.note });
+      Object.assign(result, { pixels: prepared.pixels, spec: $state.snapshot(run.spec), thumbnail: URL.createObjectURL(prepared.thumbnail), note: prepared.note });
       batch.push({ result, pixels: prepared.pixels });
       if (batch.length === BATCH) await flush();
     }

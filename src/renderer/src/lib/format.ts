@@ -17,13 +17,23 @@ export function fromBase64(text: string): Uint8Array {
   return bytes;
 }
 
-/** Paints one 28x28 greyscale digit (bytes or [0,1] floats) into a canvas context at (x, y). */
-export function paintDigit(ctx: CanvasRenderingContext2D, pixels: ArrayLike<number>, x: number, y: number, scale = 255): void {
-  const image = ctx.createImageData(28, 28);
-  for (let i = 0; i < 784; i++) {
-    const v = Math.round(pixels[i]! * (255 / scale));
-    image.data[4 * i] = image.data[4 * i + 1] = image.data[4 * i + 2] = v;
+export type ImageShape = { height: number; width: number; channels: number };
+const MNIST_SHAPE: ImageShape = { height: 28, width: 28, channels: 1 };
+
+/** Paints one model input (H x W x C bytes, or [0,1] floats with scale 1) into a canvas context at (x, y). */
+export function paintImage(ctx: CanvasRenderingContext2D, pixels: ArrayLike<number>, x: number, y: number, shape: ImageShape = MNIST_SHAPE, scale = 255): void {
+  const { height, width, channels } = shape;
+  const image = ctx.createImageData(width, height);
+  for (let i = 0; i < width * height; i++) {
+    for (let c = 0; c < 3; c++) image.data[4 * i + c] = Math.round(pixels[i * channels + (channels === 3 ? c : 0)]! * (255 / scale));
     image.data[4 * i + 3] = 255;
   }
   ctx.putImageData(image, x, y);
+}
+
+/** Svelte action: paints an input into its canvas (sized to the shape). */
+export function painted(canvas: HTMLCanvasElement, [pixels, shape]: [ArrayLike<number>, ImageShape]): void {
+  canvas.width = shape.width;
+  canvas.height = shape.height;
+  paintImage(canvas.getContext('2d')!, pixels, 0, 0, shape);
 }

@@ -1,14 +1,15 @@
 // Decodes and preprocesses image files off the UI thread: checks the bytes first (format, declared
 // size), decodes with the browser's own decoders at the image's own size (the pixel cap bounds it), and
 // hands the pixels to the shared preprocess, which `cli predict` uses too: the same file gives the same
-// 28x28 bytes in both. Returns those and a small thumbnail.
+// bytes in both, in the model's own input mode and shape. Returns those and a small thumbnail.
 import { checkImage } from '../../../shared/imageCheck';
-import { preprocess } from '../../../shared/preprocess';
+import { toModelInput, type InputTarget } from '../../../shared/preprocess';
 
 export interface ImageJob {
   id: number;
   name: string;
   bytes: ArrayBuffer;
+  target: InputTarget;
 }
 export type ImageResult =
   | { id: number; ok: true; pixels: Uint8Array; thumbnail: Blob; width: number; height: number; note?: string }
@@ -32,7 +33,7 @@ async function handle(job: ImageJob): Promise<ImageResult> {
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   ctx.drawImage(bitmap, 0, 0);
   const { data } = ctx.getImageData(0, 0, w, h);
-  const { bytes: pixels, empty } = preprocess({ width: w, height: h, data });
+  const { bytes: pixels, empty } = toModelInput({ width: w, height: h, data }, job.target);
   if (empty) {
     bitmap.close();
     return { id: job.id, ok: false, reason: 'no ink found: the image is blank' };

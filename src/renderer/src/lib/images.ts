@@ -2,6 +2,7 @@
 // batches. Used by the drop view (dropped files, the Open images button, the menu's Open images…).
 import type { ImageJob, ImageResult } from './imageWorker';
 import type { Prediction } from '../../../shared/contract';
+import type { InputTarget } from '../../../shared/preprocess';
 import { studio } from './studio';
 
 export function toBase64(bytes: Uint8Array): string {
@@ -15,7 +16,7 @@ let nextId = 1;
 const waiting = new Map<number, (r: ImageResult) => void>();
 
 /** Checks, decodes and preprocesses one file off the UI thread. */
-export function prepareImage(name: string, bytes: ArrayBuffer): Promise<ImageResult> {
+export function prepareImage(name: string, bytes: ArrayBuffer, target: InputTarget): Promise<ImageResult> {
   worker ??= (() => {
     const w = new Worker(new URL('./imageWorker.ts', import.meta.url), { type: 'module' });
     w.onmessage = (e: MessageEvent<ImageResult>) => {
@@ -27,13 +28,14 @@ export function prepareImage(name: string, bytes: ArrayBuffer): Promise<ImageRes
   const id = nextId++;
   return new Promise((resolve) => {
     waiting.set(id, resolve);
-    worker!.postMessage({ id, name, bytes } satisfies ImageJob, [bytes]);
+    worker!.postMessage({ id, name, bytes, target } satisfies ImageJob, [bytes]);
   });
 }
 
-/** Predictions for several 28x28 byte images in one call. */
+/** Predictions for several byte images of the model's input shape in one call. */
 export async function predictImages(images: Uint8Array[]): Promise<Prediction[]> {
-  const all = new Uint8Array(images.length * 784);
-  images.forEach((img, i) => all.set(img, i * 784));
+  const size = images[0]?.length ?? 0;
+  const all = new Uint8Array(images.length * size);
+  images.forEach((img, i) => all.set(img, i * size));
   return studio.predict({ images: toBase64(all) });
 }

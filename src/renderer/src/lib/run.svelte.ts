@@ -2,6 +2,7 @@
 // array (thousands of points) with a version counter, so charts redraw without deep reactivity.
 import type { EpochMetrics, History, TrainEvent, BackendInfo } from '../../../shared/contract';
 import type { StudioEvent } from '../../../shared/api';
+import { MNIST_SPEC, type ModelSpec } from '../../../shared/modelSpec';
 
 type Progress = Extract<TrainEvent, { type: 'progress' }>;
 export type Phase = 'idle' | 'starting' | 'training' | 'paused' | 'done' | 'stopped' | 'failed';
@@ -20,6 +21,8 @@ class RunState {
   /** Bumped when a new model is in hand (trained or opened), for views that depend on the weights. */
   modelVersion = $state(0);
   stepLosses: number[] = [];
+  /** The model in hand's input shape, mode and class names (MNIST's until another is trained or opened). */
+  spec = $state<ModelSpec>(MNIST_SPEC);
 
   get hasModel(): boolean {
     return this.phase === 'done' || this.phase === 'stopped' || this.dir !== undefined;
@@ -54,6 +57,7 @@ class RunState {
         this.reset(event.epochs);
         this.phase = 'training';
         this.backend = { backend: event.backend, detail: event.detail, fallbackReason: event.fallbackReason };
+        this.spec = event.spec;
         this.epochs = event.history?.epochs ?? [];
         break;
       case 'progress':
@@ -81,6 +85,7 @@ class RunState {
         break;
       case 'model-opened':
         this.backend = event.model;
+        this.spec = event.model.spec;
         this.showHistory(event.model.history, event.model.dir);
         break;
       case 'model-saved':

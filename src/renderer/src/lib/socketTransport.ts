@@ -31,7 +31,7 @@ export function socketStudio(url: string): StudioApi {
   };
   const api = Object.fromEntries(API_METHODS.map((m) => [m, (input: unknown) => call(m, input)]));
   return {
-    ...(api as Omit<StudioApi, 'onEvent'>),
+    ...(api as Omit<StudioApi, 'onEvent' | 'pathForFile'>),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

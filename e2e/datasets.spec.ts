@@ -1,0 +1,47 @@
+// Your own images end to end: a folder of three classes (with a damaged file and nested junk) dropped on
+// the Dataset card, a few training steps, and class names in the gallery and the confusion matrix.
+import { appGuards, expect, test } from './fixtures';
+import { drawingsFolder } from '../test/fixtures/imageFolders';
+
+appGuards();
+test.describe.configure({ mode: 'serial' });
+
+test('a dropped folder trains, and the gallery and confusion matrix speak in its class names', async ({ app: { page } }) => {
+  const root = await drawingsFolder(12, false);
+  const card = page.getByTestId('dataset-card');
+  await expect(card).toContainText('60,000');
+  // A real drag of a real folder, as the OS would deliver it (Chromium's DevTools protocol).
+  const box = (await card.boundingBox())!;
+  const cdp = await page.context().newCDPSession(page);
+  const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+  for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {
+    await cdp.send('Input.dispatchDragEvent', { type, ...at, data: { items: [], files: [root], dragOperationsMask: 1 } });
+  }
+  await expect(card.getByTestId('dataset-source')).toContainText('3 classes', { timeout: 60_000 });
+  const classes = card.getByRole('table', { name: 'Images per class' });
+  for (const name of ['bar', 'circle', 'square']) await expect(classes.getByRole('rowheader', { name })).toBeVisible();
+  await card.getByText(/files? refused/).click();
+  await expect(card.getByRole('list', { name: 'Refused files' })).toContainText('square/broken.png: not an image');
+  await expect(card.getByRole('list', { name: 'Refused files' })).toContainText('bar/nested/notes.txt');
+
+  await page.getByRole('spinbutton', { name: 'Epochs' }).fill('3');
+  await page.getByRole('spinbutton', { name: 'Batch size' }).fill('4');
+  await page.getByRole('spinbutton', { name: 'Train limit' }).fill('');
+  await page.getByRole('spinbutton', { name: 'Test limit' }).fill('');
+  await page.getByRole('button', { name: 'Start' }).click();
+  await expect(page.locator('.phase')).toHaveText('Finished', { timeout: 90_000 });
+  await expect(page.getByTestId('model-classes')).toContainText('3 classes: bar, circle, square');
+
+  await page.getByRole('tab', { name: 'Test images' }).click();
+  const labels = page.getByTestId('gallery-label');
+  await expect(labels.first()).toHaveText(/^(bar|circle|square)( \(true (bar|circle|square)\))?$/);
+  const matrix = page.getByRole('table', { name: /Confusion matrix/ });
+  for (const name of ['bar', 'circle', 'square']) await expect(matrix.getByRole('columnheader', { name })).toBeVisible();
+  await expect(matrix.getByRole('button', { name: /^true circle, predicted / })).toHaveCount(3);
+
+  // One click back to the bundled MNIST.
+  await page.getByRole('tab', { name: 'Train' }).click();
+  await card.getByRole('button', { name: 'Use bundled MNIST' }).click();
+  await expect(card.getByTestId('dataset-source')).toContainText('bundled MNIST');
+  await expect(card).toContainText('60,000');
+});
