@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadDataset, IDX_FILES, type Dataset } from '../src/main/core/dataset/dataset';
+import type { Engine } from '../src/main/core/backend/engine';
 
 let bundled: Dataset | undefined;
 export function mnist(): Dataset {
@@ -49,3 +50,19 @@ export function writeSlice(train: number, test: number, { gzip = false } = {}): 
   for (const [name, bytes] of files) writeFileSync(join(dir, gzip ? `${name}.gz` : name), gzip ? gzipSync(bytes) : bytes);
   return dir;
 }
+
+/** The parameter change of one step with zero velocity, learning rate 1 and no momentum: the gradient. */
+export async function stepGradient(engine: Engine, params: Float32Array, batch: Int32Array): Promise<Float32Array> {
+  engine.setParams(params);
+  engine.setVelocity(new Float32Array(params.length));
+  await engine.trainStep(batch, 1, 0);
+  const after = await engine.getParams();
+  return params.map((p, i) => p - after[i]!);
+}
+
+/** ||x - y|| / ||y||. */
+export const relativeError = (x: Float32Array, y: Float32Array): number => {
+  let diff = 0, norm = 0;
+  for (let i = 0; i < x.length; i++) [diff, norm] = [diff + (x[i]! - y[i]!) ** 2, norm + y[i]! ** 2];
+  return Math.sqrt(diff / norm);
+};

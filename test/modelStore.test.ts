@@ -91,7 +91,7 @@ const corpus: [string, (dir: string, json: Record<string, any>) => void, RegExp]
     /spec is not one this app can train \(height: must be a multiple of 4/,
   ],
   ['a spec naming a class twice', (dir, json) => ((json.userDefinedMetadata.mnistStudio.spec.classes[1] = '0'), rewrite(dir, json)), /class names must be unique/],
-  ['weights that do not fit the spec', (dir, json) => ((json.userDefinedMetadata.mnistStudio.spec = { ...json.userDefinedMetadata.mnistStudio.spec, height: 32, width: 32 }), (layers(json)[0]!.config.batch_input_shape = [null, 32, 32, 1]), rewrite(dir, json)), /are not the seed CNN's/],
+  ['weights that do not fit the spec', (dir, json) => ((json.userDefinedMetadata.mnistStudio.spec = { ...json.userDefinedMetadata.mnistStudio.spec, height: 32, width: 32 }), (layers(json)[0]!.config.batch_input_shape = [null, 32, 32, 1]), rewrite(dir, json)), /are not the Flax Quick Start CNN's/],
   ['a malformed history', (dir, json) => rewrite(dir, { ...json, userDefinedMetadata: { mnistStudio: { history: { epochs: 'many' } } } }), /training history is malformed/],
   [
     'NaN weights',

@@ -10,6 +10,12 @@ import { scoreLogits } from '../src/main/core/trainer/metrics';
 import { Rng } from '../src/main/core/model/rng';
 import { inputSize, type ModelSpec } from '../src/shared/modelSpec';
 import type { Dataset, Split } from '../src/main/core/dataset/dataset';
+import { relativeError, stepGradient } from './helpers';
+import { GpuEngine } from '../src/main/core/backend/webgpu/gpuEngine';
+import { findAdapter, requestDevice } from '../src/main/core/backend/webgpu/nodeDevice';
+
+const adapter = await findAdapter();
+const noGpu = typeof adapter === 'string' ? `no WebGPU adapter: ${adapter}` : false;
 
 /** Images whose class is the colour channel that is brightest in a blob: learnable, and exercising all channels. */
 function colourData(spec: ModelSpec, count: number, seed: number): Split {
@@ -39,6 +45,8 @@ function gradient(engine: WasmEngine | TfjsEngine, params: Float32Array, batch: 
   const after = engine.getParams();
   return params.map((p, i) => p - after[i]!);
 }
+
+const [gradientOf, relative] = [stepGradient, relativeError];
 
 for (const spec of [
   { height: 8, width: 12, channels: 3, mode: 'photo', classes: ['r', 'g', 'b'] },
@@ -94,3 +102,33 @@ test('RGB 32x32 with 3 classes: the loss goes down on wasm and on tfjs cpu', () 
     }
   }
 });
+
+for (const spec of [
+  { height: 8, width: 12, channels: 3, mode: 'photo', classes: ['r', 'g', 'b'] },
+  { height: 32, width: 32, channels: 3, mode: 'photo', classes: ['red', 'green', 'blue'] },
+] satisfies ModelSpec[]) {
+  test(`webgpu logits and gradients match wasm on ${spec.height}x${spec.width}x${spec.channels} with ${spec.classes.length} classes`, { skip: noGpu }, async () => {
+    const data = datasetOf(spec, 12, 8);
+    // An adapter makes one device: each test finds its own.
+    const found = await findAdapter();
+    if (typeof found === 'string') throw new Error(found);
+    const gpu = await GpuEngine.create(await requestDevice(found.adapter), data, { maxBatch: 8, device: found.name, ownsDevice: true });
+    const wasm = new WasmEngine(data, { maxBatch: 8, threads: 1 });
+    try {
+      const params = initialParams(7, spec);
+      for (const p of architectureOf(spec).params.filter((q) => q.name === 'bias')) for (let i = 0; i < p.size; i++) params[p.offset + i] = 0.01 * ((i % 7) - 3);
+      gpu.setParams(params);
+      wasm.setParams(params);
+      assert.ok(relative(await gpu.logits('test', 0, 8), wasm.logits('test', 0, 8)) < 1e-5);
+      const batch = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
+      const [gg, gw] = [await gradientOf(gpu, params, batch), await gradientOf(wasm, params, batch)];
+      for (const p of architectureOf(spec).params) {
+        const error = relative(gg.subarray(p.offset, p.offset + p.size), gw.subarray(p.offset, p.offset + p.size));
+        assert.ok(error < 1e-3, `${p.layer} ${p.name}: relative error ${error}`);
+      }
+    } finally {
+      gpu.dispose();
+      wasm.dispose();
+    }
+  });
+}

@@ -14,7 +14,7 @@ import type { StudioCallError } from '../src/shared/api';
 import { loadCheckpoint } from '../src/main/core/store/checkpoint';
 import { SEED_RECIPE, type TrainConfig } from '../src/shared/contract';
 import { Rng } from '../src/main/core/model/rng';
-import { mnist, tempDir } from './helpers';
+import { mnist, relativeError, stepGradient, tempDir } from './helpers';
 
 const adapter = await findAdapter();
 const skip = typeof adapter === 'string' ? `no WebGPU adapter: ${adapter}` : false;
@@ -26,20 +26,7 @@ async function gpuEngine(maxBatch: number): Promise<GpuEngine> {
   return GpuEngine.create(await requestDevice(found.adapter), mnist(), { maxBatch, device: found.name, ownsDevice: true });
 }
 
-/** The parameter change of one step with zero velocity, learning rate 1 and no momentum: the gradient. */
-async function gradient(engine: Engine, params: Float32Array, batch: Int32Array): Promise<Float32Array> {
-  engine.setParams(params);
-  engine.setVelocity(new Float32Array(PARAM_COUNT));
-  await engine.trainStep(batch, 1, 0);
-  const after = await engine.getParams();
-  return params.map((p, i) => p - after[i]!);
-}
-
-const relative = (x: Float32Array, y: Float32Array): number => {
-  let diff = 0, norm = 0;
-  for (let i = 0; i < x.length; i++) [diff, norm] = [diff + (x[i]! - y[i]!) ** 2, norm + y[i]! ** 2];
-  return Math.sqrt(diff / norm);
-};
+const [gradient, relative] = [stepGradient, relativeError];
 
 test('every parameter gradient and the logits match the wasm engine on a real batch', { skip }, async () => {
   const data = mnist();

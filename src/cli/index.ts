@@ -76,7 +76,7 @@ program
 
 program
   .command('summary')
-  .description("print the model table (the seed's MNIST model, or a saved model's)")
+  .description("print the model table (the Flax Quick Start CNN on MNIST, or a saved model's)")
   .option('--model <dir>', 'a saved model: its input shape and class names')
   .option('--json', 'print the table as JSON')
   .action(async (flags: { model?: string; json?: boolean }) => {
