@@ -165,7 +165,11 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   const client = new TrainerClient();
   try {
     await client.request('open', { dir: out, backend: 'wasm' });
-    const raw = await client.request('predict', { images: d.test.images.slice(0, 300 * 784) });
+    // Two requests: the worker takes at most 256 images per predict call.
+    const raw = [
+      ...(await client.request('predict', { images: d.test.images.slice(0, 150 * 784) })),
+      ...(await client.request('predict', { images: d.test.images.slice(150 * 784, 300 * 784) })),
+    ];
     const differing = raw.filter((p, i) => p.label !== fromFiles[i]!.label).length;
     assert.equal(differing, 0, `${differing} of 300 labels differ from the raw-pixel predictions`);
     assert.deepEqual(fromFiles.map((p) => p.probabilities), raw.map((p) => p.probabilities));
