@@ -10,8 +10,10 @@ test('a dropped folder trains, and the gallery and confusion matrix speak in its
   const root = await drawingsFolder(12, false);
   const card = page.getByTestId('dataset-card');
   await expect(card).toContainText('60,000');
-  // A real drag of a real folder, as the OS would deliver it (Chromium's DevTools protocol).
-  const box = (await card.boundingBox())!;
+  await expect(card.getByRole('table', { name: 'Images per class' })).toBeVisible();
+  // A real drag of a real folder, as the OS would deliver it (Chromium's DevTools protocol), onto the
+  // card's heading: a point that stays on the card while its thumbnails load.
+  const box = (await card.getByRole('heading', { name: 'Dataset' }).boundingBox())!;
   const cdp = await page.context().newCDPSession(page);
   const at = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
   for (const type of ['dragEnter', 'dragOver', 'drop'] as const) {

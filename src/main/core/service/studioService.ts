@@ -13,6 +13,7 @@ import { TrainerClient } from '../trainer/client';
 import { modelSummary } from '../model/summary';
 import { Recents } from '../store/recents';
 import { Uploads, UploadError } from './uploads';
+import { inputLabel, inputSize, MNIST_SPEC } from '../../../shared/modelSpec';
 
 export interface ServiceOptions {
   /** Where models and the recent list live by default. */
@@ -29,6 +30,9 @@ export interface ServiceOptions {
 
 
 type Handlers = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>> };
+
+/** Images one predict call may carry. */
+const MAX_PREDICT = 256;
 
 /** Checkpoint folders kept under home/runs; older ones are removed as new runs start. */
 const KEEP_RUNS = 10;
@@ -186,7 +190,13 @@ export class StudioService {
       const bytes = await readRegularFileAsync(file, MAX_IMAGE_BYTES, (_file, problem) => fail('bad-request', `${basename(file)}: ${problem}`));
       return { name: basename(file), data: bytes.toString('base64') };
     },
-    predict: async ({ images }) => this.trainer.request('predict', { images: new Uint8Array(Buffer.from(images, 'base64')) }),
+    predict: async ({ images }) => {
+      const bytes = new Uint8Array(Buffer.from(images, 'base64'));
+      // The schema caps the payload at 256 of the largest inputs; this caps it at 256 of the model's own.
+      const spec = this.status.spec ?? MNIST_SPEC;
+      if (bytes.length > MAX_PREDICT * inputSize(spec)) return fail('bad-request', `predict: at most ${MAX_PREDICT} images of ${inputLabel(spec)} at once`);
+      return this.trainer.request('predict', { images: bytes });
+    },
     testPredictions: async () => {
       const { predicted, labels } = await this.trainer.request('test-predictions', {});
       return { predicted: base64(predicted), labels: base64(labels), count: predicted.length };

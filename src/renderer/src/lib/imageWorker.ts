@@ -4,12 +4,14 @@
 // bytes in both, in the model's own input mode and shape. Returns those and a small thumbnail.
 import { checkImage } from '../../../shared/imageCheck';
 import { toModelInput, type InputTarget } from '../../../shared/preprocess';
+import { MNIST_SPEC } from '../../../shared/modelSpec';
 
 export interface ImageJob {
   id: number;
   name: string;
   bytes: ArrayBuffer;
-  target: InputTarget;
+  /** The model's input (MNIST's when not given). */
+  target?: InputTarget;
 }
 export type ImageResult =
   | { id: number; ok: true; pixels: Uint8Array; thumbnail: Blob; width: number; height: number; note?: string }
@@ -33,7 +35,7 @@ async function handle(job: ImageJob): Promise<ImageResult> {
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   ctx.drawImage(bitmap, 0, 0);
   const { data } = ctx.getImageData(0, 0, w, h);
-  const { bytes: pixels, empty } = toModelInput({ width: w, height: h, data }, job.target);
+  const { bytes: pixels, empty } = toModelInput({ width: w, height: h, data }, job.target ?? MNIST_SPEC);
   if (empty) {
     bitmap.close();
     return { id: job.id, ok: false, reason: 'no ink found: the image is blank' };
