@@ -15,9 +15,17 @@ test('a save killed at any moment leaves the old model or the new one, whole', a
   const seen = new Set<string>();
   for (let round = 0; round < 12; round++) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/saveLoop.ts', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
-    // Let it save a few times, then kill it somewhere in the middle of one.
-    await new Promise((r) => setTimeout(r, 40 + ((round * 53) % 160)));
+    // Wait for one to three finished saves (so the last finished one is a, then b, then a...), then kill it
+    // a few milliseconds into the next: timed from saves, not from a clock, so a slow machine still sees both.
+    const saves = 1 + (round % 3);
+    await new Promise<void>((resolve) => {
+      let text = '';
+      child.stdout!.on('data', (chunk) => {
+        text += chunk;
+        if ((text.match(/^saved /gm) ?? []).length >= saves) resolve();
+      });
+    });
+    await new Promise((r) => setTimeout(r, (round * 7) % 20));
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
     await exited;
