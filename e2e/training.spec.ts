@@ -24,6 +24,7 @@ test('bad hyperparameters get plain messages and keep Start disabled', async ({ 
   await expect(page.locator('#epochs-problem')).toHaveText('required');
   await field(page, 'Momentum').fill('1.5');
   await expect(page.locator('#momentum-problem')).toHaveText('less than 1');
+  // Every problem shows at once, this one even while others remain.
   // The case that used to wedge the app: fewer training images than one batch.
   await field(page, 'Train limit').fill('10');
   await expect(page.locator('#trainLimit-problem')).toHaveText('at least the batch size, 32');

@@ -71,10 +71,13 @@ test('a page that loads the snapshot and folds in the numbered events holds exac
     });
     const phases = new Set<string>();
     const evaluating: number[] = [];
+    /** The ETA when the last epoch's evaluation begins: no training is left then, only testing. */
+    let etaBeforeLastTest = 0;
     service.onEvent((e) => {
       if (e.type !== 'progress') return;
       phases.add(e.phase);
       if (e.phase === 'evaluating') evaluating.push(e.tested);
+      if (e.phase === 'evaluating' && e.epoch === 2 && e.tested === 0) etaBeforeLastTest = e.etaSeconds;
     });
     assert.ok((await call('startTraining', { ...quick, epochs: 2, testLimit: 10_000 })).ok);
     const mid = next((e) => e.type === 'epoch');
@@ -88,6 +91,7 @@ test('a page that loads the snapshot and folds in the numbered events holds exac
     assert.deepEqual(page, end);
     assert.deepEqual([...phases].sort(), ['evaluating', 'saving', 'training']);
     assert.equal(evaluating.at(-1), 10_000, 'evaluation reports its own progress up to the whole test set');
+    assert.ok(etaBeforeLastTest > 0 && Number.isFinite(etaBeforeLastTest), `the ETA counts the evaluation still to come (${etaBeforeLastTest})`);
     assert.equal(stepCount(end.run!.steps), 20, 'every step of the run is kept');
     assert.equal(end.model?.saved, false);
     assert.equal(end.model?.runId, end.run?.id);

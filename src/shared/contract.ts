@@ -35,16 +35,26 @@ export const TrainConfigSchema = z
     backend: z.enum(BACKEND_CHOICES),
     threads: count(1, 64).optional(),
   })
-  .superRefine((c, ctx) => {
-    // A limit below one batch would leave an epoch with no step at all.
-    if (c.trainLimit !== undefined && c.trainLimit < c.batchSize) ctx.addIssue({ code: 'custom', path: ['trainLimit'], message: `at least the batch size, ${c.batchSize}` });
-  });
+  .superRefine(
+    (c, ctx) => {
+      // A limit below one batch would leave an epoch with no step at all.
+      if ((c.trainLimit ?? Infinity) < c.batchSize) ctx.addIssue({ code: 'custom', path: ['trainLimit'], message: `at least the batch size, ${c.batchSize}` });
+    },
+    // Checked even while other fields are wrong, so the form shows every problem at once (the
+    // comparison is false for missing or non-numeric values).
+    { when: () => true },
+  );
 /** The recipe checked against the dataset it will train on: at least one full batch per epoch. */
 export function trainConfigFor(sizes: { train: number }) {
-  return TrainConfigSchema.superRefine((c, ctx) => {
-    const trainCount = Math.min(c.trainLimit ?? Infinity, sizes.train);
-    if (trainCount < c.batchSize && !(c.trainLimit !== undefined && c.trainLimit < c.batchSize)) ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `at most the ${sizes.train.toLocaleString('en-US')} training images` });
-  });
+  return TrainConfigSchema.superRefine(
+    (c, ctx) => {
+      // More than the dataset holds (a train limit below the batch size is reported on its own).
+      if (c.batchSize > sizes.train && !((c.trainLimit ?? Infinity) < c.batchSize)) {
+        ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `at most the ${sizes.train.toLocaleString('en-US')} training images` });
+      }
+    },
+    { when: () => true },
+  );
 }
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
