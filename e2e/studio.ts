@@ -1,8 +1,9 @@
 // Helpers the specs share: the form's fields, the run's phase, and starting a run (confirming the
 // replacement of an unsaved model where the app asks).
-import type { Page } from '@playwright/test';
+import { expect, type Page } from '@playwright/test';
 
-export const field = (page: Page, name: string) => page.getByRole('spinbutton', { name });
+/** A form field by the start of its label (the label also holds the field's problem, which may quote other names). */
+export const field = (page: Page, name: string) => page.getByRole('spinbutton', { name: new RegExp(`^${name}`) });
 export const phase = (page: Page) => page.locator('.phase');
 export const stepNumber = async (page: Page): Promise<number> => Number((await page.getByTestId('step').textContent())!.split('/')[0]!.replace(/[^\d]/g, ''));
 
@@ -12,9 +13,14 @@ export async function setRecipe(page: Page, epochs: string, trainLimit: string, 
   await field(page, 'Test limit').fill(testLimit);
 }
 
-/** Clicks Start; where an unsaved model is in hand the app asks first, and this says yes. */
+/**
+ * Clicks Start (where an unsaved model is in hand the app asks first, and this says yes) and returns
+ * once the page shows the new run: the phase shown until then is still the last run's.
+ */
 export async function startRun(page: Page): Promise<void> {
+  const before = await phase(page).getAttribute('data-run');
   await page.getByRole('button', { name: 'Start', exact: true }).click();
   const anyway = page.getByRole('button', { name: 'Start anyway' });
   if (await anyway.isVisible()) await anyway.click();
+  await expect(phase(page)).not.toHaveAttribute('data-run', before ?? '');
 }

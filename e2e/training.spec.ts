@@ -147,10 +147,10 @@ test('opening a folder that holds no model says so plainly, with ~ understood', 
     await expect(page.getByRole('dialog', { name: 'Open model' })).toBeVisible();
     await page.getByRole('dialog', { name: 'Open model' }).getByRole('button', { name: 'Cancel' }).click();
   }
-  await page.getByRole('textbox', { name: 'Model folder' }).fill(home);
+  await page.getByRole('textbox', { name: 'Model folder', exact: true }).fill(home);
   await page.getByRole('button', { name: 'Open folder' }).click();
   await expect(page.getByRole('alert')).toContainText(`${home}: this folder is not a saved model (no model.json)`);
-  await page.getByRole('textbox', { name: 'Model folder' }).fill('~/surely-no-such-folder-here');
+  await page.getByRole('textbox', { name: 'Model folder', exact: true }).fill('~/surely-no-such-folder-here');
   await page.getByRole('button', { name: 'Open folder' }).click();
   await expect(page.getByRole('alert')).toContainText(/\/surely-no-such-folder-here: no such folder/);
   await expect(page.getByRole('alert')).not.toContainText('~');
