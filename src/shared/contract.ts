@@ -19,6 +19,8 @@ const count = (least: number, most: number) =>
     .max(most, { error: `at most ${most.toLocaleString('en-US')}` });
 const real = () => z.number({ error: (issue) => (issue.input === undefined ? 'required' : 'a number') }).finite({ error: 'a number' });
 
+const isObject = (payload: { value: unknown }): boolean => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value);
+
 /**
  * The seed's recipe, with optional limits for quick runs. Everything that can be checked without the
  * dataset is checked here; trainConfigFor adds the checks against the dataset's size.
@@ -41,8 +43,8 @@ export const TrainConfigSchema = z
       if ((c.trainLimit ?? Infinity) < c.batchSize) ctx.addIssue({ code: 'custom', path: ['trainLimit'], message: `at least the batch size, ${c.batchSize}` });
     },
     // Checked even while other fields are wrong, so the form shows every problem at once (the
-    // comparison is false for missing or non-numeric values).
-    { when: () => true },
+    // comparison is false for missing or non-numeric values); never on what is not an object at all.
+    { when: isObject },
   );
 /** The recipe checked against the dataset it will train on: at least one full batch per epoch. */
 export function trainConfigFor(sizes: { train: number }) {
@@ -53,7 +55,7 @@ export function trainConfigFor(sizes: { train: number }) {
         ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `at most the ${sizes.train.toLocaleString('en-US')} training images` });
       }
     },
-    { when: () => true },
+    { when: isObject },
   );
 }
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;

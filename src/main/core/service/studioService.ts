@@ -315,7 +315,13 @@ export class StudioService {
     }
     const m = method as ApiMethod;
     // A call without an argument means {}; null and every other non-object are refused by the schema.
-    const parsed = API_SCHEMAS[m].safeParse(input === undefined ? {} : input);
+    let parsed: ReturnType<(typeof API_SCHEMAS)[ApiMethod]['safeParse']>;
+    try {
+      parsed = API_SCHEMAS[m].safeParse(input === undefined ? {} : input);
+    } catch (error) {
+      // A schema that throws is our bug; the caller still gets one reply, never silence.
+      return { ok: false, error: { code: 'internal', message: `${m}: ${(error as Error)?.message ?? 'input check failed'}`.slice(0, 200) } };
+    }
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
