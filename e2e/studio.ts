@@ -24,3 +24,13 @@ export async function startRun(page: Page): Promise<void> {
   if (await anyway.isVisible()) await anyway.click();
   await expect(phase(page)).not.toHaveAttribute('data-run', before ?? '');
 }
+
+/** Saves the model in hand under `name` through the browser host's own Save dialog. */
+export async function saveAs(page: Page, name: string): Promise<void> {
+  await page.getByRole('tab', { name: 'Models' }).click();
+  await page.getByRole('button', { name: 'Save model…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Save model' });
+  await dialog.getByRole('textbox', { name: 'Model name' }).fill(name);
+  await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText('Saved to');
+}
