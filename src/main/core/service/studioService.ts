@@ -82,6 +82,16 @@ export class StudioService {
     this.state = initialState(options.pickDirectory !== undefined, join(this.home, 'models'));
     this.state.unfinished = unfinishedRuns(this.runsDir);
     this.trainer = this.newTrainer();
+  }
+
+  private backendAsked = false;
+  /**
+   * What `auto` picks, for the snapshot, asked once when a page first loads: the answer may take a GPU
+   * probe, which need not hold up a service that no page looks at (the CLI's, the tests').
+   */
+  private askBackendOnce(): void {
+    if (this.backendAsked) return;
+    this.backendAsked = true;
     void this.trainer.request('backend', { choice: 'auto' }).then(
       (backend) => this.state.backend ?? this.publish({ type: 'backend', backend }),
       () => undefined,
@@ -167,7 +177,10 @@ export class StudioService {
     },
     summary: async () => modelSummary(modelSpec(this.state)),
     backend: () => this.trainer.request('backend', { choice: 'auto' }),
-    getState: async () => this.getState(),
+    getState: async () => {
+      this.askBackendOnce();
+      return this.getState();
+    },
     startTraining: (config) => this.startRun({ config }),
     resumeRun: ({ dir }) => this.startRun({ resumeDir: expandHome(dir) }),
     pauseTraining: async () => {
