@@ -2,6 +2,7 @@
 import { appGuards, expect, test } from './fixtures';
 import { loadDataset } from '../src/main/core/dataset/dataset';
 import { styledBmp, styledImage, styledPng, STYLES } from '../test/digitStyles';
+import { startRun } from './studio';
 
 appGuards();
 test.describe.configure({ mode: 'serial' });
@@ -32,7 +33,7 @@ test('a short run gives a model to predict with', async ({ app: { page } }) => {
   await page.getByRole('spinbutton', { name: 'Epochs' }).fill('1');
   await page.getByRole('spinbutton', { name: 'Train limit' }).fill('9600');
   await page.getByRole('spinbutton', { name: 'Test limit' }).fill('');
-  await page.getByRole('button', { name: 'Start' }).click();
+  await startRun(page);
   await expect(page.locator('.phase')).toHaveText('Finished', { timeout: 90_000 });
 });
 

@@ -4,6 +4,7 @@
 // full recipe, come from 7,500 images at batch 4, so the widest figure ("Step 1,875 / 1,875") is the real one.
 import { appGuards, expect, test } from './fixtures';
 import type { Page } from '@playwright/test';
+import { field as formField, saveAs, startRun } from './studio';
 
 appGuards();
 test.describe.configure({ mode: 'serial' });
@@ -18,13 +19,13 @@ const EPOCH_CHARTS = ['Loss per epoch', 'Accuracy per epoch'];
 const DOT_PIXELS = 20;
 
 async function train(page: Page, epochs: number, batchSize: number, trainLimit: number): Promise<void> {
-  const field = (name: string) => page.getByRole('spinbutton', { name });
+  const field = (name: string) => formField(page, name);
   await page.getByRole('tab', { name: 'Train' }).click();
   await field('Epochs').fill(String(epochs));
   await field('Batch size').fill(String(batchSize));
   await field('Train limit').fill(String(trainLimit));
   await field('Test limit').fill('500');
-  await page.getByRole('button', { name: 'Start' }).click();
+  await startRun(page);
   await expect(page.locator('.phase')).toHaveText('Finished', { timeout: 150_000 });
   await field('Batch size').fill('32');
 }
@@ -128,9 +129,7 @@ test('after a 1-epoch run the epoch charts show their one point and the figures 
   await train(page, 1, 4, 7500);
   await expect(page.getByTestId('step')).toHaveText('1,875 / 1,875');
   await checkView(page, 1, '1-epoch');
-  await page.getByRole('tab', { name: 'Models' }).click();
-  await page.getByRole('button', { name: 'Save model' }).click();
-  await expect(page.getByRole('status')).toContainText('Saved to');
+  await saveAs(page, 'one epoch');
 });
 
 test('after a 3-epoch run the epoch charts show three points each', async ({ app: { page } }) => {

@@ -149,7 +149,7 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   assert.equal(mixed.code, 2);
   assert.match(mixed.stderr.trim(), /^error: .*notes\.png: /);
   assert.match(mixed.stdout, /digit-1\.png: \d/);
-  assertUsageError(cli('predict', '--model', dir, files[0]!), /model\.json: not found/);
+  assertUsageError(cli('predict', '--model', dir, files[0]!), /not a saved model \(no model\.json\)/);
 
   // 300 real test digits written as 28x28 PNGs are already in MNIST's form: predict must see exactly the
   // raw pixels, and so give exactly the predictions the same model gives on the dataset's own bytes.

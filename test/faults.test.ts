@@ -44,8 +44,8 @@ test('a worker that dies mid-run becomes a typed error, and a new run starts on 
     assert.equal(event.type === 'error' && event.error.code, 'worker-failed');
     assert.match(event.type === 'error' ? event.error.message : '', /injected fault/);
     assert.equal(clients.length, 2, 'a fresh worker took over');
-    const status = await service.dispatch('status', {});
-    assert.equal(status.ok && (status.value as { training: boolean }).training, false);
+    assert.equal(service.getState().status, 'idle', 'the failed run freed the service');
+    assert.equal(service.getState().error?.code, 'worker-failed');
     const again = await service.dispatch('startTraining', { ...SEED_RECIPE, backend: 'wasm', epochs: 1, trainLimit: 320, testLimit: 100 });
     assert.equal(again.ok, true, JSON.stringify(again));
     await next((e) => e.type === 'done');

@@ -201,6 +201,7 @@ test('after all that, the app still trains and answers', async () => {
     const off = service.onEvent((e) => e.type === 'done' && (off(), resolve(true)));
   });
   assert.equal(done, true);
-  const status = await service.dispatch('status', {});
-  assert.equal(status.ok && (status.value as { history: { epochs: unknown[] } }).history.epochs.length, 1);
+  const state = service.getState();
+  assert.equal(state.status, 'idle');
+  assert.equal(state.run?.epochs.length, 1);
 });

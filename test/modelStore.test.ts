@@ -57,7 +57,7 @@ const manifest = (json: Record<string, any>, change: Record<string, unknown>) =>
 const layers = (json: Record<string, any>) => json.modelTopology.config.layers as Record<string, any>[];
 
 const corpus: [string, (dir: string, json: Record<string, any>) => void, RegExp][] = [
-  ['no model.json', (dir) => rmSync(join(dir, 'model.json')), /model\.json: not found/],
+  ['no model.json', (dir) => rmSync(join(dir, 'model.json')), /not a saved model \(no model\.json\)/],
   ['model.json that is not JSON', (dir) => writeFileSync(join(dir, 'model.json'), '{nope'), /not valid JSON/],
   ['an oversized model.json', (dir) => writeFileSync(join(dir, 'model.json'), ' '.repeat(2 * 1024 * 1024)), /model\.json: larger than 1 MB/],
   ['a model.json without a manifest', (dir, json) => rewrite(dir, { ...json, weightsManifest: undefined }), /not a TF\.js layers model \(weightsManifest/],

@@ -19,9 +19,11 @@ export class ProgressBar {
 
   update(e: Extract<TrainEvent, { type: 'progress' }>): void {
     const width = 30;
-    const done = Math.round((e.step / e.stepsPerEpoch) * width);
+    const fraction = e.phase === 'training' ? e.step / e.stepsPerEpoch : e.tested / Math.max(1, e.testCount);
+    const done = Math.round(fraction * width);
     const bar = `${'█'.repeat(done)}${'░'.repeat(width - done)}`;
-    const text = `epoch ${e.epoch}/${this.epochs} ${bar} ${e.step}/${e.stepsPerEpoch}  loss ${e.loss.toFixed(4)}  acc ${percent(e.accuracy)}  ${Math.round(e.examplesPerSecond)} ex/s  ETA ${duration(e.etaSeconds)}`;
+    const where = e.phase === 'training' ? `${e.step}/${e.stepsPerEpoch}` : e.phase === 'evaluating' ? `testing ${e.tested}/${e.testCount}` : 'saving checkpoint';
+    const text = `epoch ${e.epoch}/${this.epochs} ${bar} ${where}  loss ${e.loss.toFixed(4)}  acc ${percent(e.accuracy)}  ${Math.round(e.examplesPerSecond)} ex/s  ETA ${duration(e.etaSeconds)}`;
     this.stream.write(`\r\x1b[2K${text}`);
     this.shown = true;
   }

@@ -26,6 +26,12 @@ async function pickDirectory(purpose: 'save' | 'open' | 'dataset'): Promise<stri
   return result.canceled ? undefined : result.filePaths[0];
 }
 
+async function confirm(message: string): Promise<boolean> {
+  const options: Electron.MessageBoxOptions = { type: 'warning', message, buttons: ['Cancel', 'Save anyway'], defaultId: 0, cancelId: 0 };
+  const result = win ? await dialog.showMessageBox(win, options) : await dialog.showMessageBox(options);
+  return result.response === 1;
+}
+
 async function pickImages(): Promise<string[] | undefined> {
   const options: Electron.OpenDialogOptions = {
     title: 'Open images',
@@ -41,7 +47,7 @@ app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
   protocol.handle(APP_SCHEME, appProtocolHandler(rendererDir));
-  const service = new StudioService({ home: process.env.MNIST_STUDIO_HOME ?? join(app.getPath('userData')), pickDirectory, pickImages });
+  const service = new StudioService({ home: process.env.MNIST_STUDIO_HOME ?? join(app.getPath('userData')), pickDirectory, pickImages, confirm });
   registerIpc(service);
   service.onEvent((event) => {
     if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);

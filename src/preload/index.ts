@@ -8,7 +8,7 @@ const methods = Object.fromEntries(
 );
 
 const api = {
-  ...(methods as Omit<StudioApi, 'onEvent' | 'pathForFile'>),
+  ...(methods as Omit<StudioApi, 'onEvent' | 'onReconnect' | 'pathForFile'>),
   onEvent(listener: (event: StudioEvent) => void): () => void {
     const wrapped = (_: IpcRendererEvent, event: StudioEvent): void => listener(event);
     ipcRenderer.on(EVENT_CHANNEL, wrapped);
@@ -18,6 +18,8 @@ const api = {
   pathForFile(file: File): string | undefined {
     return webUtils.getPathForFile(file) || undefined;
   },
+  // IPC to the main process cannot drop; a reloaded page simply starts over with getState.
+  onReconnect: () => () => undefined,
 } satisfies StudioApi;
 
 export type PreloadApi = typeof api;

@@ -1,8 +1,10 @@
 // The app's API: every operation the renderer can ask for, and the one event stream it listens to.
 // Electron's preload and the browser host's WebSocket both carry exactly this, so no UI code knows
 // which transport it is on. This file is schema-free so the sandboxed preload can import it whole.
-import type { BackendInfo, DataRequest, DataSummary, History, ModelSummary, Prediction, StudioError, TrainConfig, TrainEvent } from './contract';
-import type { ModelSpec } from './modelSpec';
+import type { BackendInfo, DataRequest, DataSummary, ModelSummary, Prediction, StudioError, TrainConfig } from './contract';
+import type { StudioEvent, StudioState, StudioStatus } from './studioState';
+
+export type { StudioEvent, StudioState, UnfinishedRun } from './studioState';
 
 export const API_METHODS = [
   'ping',
@@ -14,19 +16,18 @@ export const API_METHODS = [
   'samples',
   'summary',
   'backend',
-  'status',
+  'getState',
   'startTraining',
   'pauseTraining',
   'resumeTraining',
   'stopTraining',
   'saveModel',
   'openModel',
-  'recentModels',
+  'savedModels',
   'predict',
   'testPredictions',
   'openImages',
   'openedImage',
-  'unfinishedRuns',
   'resumeRun',
 ] as const;
 export type ApiMethod = (typeof API_METHODS)[number];
@@ -37,37 +38,14 @@ export interface Samples {
   labels: number[];
 }
 
-export interface RunStatus {
-  training: boolean;
-  paused: boolean;
-  /** The history of the model in hand (trained here or opened), if any. */
-  history?: History;
-  /** Where that model was last saved or opened from. */
-  dir?: string;
-  backend?: BackendInfo;
-  /** The spec of the model in hand: input shape, input mode, class names. */
-  spec?: ModelSpec;
-}
-
-export interface RecentModel {
+/** A saved model the app knows of: under its home, or saved or opened elsewhere recently. */
+export interface SavedModel {
   dir: string;
+  name: string;
+  /** When it was saved (the folder's model.json), or last opened. */
   at: string;
   epochs: number;
   testAccuracy?: number;
-}
-
-export interface UnfinishedRun {
-  dir: string;
-  epoch: number;
-  epochs: number;
-  savedAt: string;
-  testAccuracy?: number;
-}
-
-export interface OpenedModel extends BackendInfo {
-  dir: string;
-  history?: History;
-  spec: ModelSpec;
 }
 
 /** Inputs and outputs of each method. */
@@ -94,15 +72,22 @@ export interface ApiShape {
   /** The model table of the model in hand (the seed's MNIST model until another is trained or opened). */
   summary: [Record<string, never>, ModelSummary];
   backend: [Record<string, never>, BackendInfo];
-  status: [Record<string, never>, RunStatus];
-  startTraining: [TrainConfig, BackendInfo];
-  pauseTraining: [Record<string, never>, RunStatus];
-  resumeTraining: [Record<string, never>, RunStatus];
-  stopTraining: [Record<string, never>, RunStatus];
-  /** Without a dir, the shell asks the user (Electron) or picks a fresh folder under the app's home. */
-  saveModel: [{ dir?: string }, { dir: string } | { cancelled: true }];
-  openModel: [{ dir?: string }, OpenedModel | { cancelled: true }];
-  recentModels: [Record<string, never>, RecentModel[]];
+  /** The app's whole state; events then say what changed (see studioState.ts). */
+  getState: [Record<string, never>, StudioState];
+  /** Reserves the run at once: a second call while one starts or trains fails with `busy`. */
+  startTraining: [TrainConfig, { runId: string }];
+  pauseTraining: [Record<string, never>, { status: StudioStatus }];
+  resumeTraining: [Record<string, never>, { status: StudioStatus }];
+  stopTraining: [Record<string, never>, { status: StudioStatus }];
+  /**
+   * Saves the model in hand: to dir, or to `name` under the app's models folder, or (neither) where the
+   * user picks in Electron's dialog. A folder that holds files but no model of ours is refused with
+   * `foreign-folder` unless overwrite is set.
+   */
+  saveModel: [{ dir?: string; name?: string; overwrite?: boolean }, { dir: string } | { cancelled: true }];
+  openModel: [{ dir?: string }, { dir: string } | { cancelled: true }];
+  /** Models under the app's home and those saved or opened recently elsewhere, newest first. */
+  savedModels: [Record<string, never>, SavedModel[]];
   /** Images as base64 bytes, n x H x W x C of the model's spec (0-255; drawings white ink on black), 1 to 256 of them. */
   predict: [{ images: string }, Prediction[]];
   /** The model in hand's predicted label for every test image, with the true labels (base64 bytes each). */
@@ -111,22 +96,12 @@ export interface ApiShape {
   openImages: [Record<string, never>, { batch: number; names: string[] } | { cancelled: true }];
   /** One file of a batch the user picked in openImages, as base64 bytes. */
   openedImage: [{ batch: number; index: number }, { name: string; data: string }];
-  /** Runs of this app that stopped or died before their last epoch, resumable from their checkpoints. */
-  unfinishedRuns: [Record<string, never>, UnfinishedRun[]];
   /** Continues a checkpointed run where it stopped. */
-  resumeRun: [{ dir: string }, BackendInfo];
+  resumeRun: [{ dir: string }, { runId: string }];
 }
 
 export type ApiInput<M extends ApiMethod> = ApiShape[M][0];
 export type ApiOutput<M extends ApiMethod> = ApiShape[M][1];
-
-/** Everything the app pushes to the renderer. */
-export type StudioEvent =
-  | TrainEvent
-  | { type: 'model-opened'; model: OpenedModel }
-  | { type: 'model-saved'; dir: string }
-  | { type: 'dataset-opened'; dataset: DataSummary }
-  | { type: 'images-opened'; batch: number; names: string[] };
 
 /** The renderer's view of the app: one method per operation, plus the event stream. */
 export type StudioApi = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>> } & {
@@ -134,6 +109,8 @@ export type StudioApi = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiO
   onEvent(listener: (event: StudioEvent) => void): () => void;
   /** A dropped file's or folder's path, where the shell knows it (Electron); absent in a browser. */
   pathForFile?(file: File): string | undefined;
+  /** Called after the connection to the app was lost and is back (events may have been missed). */
+  onReconnect(listener: () => void): () => void;
 };
 
 /** Replies travel as envelopes so a typed error survives IPC and JSON (thrown Errors lose their fields). */

@@ -9,6 +9,13 @@ import { MAX_IMAGE_BYTES } from './imageCheck';
 const none = z.object({}).strict();
 /** Paths are plain strings of sane length; what they point at is checked by whoever opens them. */
 const path = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'path contains a NUL byte');
+/** A model's name: one folder under the app's models folder, never a path. */
+export const ModelNameSchema = z
+  .string()
+  .trim()
+  .min(1, { error: 'a name is needed' })
+  .max(100, { error: 'at most 100 characters' })
+  .refine((n) => !/[/\\\0:*?"<>|]/.test(n) && !n.startsWith('.'), { error: 'a name, without / \\ : * ? " < > | or a leading dot' });
 
 /**
  * Base64 image bytes, at most `most` images of the largest input a model may take. Whether they are whole
@@ -48,20 +55,22 @@ export const API_SCHEMAS = {
     .refine((s) => (s.indices === undefined) !== (s.start === undefined || s.count === undefined), 'give either start and count, or indices'),
   summary: none,
   backend: none,
-  status: none,
+  getState: none,
   startTraining: TrainConfigSchema.strict(),
   pauseTraining: none,
   resumeTraining: none,
   stopTraining: none,
-  saveModel: z.object({ dir: path.optional() }).strict(),
+  saveModel: z
+    .object({ dir: path.optional(), name: ModelNameSchema.optional(), overwrite: z.boolean().optional() })
+    .strict()
+    .refine((s) => s.dir === undefined || s.name === undefined, 'give a dir or a name, not both'),
   openModel: z.object({ dir: path.optional() }).strict(),
-  recentModels: none,
+  savedModels: none,
   predict: z
     .object({ images: base64Images(256) })
     .strict(),
   testPredictions: none,
   openImages: none,
-  unfinishedRuns: none,
   resumeRun: z.object({ dir: path }).strict(),
   openedImage: z.object({ batch: z.number().int().min(1), index: z.number().int().min(0).max(100000) }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

@@ -3,24 +3,61 @@
 // it imports nothing but the schema library.
 import { z } from 'zod';
 import { INPUT_MODES, InputShapeSchema, type ModelSpec } from './modelSpec';
+import { StepLossesSchema, type StepLosses } from './stepLosses';
 
 export const BACKEND_NAMES = ['native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
-/** The seed's recipe, with optional limits for quick runs. */
-export const TrainConfigSchema = z.object({
-  epochs: z.number().int().min(1).max(1000),
-  batchSize: z.number().int().min(1).max(1024),
-  learningRate: z.number().gt(0).max(10),
-  momentum: z.number().min(0).lt(1),
-  seed: z.number().int().min(0).max(0xffffffff),
-  trainLimit: z.number().int().min(1).optional(),
-  testLimit: z.number().int().min(1).optional(),
-  backend: z.enum(BACKEND_CHOICES),
-  threads: z.number().int().min(1).max(64).optional(),
-});
+/** Messages a person can act on: the form shows them beside each field, the API in its errors. */
+const count = (least: number, most: number) =>
+  z
+    .number({ error: (issue) => (issue.input === undefined ? 'required' : 'a number') })
+    .int({ error: 'a whole number' })
+    .min(least, { error: `at least ${least}` })
+    .max(most, { error: `at most ${most.toLocaleString('en-US')}` });
+const real = () => z.number({ error: (issue) => (issue.input === undefined ? 'required' : 'a number') }).finite({ error: 'a number' });
+
+const isObject = (payload: { value: unknown }): boolean => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value);
+
+/**
+ * The seed's recipe, with optional limits for quick runs. Everything that can be checked without the
+ * dataset is checked here; trainConfigFor adds the checks against the dataset's size.
+ */
+export const TrainConfigSchema = z
+  .object({
+    epochs: count(1, 1000),
+    batchSize: count(1, 1024),
+    learningRate: real().gt(0, { error: 'more than 0' }).max(10, { error: 'at most 10' }),
+    momentum: real().min(0, { error: 'at least 0' }).lt(1, { error: 'less than 1' }),
+    seed: count(0, 0xffffffff),
+    trainLimit: count(1, 1e9).optional(),
+    testLimit: count(1, 1e9).optional(),
+    backend: z.enum(BACKEND_CHOICES),
+    threads: count(1, 64).optional(),
+  })
+  .superRefine(
+    (c, ctx) => {
+      // A limit below one batch would leave an epoch with no step at all.
+      if ((c.trainLimit ?? Infinity) < c.batchSize) ctx.addIssue({ code: 'custom', path: ['trainLimit'], message: `at least the batch size, ${c.batchSize}` });
+    },
+    // Checked even while other fields are wrong, so the form shows every problem at once (the
+    // comparison is false for missing or non-numeric values); never on what is not an object at all.
+    { when: isObject },
+  );
+/** The recipe checked against the dataset it will train on: at least one full batch per epoch. */
+export function trainConfigFor(sizes: { train: number }) {
+  return TrainConfigSchema.superRefine(
+    (c, ctx) => {
+      // More than the dataset holds (a train limit below the batch size is reported on its own).
+      if (c.batchSize > sizes.train && !((c.trainLimit ?? Infinity) < c.batchSize)) {
+        ctx.addIssue({ code: 'custom', path: ['batchSize'], message: `at most the ${sizes.train.toLocaleString('en-US')} training images` });
+      }
+    },
+    { when: isObject },
+  );
+}
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 
 export const SEED_RECIPE: TrainConfig = {
@@ -66,6 +103,8 @@ export interface History {
   /** The GPU adapter the run trained on, for webgpu. */
   device?: string;
   epochs: EpochMetrics[];
+  /** Every step's loss, downsampled for long runs (absent in models saved before it was kept). */
+  steps?: StepLosses;
 }
 
 const MetricsSchema = z.object({ loss: z.number(), accuracy: z.number().min(0).max(1) });
@@ -85,6 +124,7 @@ export const HistorySchema = z.object({
       }),
     )
     .max(10000),
+  steps: StepLossesSchema.optional(),
 }) satisfies z.ZodType<History>;
 
 export interface BackendInfo {
@@ -95,6 +135,9 @@ export interface BackendInfo {
   /** Why tfjs-node is not in use, when it is not. */
   fallbackReason?: string;
 }
+
+export const RUN_PHASES = ['training', 'evaluating', 'saving'] as const;
+export type RunPhase = (typeof RUN_PHASES)[number];
 
 export type TrainEvent =
   | ({
@@ -117,12 +160,18 @@ export type TrainEvent =
       stepsPerEpoch: number;
       /** Mean batch loss of each step since the previous progress event, for the per-step chart. */
       losses: number[];
-      /** Running loss and accuracy over this epoch so far. */
+      /** Running loss and accuracy over this epoch's training steps so far. */
       loss: number;
       accuracy: number;
+      /** Training speed, measured. */
       examplesPerSecond: number;
+      /** The rest of the run, training and evaluation alike, at their measured speeds. */
       etaSeconds: number;
-      phase: 'train' | 'test';
+      /** What the run is doing: training steps, scoring the test set, or writing its checkpoint. */
+      phase: RunPhase;
+      /** Test images scored so far in this epoch's evaluation, of testCount. */
+      tested: number;
+      testCount: number;
     }
   | ({ type: 'epoch' } & EpochMetrics)
   | { type: 'paused'; epoch: number; step: number }
@@ -132,7 +181,7 @@ export type TrainEvent =
   | { type: 'import-progress'; phase: 'listing' | 'decoding' | 'cached'; done: number; total: number }
   | { type: 'error'; error: StudioError };
 
-export const ERROR_CODES = ['bad-request', 'cancelled', 'bad-data', 'bad-model', 'backend-unavailable', 'busy', 'no-model', 'worker-failed', 'backend-failed', 'internal'] as const;
+export const ERROR_CODES = ['bad-request', 'cancelled', 'bad-data', 'bad-model', 'backend-unavailable', 'busy', 'no-model', 'foreign-folder', 'worker-failed', 'backend-failed', 'internal'] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface StudioError {
   code: ErrorCode;

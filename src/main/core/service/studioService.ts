@@ -1,19 +1,25 @@
 // The app's operations on top of the trainer worker: what the Electron shell's IPC handlers and the
-// browser host's WebSocket both call. Every input is validated here, once, against the shared schemas,
-// and every failure comes back as a typed error envelope. Nothing in here knows about Electron.
+// browser host's WebSocket both call. The service owns the app's state (studioState.ts): every change
+// is a numbered event folded into it, so any page can render from getState() and then follow events.
+// Every input is validated here, once, against the shared schemas, and every failure comes back as a
+// typed error envelope. Nothing in here knows about Electron.
 import { basename, join } from 'node:path';
-import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
 import { readRegularFileAsync } from '../store/files';
 import { defaultHome } from '../home';
-import { API_METHODS, StudioCallError, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type RunStatus, type StudioEvent } from '../../../shared/api';
+import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
+import { API_METHODS, StudioCallError, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type SavedModel } from '../../../shared/api';
 import { API_SCHEMAS } from '../../../shared/apiSchemas';
-import { SEED_RECIPE, type DataRequest, type BackendInfo, type History, type StudioError, type TrainConfig, type TrainEvent } from '../../../shared/contract';
-import { pruneRuns, unfinishedRuns } from '../store/checkpoint';
+import { trainConfigFor, type DataRequest, type StudioError, type TrainConfig, type TrainEvent } from '../../../shared/contract';
+import { applyEvent, folderName, initialState, modelHistory, modelSpec, type StudioEvent, type StudioEventBody, type StudioState } from '../../../shared/studioState';
+import { newRunName, pruneRuns, readCheckpointMeta, unfinishedRuns } from '../store/checkpoint';
+import { expandHome, foreignFolder, modelsUnder } from '../store/modelFolders';
+import { ModelFileError } from '../store/modelValidation';
+import { makeFolders } from '../store/files';
 import { TrainerClient } from '../trainer/client';
 import { modelSummary } from '../model/summary';
 import { Recents } from '../store/recents';
 import { Uploads, UploadError } from './uploads';
-import { inputLabel, inputSize, MNIST_SPEC } from '../../../shared/modelSpec';
+import { inputLabel, inputSize } from '../../../shared/modelSpec';
 
 export interface ServiceOptions {
   /** Where models and the recent list live by default. */
@@ -22,6 +28,8 @@ export interface ServiceOptions {
   data?: DataRequest;
   /** Asks the user for a folder (Electron's dialog); undefined where there is no dialog. */
   pickDirectory?: (purpose: 'save' | 'open' | 'dataset') => Promise<string | undefined>;
+  /** Asks the user to confirm (Electron's message box), for a folder picked in the native dialog. */
+  confirm?: (message: string) => Promise<boolean>;
   /** Asks the user for image files (Electron's dialog); undefined where there is no dialog. */
   pickImages?: () => Promise<string[] | undefined>;
   /** Makes the trainer worker's client; tests pass one that keeps a handle on it. */
@@ -43,12 +51,21 @@ const fail = (code: StudioError['code'], message: string): never => {
   throw StudioCallError.of(code, message);
 };
 
+const studioErrorOf = (error: unknown): StudioError =>
+  error instanceof StudioCallError ? error.studio : error instanceof ModelFileError ? { code: 'bad-model', message: error.message } : { code: 'internal', message: (error as Error)?.message ?? String(error) };
+
+/** What holds the worker's model: a run (from reservation to its end), an open or a save. */
+type Operation = { kind: 'run'; id: string; stopRequested: boolean } | { kind: 'open' | 'save' };
+
 export class StudioService {
   private trainer: TrainerClient;
   private readonly listeners = new Set<(event: StudioEvent) => void>();
   private readonly recents: Recents;
   readonly home: string;
-  private status: RunStatus = { training: false, paused: false };
+  private readonly runsDir: string;
+  private readonly state: StudioState;
+  /** Set synchronously, before any await, by whatever claims the worker's model; cleared when it ends. */
+  private operation: Operation | undefined;
   /** Files the user picked through openImages, by batch: the only paths openedImage will read. */
   private readonly pickedImages = new Map<number, string[]>();
   private readonly uploads: Uploads;
@@ -58,50 +75,77 @@ export class StudioService {
 
   constructor(private readonly options: ServiceOptions = {}) {
     this.home = options.home ?? defaultHome();
+    this.runsDir = join(this.home, 'runs');
     this.recents = new Recents(this.home);
     this.data = options.data ?? {};
     this.uploads = new Uploads(join(this.home, 'uploads'));
+    this.state = initialState(options.pickDirectory !== undefined, join(this.home, 'models'));
+    this.state.unfinished = unfinishedRuns(this.runsDir);
     this.trainer = this.newTrainer();
-    this.attach();
+  }
+
+  private backendAsked = false;
+  /**
+   * What `auto` picks, for the snapshot, asked once when a page first loads: the answer may take a GPU
+   * probe, which need not hold up a service that no page looks at (the CLI's, the tests').
+   */
+  private askBackendOnce(): void {
+    if (this.backendAsked) return;
+    this.backendAsked = true;
+    void this.trainer.request('backend', { choice: 'auto' }).then(
+      (backend) => this.state.backend ?? this.publish({ type: 'backend', backend }),
+      () => undefined,
+    );
   }
 
   private newTrainer(): TrainerClient {
-    return this.options.createTrainer?.() ?? new TrainerClient();
-  }
-
-  private attach(): void {
-    this.trainer.onEvent((event) => this.onTrainEvent(event));
+    const trainer = this.options.createTrainer?.() ?? new TrainerClient();
+    trainer.onEvent((event) => this.onTrainEvent(trainer, event));
     // A fresh worker (first start, or after a crash) starts on the dataset in hand.
-    void this.trainer.request('load-data', { data: this.data, cacheDir: join(this.home, 'datasets') }).catch(() => undefined);
+    void trainer.request('load-data', { data: this.data, cacheDir: join(this.home, 'datasets') }).catch(() => undefined);
+    return trainer;
   }
 
-  private onTrainEvent(event: TrainEvent): void {
-    if (event.type === 'started') {
-      const { backend, detail, fallbackReason, spec } = event;
-      this.status = { training: true, paused: false, backend: { backend, detail, fallbackReason }, spec };
-    } else if (event.type === 'paused' || event.type === 'resumed') {
-      this.status.paused = event.type === 'paused';
-    } else if (event.type === 'done') {
-      this.status = { ...this.status, training: false, paused: false, history: event.history, dir: undefined };
-    } else if (event.type === 'error') {
-      // The run failed (its worker dropped the broken engine and still serves), or the worker died: then
-      // a fresh one takes its place so the next run can start.
-      this.status = { training: false, paused: false };
-      if (this.trainer.failed) {
-        this.trainer = this.newTrainer();
-        this.attach();
-      }
-    }
-    this.emit(event);
+  private onTrainEvent(from: TrainerClient, event: TrainEvent): void {
+    if (from !== this.trainer) return;
+    // A worker that died is replaced; the run's train request fails with it, and that ends the run.
+    if (event.type === 'error') {
+      if (from.failed) this.trainer = this.newTrainer();
+    } else if (event.type === 'import-progress') this.publish(event);
+    else if (event.type !== 'done' && this.operation?.kind === 'run') this.publish(event);
   }
 
-  private emit(event: StudioEvent): void {
+  /** Numbers an event, folds it into the state and sends it to every page. */
+  private publish(body: StudioEventBody): void {
+    const event = { ...body, seq: this.state.seq + 1 } as StudioEvent;
+    applyEvent(this.state, event);
     for (const listener of this.listeners) listener(event);
   }
 
   onEvent(listener: (event: StudioEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** The whole state, as of the last event published. */
+  getState(): StudioState {
+    return structuredClone(this.state);
+  }
+
+  /** Claims the worker's model for an operation, synchronously; a second claim meets `busy`. */
+  private claim(operation: Operation): void {
+    if (this.operation?.kind === 'run') fail('busy', 'a run is already training: stop it first');
+    if (this.operation) fail('busy', `a model is being ${this.operation.kind === 'open' ? 'opened' : 'saved'}: try again in a moment`);
+    this.operation = operation;
+  }
+
+  private async withClaim<T>(kind: 'open' | 'save', action: () => Promise<T>): Promise<T> {
+    this.claim({ kind });
+    try {
+      return await action();
+    } finally {
+      this.operation = undefined;
+    }
   }
 
   private readonly handlers: Handlers = {
@@ -131,57 +175,72 @@ export class StudioService {
       const s = await this.trainer.request('samples', { split, indices: rows });
       return { images: base64(s.images), labels: s.labels };
     },
-    summary: async () => modelSummary(this.status.spec),
+    summary: async () => modelSummary(modelSpec(this.state)),
     backend: () => this.trainer.request('backend', { choice: 'auto' }),
-    status: async () => ({ ...this.status }),
-    startTraining: async (config) => {
-      pruneRuns(join(this.home, 'runs'), KEEP_RUNS - 1);
-      return this.startRun({ config, checkpointDir: this.freshDir('runs', 'run') });
+    getState: async () => {
+      this.askBackendOnce();
+      return this.getState();
     },
-    resumeRun: async ({ dir }) => this.startRun({ config: { ...SEED_RECIPE, backend: 'auto' }, checkpointDir: dir, resume: true }),
-    unfinishedRuns: async () => unfinishedRuns(join(this.home, 'runs')),
+    startTraining: (config) => this.startRun({ config }),
+    resumeRun: ({ dir }) => this.startRun({ resumeDir: expandHome(dir) }),
     pauseTraining: async () => {
-      if (!this.status.training) fail('bad-request', 'nothing is training');
+      if (this.operation?.kind !== 'run') fail('bad-request', 'nothing is training');
       this.trainer.pause();
-      return { ...this.status, paused: true };
+      return { status: this.state.status };
     },
     resumeTraining: async () => {
-      if (!this.status.training) fail('bad-request', 'nothing is training');
+      if (this.operation?.kind !== 'run') fail('bad-request', 'nothing is training');
       this.trainer.resume();
-      return { ...this.status, paused: false };
+      return { status: this.state.status };
     },
     stopTraining: async () => {
-      if (this.status.training) this.trainer.stop();
-      return { ...this.status };
+      if (this.operation?.kind === 'run') {
+        this.operation.stopRequested = true;
+        this.trainer.stop();
+      }
+      return { status: this.state.status };
     },
-    saveModel: async ({ dir }) => {
-      const target = dir ?? (this.options.pickDirectory ? await this.options.pickDirectory('save') : this.freshDir('models', 'mnist-cnn'));
-      if (!target) return { cancelled: true as const };
-      const saved = await this.trainer.request('save', { dir: target });
-      this.status.dir = saved.dir;
-      this.remember(saved.dir, this.status.history);
-      this.emit({ type: 'model-saved', dir: saved.dir });
-      return saved;
+    saveModel: ({ dir, name, overwrite }) =>
+      this.withClaim('save', async () => {
+        if (!this.state.model) fail('no-model', 'no model: train or open one first');
+        const picked = dir === undefined && name === undefined;
+        if (picked && !this.options.pickDirectory) fail('bad-request', 'give the model a name');
+        const target = dir !== undefined ? expandHome(dir) : name !== undefined ? join(this.state.modelsDir, name) : await this.options.pickDirectory!('save');
+        if (!target) return { cancelled: true as const };
+        const foreign = overwrite ? undefined : foreignFolder(target);
+        if (foreign) {
+          // A folder picked in the native dialog is confirmed natively; pages confirm and call again with overwrite.
+          if (!picked || !this.options.confirm) fail('foreign-folder', foreign);
+          if (!(await this.options.confirm!(`${foreign}. Save there anyway?`))) return { cancelled: true as const };
+        }
+        const saved = await this.trainer.request('save', { dir: target });
+        this.remember(saved.dir);
+        this.publish({ type: 'model-saved', dir: saved.dir });
+        return saved;
+      }),
+    openModel: ({ dir }) =>
+      this.withClaim('open', async () => {
+        if (dir === undefined && !this.options.pickDirectory) fail('bad-request', "give the model folder's path");
+        const target = dir !== undefined ? expandHome(dir) : await this.options.pickDirectory!('open');
+        if (!target) return { cancelled: true as const };
+        const opened = await this.trainer.request('open', { dir: target, backend: 'auto' });
+        const { history, spec, ...backend } = opened;
+        this.publish({ type: 'backend', backend });
+        this.publish({ type: 'model-opened', model: { name: folderName(target), dir: target, saved: true, accuracy: history?.epochs.at(-1)?.test.accuracy, history, spec } });
+        this.remember(target);
+        return { dir: target };
+      }),
+    savedModels: async () => {
+      const all = [...modelsUnder(this.state.modelsDir), ...this.recents.list().map((r): SavedModel => ({ ...r, name: folderName(r.dir) }))];
+      return all.filter((m, i) => all.findIndex((n) => n.dir === m.dir) === i).sort((a, b) => b.at.localeCompare(a.at));
     },
-    openModel: async ({ dir }) => {
-      if (!dir && !this.options.pickDirectory) return fail('bad-request', "this window has no file dialog: type the model folder's path");
-      const target = dir ?? (await this.options.pickDirectory!('open'));
-      if (!target) return { cancelled: true as const };
-      const opened = await this.trainer.request('open', { dir: target, backend: 'auto' });
-      const model = { dir: target, ...opened };
-      this.status = { training: false, paused: false, history: opened.history, dir: target, backend: opened, spec: opened.spec };
-      this.remember(target, opened.history);
-      this.emit({ type: 'model-opened', model });
-      return model;
-    },
-    recentModels: async () => this.recents.list(),
     openImages: async () => {
       const files = this.options.pickImages ? await this.options.pickImages() : undefined;
       if (!files || files.length === 0) return { cancelled: true as const };
       const batch = this.nextBatch++;
       this.pickedImages.set(batch, files);
       const names = files.map((f) => basename(f));
-      this.emit({ type: 'images-opened', batch, names });
+      this.publish({ type: 'images-opened', batch, names });
       return { batch, names };
     },
     openedImage: async ({ batch, index }) => {
@@ -193,7 +252,7 @@ export class StudioService {
     predict: async ({ images }) => {
       const bytes = new Uint8Array(Buffer.from(images, 'base64'));
       // The schema caps the payload at 256 of the largest inputs; this caps it at 256 of the model's own.
-      const spec = this.status.spec ?? MNIST_SPEC;
+      const spec = modelSpec(this.state);
       if (bytes.length > MAX_PREDICT * inputSize(spec)) return fail('bad-request', `predict: at most ${MAX_PREDICT} images of ${inputLabel(spec)} at once`);
       return this.trainer.request('predict', { images: bytes });
     },
@@ -204,37 +263,62 @@ export class StudioService {
   };
 
   private async switchData(data: DataRequest) {
-    if (this.status.training) fail('busy', 'a run is training: stop it before changing the dataset');
+    if (this.operation?.kind === 'run') fail('busy', 'a run is training: stop it before changing the dataset');
     const summary = await this.trainer.request('load-data', { data });
     this.data = data;
-    this.emit({ type: 'dataset-opened', dataset: summary });
+    this.publish({ type: 'dataset-opened', dataset: summary });
     return summary;
   }
 
-  /** A new folder name under the app's home, e.g. models/mnist-cnn_2026-11-27_03-10-00. */
-  private freshDir(kind: 'models' | 'runs', prefix: string): string {
-    const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 23);
-    return join(this.home, kind, `${prefix}_${stamp}`);
+  /**
+   * Reserves a run before any await (so of two calls at once exactly one starts), checks its recipe
+   * against the dataset, announces it and hands it to the worker. It resolves once the run is
+   * announced; from then on the run's end, an error included, arrives as an event and frees the service.
+   */
+  private async startRun(request: { config?: TrainConfig; resumeDir?: string }): Promise<{ runId: string }> {
+    const operation = { kind: 'run' as const, id: newRunName(), stopRequested: false };
+    this.claim(operation);
+    let config: TrainConfig;
+    let checkpointDir: string;
+    try {
+      if (request.resumeDir) {
+        config = readCheckpointMeta(request.resumeDir).history.config;
+        checkpointDir = request.resumeDir;
+      } else {
+        const data = await this.trainer.request('load-data', {});
+        const parsed = trainConfigFor({ train: data.train.count }).safeParse(request.config);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          fail('bad-request', `startTraining: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid recipe'}`);
+        }
+        config = parsed.data!;
+        pruneRuns(this.runsDir, KEEP_RUNS - 1);
+        checkpointDir = join(this.runsDir, operation.id);
+        makeFolders(checkpointDir);
+      }
+    } catch (error) {
+      this.operation = undefined;
+      throw error instanceof StudioCallError ? error : new StudioCallError(studioErrorOf(error));
+    }
+    this.publish({ type: 'run-starting', id: operation.id, config });
+    const body = request.resumeDir ? { config: { ...config, backend: request.config?.backend ?? 'auto' }, checkpointDir, resume: true } : { config, checkpointDir };
+    this.trainer.request('train', body).then(
+      (result) => this.endRun({ type: 'done', stopped: result.stopped }),
+      (error: unknown) => this.endRun({ type: 'error', error: studioErrorOf(error) }),
+    );
+    if (operation.stopRequested) this.trainer.stop();
+    return { runId: operation.id };
   }
 
-  /** Starts the worker on a run and resolves once it has started (or failed to). */
-  private startRun(request: { config: TrainConfig; checkpointDir: string; resume?: boolean }): Promise<BackendInfo> {
-    if (this.status.training) fail('busy', 'a run is already training');
-    return new Promise<BackendInfo>((resolve, reject) => {
-      const off = this.trainer.onEvent((e) => {
-        if (e.type === 'started') resolve({ backend: e.backend, detail: e.detail, fallbackReason: e.fallbackReason });
-        if (e.type === 'started' || e.type === 'error') off();
-      });
-      this.trainer.request('train', request).catch((error: unknown) => {
-        off();
-        reject(error);
-      });
-    });
+  private endRun(end: StudioEventBody): void {
+    this.operation = undefined;
+    this.publish(end);
+    this.publish({ type: 'runs-changed', unfinished: unfinishedRuns(this.runsDir) });
   }
 
-  private remember(dir: string, history?: History): void {
-    const last = history?.epochs.at(-1);
-    this.recents.add({ dir, at: new Date().toISOString(), epochs: history?.epochs.length ?? 0, testAccuracy: last?.test.accuracy });
+  private remember(dir: string): void {
+    const history = modelHistory(this.state);
+    this.recents.add({ dir, at: new Date().toISOString(), epochs: history?.epochs.length ?? 0, testAccuracy: history?.epochs.at(-1)?.test.accuracy });
   }
 
   /** Runs one API call from an untrusted caller: unknown methods and bad inputs become typed errors. */
@@ -244,7 +328,13 @@ export class StudioService {
     }
     const m = method as ApiMethod;
     // A call without an argument means {}; null and every other non-object are refused by the schema.
-    const parsed = API_SCHEMAS[m].safeParse(input === undefined ? {} : input);
+    let parsed: ReturnType<(typeof API_SCHEMAS)[ApiMethod]['safeParse']>;
+    try {
+      parsed = API_SCHEMAS[m].safeParse(input === undefined ? {} : input);
+    } catch (error) {
+      // A schema that throws is our bug; the caller still gets one reply, never silence.
+      return { ok: false, error: { code: 'internal', message: `${m}: ${(error as Error)?.message ?? 'input check failed'}`.slice(0, 200) } };
+    }
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
@@ -256,8 +346,7 @@ export class StudioService {
       const handler = this.handlers[m] as (i: unknown) => Promise<unknown>;
       return { ok: true, value: await handler(parsed.data) };
     } catch (error) {
-      if (error instanceof StudioCallError) return { ok: false, error: error.studio };
-      return { ok: false, error: { code: 'internal', message: (error as Error)?.message ?? String(error) } };
+      return { ok: false, error: studioErrorOf(error) };
     }
   }
 

@@ -9,6 +9,7 @@ import { HistorySchema, type History, type TrainConfig } from '../../../shared/c
 import { paramCountFor } from '../model/architecture';
 import { DataRequestSchema, type DataRequest } from '../../../shared/contract';
 import { MNIST_SPEC, ModelSpecSchema, type ModelSpec } from '../../../shared/modelSpec';
+import type { UnfinishedRun } from '../../../shared/studioState';
 import type { RngState } from '../model/rng';
 import { ModelFileError, parseJsonSafely } from './modelValidation';
 import { syncFolder, writeDurably } from './modelStore';
@@ -69,11 +70,7 @@ function readFloats(file: string, count: number): Float32Array {
 }
 
 export function loadCheckpoint(dir: string): Checkpoint {
-  const file = join(dir, FILE);
-  if (!existsSync(file)) throw new ModelFileError(`${file}: not found (not a checkpoint folder)`);
-  const parsed = CheckpointSchema.safeParse(parseJsonSafely(readRegularFile(file, FILE_MAX, checkpointError).toString('utf8'), file));
-  if (!parsed.success) throw new ModelFileError(`${file}: malformed (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`);
-  const meta = parsed.data;
+  const meta = readCheckpointMeta(dir);
   const spec = meta.spec ?? MNIST_SPEC;
   const count = paramCountFor(spec);
   return {
@@ -89,14 +86,23 @@ export function loadCheckpoint(dir: string): Checkpoint {
   };
 }
 
+/** A checkpoint folder's recipe and progress, from checkpoint.json alone (no weights read). */
+export function readCheckpointMeta(dir: string): z.infer<typeof CheckpointSchema> {
+  const file = join(dir, FILE);
+  if (!existsSync(file)) throw new ModelFileError(`${dir}: not a checkpoint folder (no ${FILE})`);
+  const parsed = CheckpointSchema.safeParse(parseJsonSafely(readRegularFile(file, FILE_MAX, checkpointError).toString('utf8'), file));
+  if (!parsed.success) throw new ModelFileError(`${file}: malformed (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`);
+  return parsed.data;
+}
+
 /** Summaries of the checkpoint folders under `root` whose runs did not finish, newest first. */
-export function unfinishedRuns(root: string): { dir: string; epoch: number; epochs: number; savedAt: string; testAccuracy?: number }[] {
+export function unfinishedRuns(root: string): UnfinishedRun[] {
   if (!existsSync(root)) return [];
   const runs = [];
   for (const name of readdirSync(root)) {
     try {
       const dir = join(root, name);
-      const meta = CheckpointSchema.parse(parseJsonSafely(readRegularFile(join(dir, FILE), FILE_MAX).toString('utf8'), FILE));
+      const meta = readCheckpointMeta(dir);
       if (meta.epoch < meta.history.config.epochs) {
         runs.push({ dir, epoch: meta.epoch, epochs: meta.history.config.epochs, savedAt: meta.savedAt, testAccuracy: meta.history.epochs.at(-1)?.test.accuracy });
       }
@@ -107,11 +113,17 @@ export function unfinishedRuns(root: string): { dir: string; epoch: number; epoc
   return runs.sort((a, b) => b.savedAt.localeCompare(a.savedAt));
 }
 
+/** A new run's unique name, which is also its checkpoint folder's: run_<time>_<random>, sorting by time. */
+export function newRunName(): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 23);
+  return `run_${stamp}_${randomBytes(4).toString('hex')}`;
+}
+
 /** Removes all but the `keep` newest checkpoint folders under `root` (names sort by their timestamps). */
 export function pruneRuns(root: string, keep: number): void {
   if (!existsSync(root)) return;
   const runs = readdirSync(root)
-    .filter((name) => /^run_[\d_-]+$/.test(name) && existsSync(join(root, name, FILE)))
+    .filter((name) => /^run_[\w-]+$/.test(name) && existsSync(join(root, name, FILE)))
     .sort();
   for (const name of runs.slice(0, Math.max(0, runs.length - keep))) rmSync(join(root, name), { recursive: true, force: true });
 }

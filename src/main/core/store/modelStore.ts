@@ -6,7 +6,7 @@
 // removed. Whatever instant a save is killed at, model.json names a complete weights file: the folder
 // holds exactly the old model or exactly the new one. (Renaming a whole staged folder over the old one
 // cannot be done atomically on POSIX, where rename refuses a non-empty target.)
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { tf } from '../backend/tfjs';
@@ -96,6 +96,9 @@ export interface OpenedModel {
 
 export async function openModel(dir: string): Promise<OpenedModel> {
   const jsonFile = join(dir, 'model.json');
+  if (!existsSync(dir)) throw new ModelFileError(`${dir}: no such folder`);
+  if (!statSync(dir).isDirectory()) throw new ModelFileError(`${dir} is a file: a saved model is a folder holding model.json`);
+  if (!existsSync(jsonFile)) throw new ModelFileError(`${dir}: this folder is not a saved model (no model.json)`);
   const { json, files, spec } = validateModelFolder(dir, readRegularFile(jsonFile, MODEL_JSON_MAX, modelFileError).toString('utf8'), jsonFile);
   const paramCount = paramCountFor(spec);
   const weightData = new Uint8Array(paramCount * 4);

@@ -1,8 +1,10 @@
 // The list of recently saved and opened models, kept as a small JSON file in the app's home folder.
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { RecentModel } from '../../../shared/api';
+import type { SavedModel } from '../../../shared/api';
 import { makeFolders, readRegularFile } from './files';
+
+export type RecentModel = Omit<SavedModel, 'name'>;
 
 const KEEP = 12;
 /** Twelve entries are a few kilobytes; anything much larger is not our list. */

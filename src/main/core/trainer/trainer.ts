@@ -1,7 +1,8 @@
 // The seed's training loop over any Engine: seeded reshuffle every epoch, batches with the remainder
 // dropped, train metrics from each step's own forward pass (no second pass), the test set after every
 // epoch. It yields to the event loop between steps so pause, stop and predictions are served mid-run.
-import type { EpochMetrics, History, TrainConfig, TrainEvent } from '../../../shared/contract';
+import type { EpochMetrics, History, RunPhase, TrainConfig, TrainEvent } from '../../../shared/contract';
+import { addLosses, emptySteps } from '../../../shared/stepLosses';
 import type { Engine } from '../backend/engine';
 import type { Dataset } from '../dataset/dataset';
 import { Rng, type RngState } from '../model/rng';
@@ -41,14 +42,18 @@ export function createControl(): RunControl & { pause(): void; resume(): void; s
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** Test metrics over the first `count` test images; `predicted` (if given) receives every predicted label. */
-export async function evaluateTest(engine: Engine, dataset: Dataset, count: number, predicted?: Uint8Array): Promise<EpochMetrics['test']> {
+/**
+ * Test metrics over the first `count` test images; `predicted` (if given) receives every predicted label,
+ * and `onSlice` hears how many are scored after each slice.
+ */
+export async function evaluateTest(engine: Engine, dataset: Dataset, count: number, predicted?: Uint8Array, onSlice?: (tested: number) => void): Promise<EpochMetrics['test']> {
   let lossSum = 0, correct = 0;
   for (let start = 0; start < count; start += EVAL_SLICE) {
     const n = Math.min(EVAL_SLICE, count - start);
     const s = scoreLogits(await engine.logits('test', start, n), dataset.test.labels.subarray(start, start + n), predicted?.subarray(start, start + n));
     lossSum += s.lossSum;
     correct += s.correct;
+    onSlice?.(start + n);
     await tick();
   }
   return { ...toMetrics({ lossSum, correct, count }), count };
@@ -76,33 +81,66 @@ export interface TrainOptions {
   onEpochEnd?: (state: EpochEnd) => Promise<void>;
   /** Continue a run from a checkpoint instead of starting at epoch 1. */
   start?: RunStart;
+  /** Receives the run's history as it grows (the same object), so a run that fails still has one. */
+  onHistory?: (history: History) => void;
 }
 
-export async function train({ engine, dataset, config, control, emit, onTestPredictions, onEpochEnd, start }: TrainOptions): Promise<{ history: History; stopped: boolean }> {
+/** Scoring a test image costs about a third of training on one (forward pass only): the guess until measured. */
+const EVAL_SPEEDUP_GUESS = 3;
+
+export async function train({ engine, dataset, config, control, emit, onTestPredictions, onEpochEnd, start, onHistory }: TrainOptions): Promise<{ history: History; stopped: boolean }> {
   const trainCount = Math.min(config.trainLimit ?? Infinity, dataset.train.count);
   const testCount = Math.min(config.testLimit ?? Infinity, dataset.test.count);
   const stepsPerEpoch = Math.floor(trainCount / config.batchSize);
   if (stepsPerEpoch === 0) throw new RangeError(`batch size ${config.batchSize} is larger than the ${trainCount} training images`);
   const history: History = start ? structuredClone(start.history) : { config, backend: engine.backend, device: engine.device, epochs: [] };
+  history.steps ??= emptySteps();
+  onHistory?.(history);
   const rng = new Rng(start?.rng ?? config.seed);
   const firstEpoch = (start?.epoch ?? 0) + 1;
   const totalSteps = stepsPerEpoch * (config.epochs - firstEpoch + 1);
   let stepsDone = 0;
+  // Measured speeds, examples per second: training (smoothed) and test scoring (the last epoch's).
+  let rate = 0, evalRate = 0;
+  const etaSeconds = (epoch: number, tested: number): number => {
+    const trainLeft = ((totalSteps - stepsDone) * config.batchSize) / rate;
+    const testLeft = (config.epochs - epoch + 1) * testCount - tested;
+    return trainLeft + testLeft / (evalRate || rate * EVAL_SPEEDUP_GUESS);
+  };
   const pauseAt = async (epoch: number, step: number): Promise<void> => {
     if (!control.paused || control.stopped) return;
     emit({ type: 'paused', epoch, step });
     await control.waitWhilePaused();
     if (!control.stopped) emit({ type: 'resumed', epoch, step });
   };
+  // A stop or pause sent right behind the request is heard before the first step, not after it.
+  await tick();
   for (let epoch = firstEpoch; epoch <= config.epochs && !control.stopped; epoch++) {
     // Re-seeding from the run's generator keeps every epoch's order a function of the seed alone.
     const order = rng.permutation(trainCount);
     let lossSum = 0, correct = 0, seen = 0;
     let losses: number[] = [];
     let lastEmit = performance.now();
-    let windowStart = lastEmit, windowExamples = 0, rate = 0;
+    let windowStart = lastEmit, windowExamples = 0;
     const epochStart = performance.now();
     let epochTrainMs = 0;
+    const report = (phase: RunPhase, step: number, tested: number): void => {
+      emit({
+        type: 'progress',
+        epoch,
+        step,
+        stepsPerEpoch,
+        losses,
+        loss: lossSum / seen,
+        accuracy: correct / seen,
+        examplesPerSecond: rate,
+        etaSeconds: etaSeconds(epoch, tested),
+        phase,
+        tested,
+        testCount,
+      });
+      losses = [];
+    };
     for await (const { step, result: r, examples, ms } of epochSteps(engine, order, stepsPerEpoch, config, control, (step) => pauseAt(epoch, step))) {
       const now = performance.now();
       epochTrainMs += ms;
@@ -111,23 +149,13 @@ export async function train({ engine, dataset, config, control, emit, onTestPred
       seen += examples;
       windowExamples += examples;
       losses.push(r.lossSum / examples);
+      addLosses(history.steps, [r.lossSum / examples]);
       stepsDone++;
-      if (now - lastEmit >= PROGRESS_MS || step === stepsPerEpoch - 1) {
+      // The first step is reported at once: from then on the new weights are the model in hand.
+      if (now - lastEmit >= PROGRESS_MS || step === stepsPerEpoch - 1 || stepsDone === 1) {
         const windowRate = (windowExamples / (now - windowStart)) * 1000;
         rate = rate === 0 ? windowRate : 0.7 * rate + 0.3 * windowRate;
-        emit({
-          type: 'progress',
-          epoch,
-          step: step + 1,
-          stepsPerEpoch,
-          losses,
-          loss: lossSum / seen,
-          accuracy: correct / seen,
-          examplesPerSecond: rate,
-          etaSeconds: ((totalSteps - stepsDone) * config.batchSize) / rate,
-          phase: 'train',
-        });
-        losses = [];
+        report('training', step + 1, 0);
         lastEmit = now;
         windowStart = now;
         windowExamples = 0;
@@ -135,7 +163,16 @@ export async function train({ engine, dataset, config, control, emit, onTestPred
     }
     if (control.stopped) break;
     const predicted = new Uint8Array(testCount);
-    const test = await evaluateTest(engine, dataset, testCount, predicted);
+    const evalStart = performance.now();
+    let lastSlice = evalStart;
+    report('evaluating', stepsPerEpoch, 0);
+    const test = await evaluateTest(engine, dataset, testCount, predicted, (tested) => {
+      const now = performance.now();
+      evalRate = (tested / (now - evalStart)) * 1000;
+      if (now - lastSlice < PROGRESS_MS && tested < testCount) return;
+      report('evaluating', stepsPerEpoch, tested);
+      lastSlice = now;
+    });
     onTestPredictions?.(predicted);
     const metrics: EpochMetrics = {
       epoch,
@@ -145,7 +182,10 @@ export async function train({ engine, dataset, config, control, emit, onTestPred
       seconds: (performance.now() - epochStart) / 1000,
     };
     history.epochs.push(metrics);
-    await onEpochEnd?.({ epoch, rng: rng.state(), history: structuredClone(history) });
+    if (onEpochEnd) {
+      report('saving', stepsPerEpoch, testCount);
+      await onEpochEnd({ epoch, rng: rng.state(), history: structuredClone(history) });
+    }
     emit({ type: 'epoch', ...metrics });
   }
   return { history, stopped: control.stopped };

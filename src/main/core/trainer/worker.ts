@@ -127,6 +127,34 @@ async function engineOnData(): Promise<{ engine: Engine; dataset: Dataset }> {
   return { engine, dataset: d };
 }
 
+/** The model in hand, as a run that has not finished a step must leave it. */
+interface InHand {
+  params?: Float32Array;
+  history?: History;
+  spec: ModelSpec;
+  choice: BackendChoice;
+  dataset?: Dataset;
+}
+
+/** Puts back the model that was in hand before a run that never finished a step. */
+async function restore(before: InHand): Promise<void> {
+  history = before.history;
+  if (!before.params) return;
+  const made = engineDataset; // what the engine in hand was made for: the run's data
+  [modelSpec, engineChoice] = [before.spec, before.choice];
+  try {
+    if (!engine || engine.broken || !made || !sameSpec(made.spec, before.spec)) {
+      const on = before.dataset ?? predictOnly(before.spec);
+      engine = (await engineFor(before.choice, on, 32, undefined, 'infer')).engine;
+      engineDataset = on;
+    }
+    engine.setParams(before.params);
+    testPredicted = undefined;
+  } catch {
+    // No engine can be made at all: the run's own error says why.
+  }
+}
+
 const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, { type: K }>) => Promise<WorkerReplies[K]> } = {
   'load-data': async ({ data, cacheDir: dir }) => {
     if (control) throw StudioCallError.of('busy', 'a run is training: stop it before changing the dataset');
@@ -136,52 +164,64 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
   // The config was validated once, where it came in (the service's schemas, the CLI's flag parsers).
   train: async ({ config: given, checkpointDir, resume }) => {
     if (control) throw StudioCallError.of('busy', 'a run is already training');
-    const checkpoint = resume && checkpointDir ? loadCheckpoint(checkpointDir) : undefined;
-    const config = checkpoint ? { ...checkpoint.config, backend: given.backend, threads: given.threads } : given;
-    if (checkpoint && checkpoint.epoch >= config.epochs) throw StudioCallError.of('bad-request', `the run in ${checkpointDir} already finished its ${config.epochs} epochs`);
-    const d = await ensureDataset(checkpoint?.data ?? dataRequest);
-    if (checkpoint && !sameSpec(checkpoint.spec, d.spec)) throw StudioCallError.of('bad-data', `the dataset of the run in ${checkpointDir} has changed: its model no longer fits it`);
-    const data = dataRequest;
-    const pick = await engineFor(config.backend, d, Math.max(32, config.batchSize), config.threads);
-    engine = pick.engine;
-    [engineChoice, engineDataset, modelSpec] = [config.backend, d, d.spec];
-    engine.setParams(checkpoint?.params ?? initialParams(config.seed, d.spec));
-    engine.setVelocity(checkpoint?.velocity ?? new Float32Array(paramCountFor(d.spec)));
-    const trainCount = Math.min(config.trainLimit ?? Infinity, d.train.count);
-    control = createControl();
-    post({
-      type: 'event',
-      event: {
-        type: 'started',
-        backend: engine.backend,
-        detail: engine.detail,
-        device: engine.device,
-        fallbackReason: pick.fallbackReason,
-        epochs: config.epochs,
-        stepsPerEpoch: Math.floor(trainCount / config.batchSize),
-        trainCount,
-        testCount: Math.min(config.testLimit ?? Infinity, d.test.count),
-        spec: d.spec,
-        resumedAt: checkpoint?.epoch,
-        history: checkpoint?.history,
-      },
-    });
-    const running = engine;
+    // Claimed before the first await, so a second request meets `busy` rather than a second run.
+    const runControl = (control = createControl());
+    let before: InHand = { history, spec: modelSpec, choice: engineChoice, dataset: engineDataset };
+    let stepped = false;
+    let live: History | undefined;
     try {
-      testPredicted = undefined;
+      // The model in hand stays in hand until the new run has finished a step.
+      before = { ...before, params: engine ? await engine.getParams() : undefined };
+      const checkpoint = resume && checkpointDir ? loadCheckpoint(checkpointDir) : undefined;
+      const config = checkpoint ? { ...checkpoint.config, backend: given.backend, threads: given.threads } : given;
+      if (checkpoint && checkpoint.epoch >= config.epochs) throw StudioCallError.of('bad-request', `the run in ${checkpointDir} already finished its ${config.epochs} epochs`);
+      const d = await ensureDataset(checkpoint?.data ?? dataRequest);
+      if (checkpoint && !sameSpec(checkpoint.spec, d.spec)) throw StudioCallError.of('bad-data', `the dataset of the run in ${checkpointDir} has changed: its model no longer fits it`);
+      const data = dataRequest;
+      const pick = await engineFor(config.backend, d, Math.max(32, config.batchSize), config.threads);
+      const running = (engine = pick.engine);
+      [engineChoice, engineDataset, modelSpec] = [config.backend, d, d.spec];
+      const trainCount = Math.min(config.trainLimit ?? Infinity, d.train.count);
+      post({
+        type: 'event',
+        event: {
+          type: 'started',
+          backend: running.backend,
+          detail: running.detail,
+          device: running.device,
+          fallbackReason: pick.fallbackReason,
+          epochs: config.epochs,
+          stepsPerEpoch: Math.floor(trainCount / config.batchSize),
+          trainCount,
+          testCount: Math.min(config.testLimit ?? Infinity, d.test.count),
+          spec: d.spec,
+          resumedAt: checkpoint?.epoch,
+          history: checkpoint?.history,
+        },
+      });
+      running.setParams(checkpoint?.params ?? initialParams(config.seed, d.spec));
+      running.setVelocity(checkpoint?.velocity ?? new Float32Array(paramCountFor(d.spec)));
       const result = await train({
         engine: running,
         dataset: d,
         config,
-        control,
-        emit: (event) => post({ type: 'event', event }),
+        control: runControl,
+        emit: (event) => {
+          if (!stepped && event.type === 'progress' && event.losses.length > 0) {
+            stepped = true;
+            testPredicted = undefined;
+            history = live;
+          }
+          post({ type: 'event', event });
+        },
+        onHistory: (h) => (live = h),
         onTestPredictions: (p) => (testPredicted = p),
         onEpochEnd: async (state) => {
           if (checkpointDir) saveCheckpoint(checkpointDir, { ...state, data, spec: d.spec, params: await running.getParams(), velocity: await running.getVelocity() });
         },
         start: checkpoint ? { epoch: checkpoint.epoch, rng: checkpoint.rng, history: checkpoint.history } : undefined,
       });
-      history = result.history;
+      if (stepped) history = result.history;
       post({ type: 'event', event: { type: 'done', ...result } });
       return result;
     } catch (error) {
@@ -191,7 +231,11 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
       post({ type: 'event', event: { type: 'error', error: toStudioError(error) } });
       throw error;
     } finally {
-      control = undefined;
+      try {
+        if (!stepped) await restore(before);
+      } finally {
+        control = undefined;
+      }
     }
   },
   predict: async ({ images }) => {

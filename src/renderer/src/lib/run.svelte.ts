@@ -1,98 +1,129 @@
-// The training run as the UI sees it, built from the event stream. Per-step losses live in a plain
-// array (thousands of points) with a version counter, so charts redraw without deep reactivity.
-import type { EpochMetrics, History, TrainEvent, BackendInfo } from '../../../shared/contract';
-import type { StudioEvent } from '../../../shared/api';
+// The page's copy of the app's state. The app owns it: the page loads a snapshot (getState) on load and
+// after every reconnect, then folds in the numbered events with the same applyEvent the app uses. An
+// event whose number skips one means some were missed: a fresh snapshot replaces the copy. Nothing that
+// matters lives only in the page, so a reload, a second tab or a crash of the page loses nothing.
+import type { StudioApi } from '../../../shared/api';
+import type { RunProgress, StudioEvent, StudioState } from '../../../shared/studioState';
+import { applyEvent, modelHistory, modelSpec, shownHistory } from '../../../shared/studioState';
 import { MNIST_SPEC, type ModelSpec } from '../../../shared/modelSpec';
+import type { EpochMetrics, History } from '../../../shared/contract';
 
-type Progress = Extract<TrainEvent, { type: 'progress' }>;
-export type Phase = 'idle' | 'starting' | 'training' | 'paused' | 'done' | 'stopped' | 'failed';
+export type Phase = 'loading' | 'idle' | 'starting' | 'training' | 'evaluating' | 'saving' | 'paused' | 'done' | 'stopped' | 'failed';
 
 class RunState {
-  phase = $state<Phase>('idle');
-  backend = $state<BackendInfo | undefined>();
-  progress = $state<Progress | undefined>();
-  epochs = $state<EpochMetrics[]>([]);
-  totalEpochs = $state(0);
-  error = $state<string | undefined>();
-  /** Where the model in hand was saved or opened from. */
-  dir = $state<string | undefined>();
-  /** Bumped whenever stepLosses grows. */
+  /** The last snapshot plus the events since; replaced (never mutated) so views update. */
+  state = $state.raw<StudioState | undefined>();
+  /** Bumped whenever the shown per-step losses may have changed. */
   stepVersion = $state(0);
-  /** Bumped when a new model is in hand (trained or opened), for views that depend on the weights. */
+  /** Bumped when the weights in hand change (a finished epoch, another model), for views that use them. */
   modelVersion = $state(0);
-  stepLosses: number[] = [];
+  private modelKey = '';
+
+  /** What the run is doing, or how the last one ended. */
+  get phase(): Phase {
+    const s = this.state;
+    if (!s) return 'loading';
+    if (s.status === 'training') return s.run?.progress?.phase === 'evaluating' ? 'evaluating' : s.run?.progress?.phase === 'saving' ? 'saving' : 'training';
+    if (s.status !== 'idle') return s.status;
+    return s.run?.outcome ?? 'idle';
+  }
+
+  /** Starting, training or paused: the form and the model buttons wait. */
+  get busy(): boolean {
+    return this.state !== undefined && this.state.status !== 'idle';
+  }
+
+  /** The active run's history, else the model in hand's: what the charts, table and form show. */
+  get shown(): History | undefined {
+    return this.state ? shownHistory(this.state) : undefined;
+  }
+
+  get epochs(): EpochMetrics[] {
+    return this.shown?.epochs ?? [];
+  }
+
+  get totalEpochs(): number {
+    return this.shown?.config.epochs ?? 0;
+  }
+
+  get progress(): RunProgress | undefined {
+    return this.state?.run?.progress;
+  }
+
+  get backend() {
+    return this.state?.backend;
+  }
+
+  get error(): string | undefined {
+    return this.state?.error?.message;
+  }
+
+  get model() {
+    return this.state?.model;
+  }
+
   /** The model in hand's input shape, mode and class names (MNIST's until another is trained or opened). */
-  spec = $state<ModelSpec>(MNIST_SPEC);
+  get spec(): ModelSpec {
+    return this.state ? modelSpec(this.state) : MNIST_SPEC;
+  }
 
   get hasModel(): boolean {
-    return this.phase === 'done' || this.phase === 'stopped' || this.dir !== undefined;
+    return this.state?.model !== undefined;
   }
 
-  reset(totalEpochs: number): void {
-    this.phase = 'starting';
-    this.progress = undefined;
-    this.epochs = [];
-    this.totalEpochs = totalEpochs;
-    this.error = undefined;
-    this.dir = undefined;
-    this.stepLosses = [];
+  /** Shows a state: a fresh snapshot, or the current one with events folded in. */
+  show(next: StudioState): void {
+    this.state = { ...next };
     this.stepVersion++;
-  }
-
-  showHistory(history: History | undefined, dir: string | undefined): void {
-    this.epochs = history?.epochs ?? [];
-    this.totalEpochs = history?.config.epochs ?? this.epochs.length;
-    this.progress = undefined;
-    this.stepLosses = [];
-    this.stepVersion++;
-    this.dir = dir;
-    this.phase = 'done';
-    this.modelVersion++;
-  }
-
-  apply(event: StudioEvent): void {
-    switch (event.type) {
-      case 'started':
-        // A new run, or a resumed one bringing the epochs it had already done.
-        this.reset(event.epochs);
-        this.phase = 'training';
-        this.backend = { backend: event.backend, detail: event.detail, fallbackReason: event.fallbackReason };
-        this.spec = event.spec;
-        this.epochs = event.history?.epochs ?? [];
-        break;
-      case 'progress':
-        this.progress = event;
-        this.stepLosses.push(...event.losses);
-        this.stepVersion++;
-        break;
-      case 'epoch':
-        this.epochs = [...this.epochs, event];
-        this.modelVersion++;
-        break;
-      case 'paused':
-        this.phase = 'paused';
-        break;
-      case 'resumed':
-        this.phase = 'training';
-        break;
-      case 'done':
-        this.phase = event.stopped ? 'stopped' : 'done';
-        this.modelVersion++;
-        break;
-      case 'error':
-        this.phase = 'failed';
-        this.error = event.error.message;
-        break;
-      case 'model-opened':
-        this.backend = event.model;
-        this.spec = event.model.spec;
-        this.showHistory(event.model.history, event.model.dir);
-        break;
-      case 'model-saved':
-        this.dir = event.dir;
-        break;
+    const m = next.model;
+    const key = m ? `${m.name}|${m.dir}|${m.runId}|${modelHistory(next)?.epochs.length ?? 0}` : '';
+    if (key !== this.modelKey) {
+      this.modelKey = key;
+      this.modelVersion++;
     }
   }
 }
 
 export const run = new RunState();
+
+/** Keeps `run` in step with the app: snapshot first, then events; a gap or a reconnect re-syncs. */
+export function followApp(studio: StudioApi): () => void {
+  let current: StudioState | undefined;
+  /** Events that arrive while a snapshot is on its way; undefined when none is. */
+  let waiting: StudioEvent[] | undefined;
+  let closed = false;
+
+  const load = async (): Promise<void> => {
+    waiting = [];
+    let snapshot: StudioState;
+    try {
+      snapshot = await studio.getState({});
+    } catch {
+      // The app is unreachable for now; the transport reports the reconnect, or try again shortly.
+      if (!closed) setTimeout(() => void load(), 1000);
+      return;
+    }
+    const queued = waiting ?? [];
+    waiting = undefined;
+    current = snapshot;
+    run.show(current);
+    for (const event of queued) accept(event);
+  };
+
+  const accept = (event: StudioEvent): void => {
+    if (waiting) return void waiting.push(event);
+    if (!current || event.seq <= current.seq) return; // already in the snapshot
+    if (event.seq !== current.seq + 1) return void load(); // missed some: start over from a snapshot
+    applyEvent(current, event);
+    run.show(current);
+  };
+
+  const offEvents = studio.onEvent(accept);
+  const offReconnect = studio.onReconnect(() => void load());
+  void load();
+  return () => {
+    closed = true;
+    offEvents();
+    offReconnect();
+  };
+}

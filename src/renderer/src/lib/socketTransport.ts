@@ -1,40 +1,69 @@
-// The browser host's transport: the same StudioApi over a WebSocket to the app on 127.0.0.1.
+// The browser host's transport: the same StudioApi over a WebSocket to the app on 127.0.0.1. A dropped
+// connection is opened again (the app may have been busy, or restarted on the same port); listeners
+// of onReconnect then re-sync, since events sent meanwhile were missed.
 import { API_METHODS, type ApiMethod, type Envelope, type StudioApi, type StudioEvent, unwrap } from '../../../shared/api';
+
+const RETRY_MS = [250, 500, 1000, 2000, 5000];
 
 export function socketStudio(url: string): StudioApi {
   let nextId = 1;
   const pending = new Map<number, (reply: Envelope<unknown>) => void>();
   const listeners = new Set<(event: StudioEvent) => void>();
-  const socket = new WebSocket(url);
-  const open = new Promise<void>((resolve, reject) => {
-    socket.addEventListener('open', () => resolve(), { once: true });
-    socket.addEventListener('error', () => reject(new Error('cannot reach the MNIST Studio host')), { once: true });
-  });
-  socket.addEventListener('message', (message) => {
-    const data = JSON.parse(String(message.data)) as { id?: number; reply?: Envelope<unknown>; event?: StudioEvent };
-    if (data.event) for (const listener of listeners) listener(data.event);
-    else if (typeof data.id === 'number' && data.reply) {
-      pending.get(data.id)?.(data.reply);
-      pending.delete(data.id);
-    }
-  });
-  socket.addEventListener('close', () => {
-    for (const resolve of pending.values()) resolve({ ok: false, error: { code: 'worker-failed', message: 'the connection to MNIST Studio closed' } });
-    pending.clear();
-  });
+  const reconnectListeners = new Set<() => void>();
+  /** The open socket calls go to; while there is none, a promise of the next. */
+  let resolveReady: (ws: WebSocket) => void = () => undefined;
+  const nextSocket = (): Promise<WebSocket> => new Promise((resolve) => (resolveReady = resolve));
+  let ready = nextSocket();
+  let opened = false;
+  let live: WebSocket | undefined;
+  let failures = 0;
+
+  const connect = (): void => {
+    const ws = new WebSocket(url);
+    ws.addEventListener('open', () => {
+      failures = 0;
+      live = ws;
+      resolveReady(ws);
+      if (opened) for (const listener of reconnectListeners) listener();
+      opened = true;
+    });
+    ws.addEventListener('message', (message) => {
+      const data = JSON.parse(String(message.data)) as { id?: number; reply?: Envelope<unknown>; event?: StudioEvent };
+      if (data.event) for (const listener of listeners) listener(data.event);
+      else if (typeof data.id === 'number' && data.reply) {
+        pending.get(data.id)?.(data.reply);
+        pending.delete(data.id);
+      }
+    });
+    ws.addEventListener('close', () => {
+      if (live === ws) {
+        live = undefined;
+        ready = nextSocket();
+      }
+      for (const resolve of pending.values()) resolve({ ok: false, error: { code: 'worker-failed', message: 'the connection to MNIST Studio closed' } });
+      pending.clear();
+      setTimeout(connect, RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]);
+    });
+  };
+  connect();
+
   const call = async (method: ApiMethod, input: unknown): Promise<unknown> => {
-    await open;
+    const ws = await ready;
     const id = nextId++;
     const reply = new Promise<Envelope<unknown>>((resolve) => pending.set(id, resolve));
-    socket.send(JSON.stringify({ id, method, input }));
+    ws.send(JSON.stringify({ id, method, input }));
     return unwrap(await reply);
   };
   const api = Object.fromEntries(API_METHODS.map((m) => [m, (input: unknown) => call(m, input)]));
   return {
-    ...(api as Omit<StudioApi, 'onEvent' | 'pathForFile'>),
+    ...(api as Omit<StudioApi, 'onEvent' | 'onReconnect' | 'pathForFile'>),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    onReconnect: (listener) => {
+      reconnectListeners.add(listener);
+      return () => reconnectListeners.delete(listener);
     },
   } as StudioApi;
 }

@@ -1,0 +1,138 @@
+// The app holds the state and the page only shows it: a reload or a second tab shows the same run
+// (recipe, progress, per-step chart) and can stop it; two starts at once give one run; a run that
+// fails says so and leaves the app usable; evaluation shows as its own phase; Save never writes into
+// a folder that is not ours without asking.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { appGuards, expect, test } from './fixtures';
+import { field, phase, setRecipe, startRun, stepNumber } from './studio';
+
+appGuards();
+test.describe.configure({ mode: 'serial' });
+
+const stop = (page: Page) => page.getByRole('button', { name: 'Stop' });
+
+test('a reload mid-run shows the run with its recipe and chart, and it can still be stopped', async ({ app: { page } }) => {
+  await setRecipe(page, '4', '9600', '500');
+  await startRun(page);
+  await expect(phase(page)).toHaveText('Training');
+  await expect.poll(() => stepNumber(page)).toBeGreaterThan(10);
+  await page.reload();
+  await expect(phase(page)).toHaveText(/Training|Evaluating|Saving checkpoint/);
+  await expect(field(page, 'Epochs')).toHaveValue('4');
+  await expect(field(page, 'Train limit')).toHaveValue('9600');
+  await expect(field(page, 'Test limit')).toHaveValue('500');
+  await expect(field(page, 'Epochs')).toBeDisabled();
+  await expect(page.getByTestId('epoch')).toContainText('/ 4');
+  await expect(page.getByTestId('steps-shown')).toHaveText(/^\d[\d,]* steps$/);
+  expect(Number((await page.getByTestId('steps-shown').textContent())!.replace(/\D/g, ''))).toBeGreaterThan(10);
+  await stop(page).click();
+  await expect(phase(page)).toHaveText('Stopped');
+});
+
+test('two tabs show the same run, and either can stop it', async ({ app: { page, errors } }, testInfo) => {
+  test.skip(testInfo.project.name !== 'browser-host', 'Electron has one window');
+  const other = await page.context().browser()!.newPage();
+  other.on('pageerror', (e) => errors.push(`second tab: ${e.message}`));
+  try {
+    await other.goto(page.url());
+    await setRecipe(page, '3', '6400', '300');
+    await startRun(page);
+    await expect(phase(other)).toHaveText(/Training|Evaluating/);
+    await expect(field(other, 'Train limit')).toHaveValue('6400');
+    await expect.poll(() => stepNumber(other)).toBeGreaterThan(5);
+    // Starting again from the second tab is refused while the first tab's run trains.
+    await expect(other.getByRole('button', { name: 'Start', exact: true })).toBeDisabled();
+    await stop(other).click();
+    await expect(phase(page)).toHaveText('Stopped');
+    await expect(phase(other)).toHaveText('Stopped');
+  } finally {
+    await other.close();
+  }
+});
+
+test('two startTraining calls at once over the API: exactly one starts, the other is told busy', async ({ app: { page } }, testInfo) => {
+  test.skip(testInfo.project.name !== 'browser-host', 'in Electron the API is IPC, which the page cannot call twice at once from outside; test/service.test.ts covers it');
+  const recipe = { epochs: 2, batchSize: 32, learningRate: 0.01, momentum: 0.9, seed: 0, trainLimit: 9600, testLimit: 300, backend: 'auto' };
+  // A second client of the same host, from inside the page (it holds the token), sends both at once.
+  const replies = await page.evaluate(async (config) => {
+    const token = new URLSearchParams(location.search).get('token') ?? '';
+    const ws = new WebSocket(`ws://${location.host}/api?token=${encodeURIComponent(token)}`);
+    await new Promise((resolve) => ws.addEventListener('open', resolve, { once: true }));
+    const got: { id: number; reply: { ok: boolean; error?: { code: string } } }[] = [];
+    const both = new Promise<void>((resolve) =>
+      ws.addEventListener('message', (m) => {
+        const data = JSON.parse(String(m.data));
+        if ('reply' in data) got.push(data);
+        if (got.length === 2) resolve();
+      }),
+    );
+    ws.send(JSON.stringify({ id: 1, method: 'startTraining', input: config }));
+    ws.send(JSON.stringify({ id: 2, method: 'startTraining', input: config }));
+    await both;
+    ws.close();
+    return got.map((g) => (g.reply.ok ? 'ok' : g.reply.error!.code)).sort();
+  }, recipe);
+  expect(replies).toEqual(['busy', 'ok']);
+  // The page follows the one run that started, and stops it.
+  await expect(phase(page)).toHaveText(/Training|Evaluating/);
+  await expect(field(page, 'Train limit')).toHaveValue('9600');
+  await stop(page).click();
+  await expect(phase(page)).toHaveText('Stopped');
+});
+
+test('evaluation is its own phase, with its own progress', async ({ app: { page } }, testInfo) => {
+  // The page asks the app only for what changed: the many events of a run do not each re-list the models.
+  const calls: string[] = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => calls.push(String(f.payload))));
+  await page.reload();
+  await setRecipe(page, '1', '320', '');
+  await startRun(page);
+  await expect(phase(page)).toHaveText('Evaluating', { timeout: 60_000 });
+  await expect(page.getByTestId('step')).toHaveText(/^testing [\d,]+ \/ 10,000$/);
+  await expect(phase(page)).toHaveText('Finished', { timeout: 60_000 });
+  if (testInfo.project.name === 'browser-host') expect(calls.filter((c) => c.includes('"savedModels"')).length).toBeLessThanOrEqual(6);
+});
+
+test('a run that fails mid-way shows an alert, and the app is usable again', async ({ app: { page, home } }) => {
+  const runs = join(home, 'runs');
+  const before = new Set(existsSync(runs) ? readdirSync(runs) : []);
+  await setRecipe(page, '3', '3200', '200');
+  await startRun(page);
+  await expect(phase(page)).toHaveText(/Starting…|Training/);
+  // The run's checkpoint folder is taken away, so its first checkpoint cannot be written.
+  await expect.poll(() => readdirSync(runs).filter((n) => !before.has(n)).length).toBe(1);
+  const dir = join(runs, readdirSync(runs).find((n) => !before.has(n))!);
+  rmSync(dir, { recursive: true });
+  writeFileSync(dir, 'in the way');
+  await expect(page.getByRole('alert')).toContainText('The run failed:', { timeout: 60_000 });
+  await expect(phase(page)).toHaveText('Failed');
+  expect(statSync(dir).isFile()).toBe(true);
+  // Usable again: the form keeps the failed recipe, and a new run trains to the end.
+  await expect(field(page, 'Train limit')).toHaveValue('3200');
+  await setRecipe(page, '1', '320', '100');
+  await startRun(page);
+  await expect(phase(page)).toHaveText('Finished', { timeout: 60_000 });
+  await expect(page.getByRole('alert')).toHaveCount(0);
+});
+
+test('saving into a folder that is not a saved model is refused unless confirmed', async ({ app: { page, home } }, testInfo) => {
+  test.skip(testInfo.project.name !== 'browser-host', "Electron confirms in its native dialog, which a test cannot drive");
+  const foreign = join(home, 'models', 'taxes');
+  mkdirSync(foreign, { recursive: true });
+  writeFileSync(join(foreign, 'history.json'), 'my own notes');
+  await page.getByRole('tab', { name: 'Models' }).click();
+  await page.getByRole('button', { name: 'Save model…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Save model' });
+  await dialog.getByRole('textbox', { name: 'Model name' }).fill('taxes');
+  await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(dialog.getByRole('alert')).toContainText('is not a saved model');
+  expect(readFileSync(join(foreign, 'history.json'), 'utf8')).toBe('my own notes');
+  expect(existsSync(join(foreign, 'model.json'))).toBe(false);
+  await dialog.getByRole('textbox', { name: 'Model name' }).fill('taxes-model');
+  await dialog.getByRole('button', { name: 'Save', exact: true }).click();
+  await expect(page.getByRole('status')).toContainText(`Saved to ${join(home, 'models', 'taxes-model')}`);
+  await expect(page.getByRole('textbox', { name: 'Saved model folder' })).toHaveValue(join(home, 'models', 'taxes-model'));
+  await page.getByRole('tab', { name: 'Train' }).click();
+});
