@@ -23,3 +23,6 @@ const api = {
 export type PreloadApi = typeof api;
 
 contextBridge.exposeInMainWorld('studio', api);
+// A dropped model folder reaches the page as a File without a path; this gives the path of exactly that
+// File (one the user dropped), which the page then passes to openModel like a typed one.
+contextBridge.exposeInMainWorld('studioFiles', { pathOf: (file: File): string => webUtils.getPathForFile(file) });
