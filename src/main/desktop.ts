@@ -25,6 +25,9 @@ export function setAbout(backend?: BackendInfo): void {
   app.setAboutPanelOptions({
     applicationName: 'MNIST Studio',
     applicationVersion: app.getVersion(),
-    copyright: [`Electron ${electron} · Chromium ${chrome} · Node ${node}`, `Backend: ${backend ? `${backend.backend} (${backend.detail})` : 'starting…'}`].join('\n'),
+    copyright: [
+      `Electron ${electron} · Chromium ${chrome} · Node ${node}`,
+      `Backend: ${backend ? `${backend.backend} (${backend.detail})` : 'starting…'}`,
+    ].join('\n'),
   });
 }
