@@ -1,9 +1,18 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import type { Plugin } from 'vite';
 
 // Rolldown's plugin-timing report is noise on a slow or busy machine (it printed on every `npm start`).
 const checks = { bundlerTimings: false };
+
+// `npm run dev` only: Vite's dev server injects each component's CSS as a <style> element, which the page's
+// strict CSP (style-src 'self') blocks. Production builds extract CSS to files and keep the strict policy.
+const devInlineStyles: Plugin = {
+  name: 'dev-inline-styles',
+  apply: 'serve',
+  transformIndexHtml: (html) => html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
+};
 
 export default defineConfig({
   main: {
@@ -24,7 +33,7 @@ export default defineConfig({
   },
   renderer: {
     root: 'src/renderer',
-    plugins: [svelte()],
+    plugins: [svelte(), devInlineStyles],
     build: { rollupOptions: { input: resolve('src/renderer/index.html'), checks } },
   },
 });
