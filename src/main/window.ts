@@ -42,7 +42,7 @@ export function createMainWindow(): BrowserWindow {
     minHeight: 600,
     show: false,
     title: 'MNIST Studio',
-    icon: resourcePath('icon.png'),
+    icon: resourcePath('icon'),
     // Spelled out here, not spread from a constant, so static checkers (electronegativity) can see them.
     // test/window.test.ts runs this function against a stand-in for electron and asserts each one.
     webPreferences: {
