@@ -14,7 +14,8 @@ const api = {
     ipcRenderer.on(EVENT_CHANNEL, wrapped);
     return () => void ipcRenderer.removeListener(EVENT_CHANNEL, wrapped);
   },
-  // Dropped files no longer carry .path (Electron 32+); webUtils gives it, for folders dropped on the Dataset card.
+  // Dropped files no longer carry .path (Electron 32+); webUtils gives it, for folders dropped on the Dataset card
+  // (a dataset) or elsewhere on the window (a model).
   pathForFile(file: File): string | undefined {
     return webUtils.getPathForFile(file) || undefined;
   },
@@ -23,6 +24,3 @@ const api = {
 export type PreloadApi = typeof api;
 
 contextBridge.exposeInMainWorld('studio', api);
-// A dropped model folder reaches the page as a File without a path; this gives the path of exactly that
-// File (one the user dropped), which the page then passes to openModel like a typed one.
-contextBridge.exposeInMainWorld('studioFiles', { pathOf: (file: File): string => webUtils.getPathForFile(file) });

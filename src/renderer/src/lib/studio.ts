@@ -6,8 +6,6 @@ import { socketStudio } from './socketTransport';
 declare global {
   interface Window {
     studio?: StudioApi;
-    /** Electron only (the preload): the file system path of a File the user dropped. */
-    studioFiles?: { pathOf(file: File): string };
   }
 }
 
