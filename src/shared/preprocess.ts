@@ -122,24 +122,15 @@ function inkMap(image: RgbaImage): Float32Array {
   if (transparent > n * 0.05) {
     // A canvas export or a cut-out: strokes are the opaque pixels, dark or light.
     let sum = 0, count = 0;
-    for (let i = 0; i < n; i++) if (alpha[i]! >= 0.5) {
-      sum += lum[i]! / alpha[i]!;
-      count++;
-    }
+    for (let i = 0; i < n; i++) if (alpha[i]! >= 0.5) (sum += lum[i]! / alpha[i]!), count++;
     const darkStrokes = count > 0 && sum / count < 0.5;
     for (let i = 0; i < n; i++) ink[i] = darkStrokes ? alpha[i]! - lum[i]! : lum[i]!;
     return ink;
   }
   // Opaque: the border tells the background; a light one (paper, a scan) is inverted.
   let border = 0, borderCount = 0;
-  for (let x = 0; x < width; x++) {
-    border += lum[x]! + lum[(height - 1) * width + x]!;
-    borderCount += 2;
-  }
-  for (let y = 0; y < height; y++) {
-    border += lum[y * width]! + lum[y * width + width - 1]!;
-    borderCount += 2;
-  }
+  for (let x = 0; x < width; x++) (border += lum[x]! + lum[(height - 1) * width + x]!), (borderCount += 2);
+  for (let y = 0; y < height; y++) (border += lum[y * width]! + lum[y * width + width - 1]!), (borderCount += 2);
   const invert = border / borderCount > 0.5;
   const background = invert ? 1 - border / borderCount : border / borderCount;
   for (let i = 0; i < n; i++) {
