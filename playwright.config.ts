@@ -1,6 +1,6 @@
 import { defineConfig } from '@playwright/test';
 
-// The same specs run twice: in Debian's Chromium against the browser host, and in Electron wherever
+// The same specs run twice: in Chromium (e2e/chromium.ts picks one) against the browser host, and in Electron wherever
 // its binary exists (elsewhere they are skipped, with the reason printed).
 export default defineConfig({
   testDir: 'e2e',

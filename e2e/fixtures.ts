@@ -1,4 +1,4 @@
-// One app per Playwright worker: the real CLI's browser host in Debian's Chromium, or the real Electron
+// One app per Playwright worker: the real CLI's browser host in Chromium (see chromium.ts), or the real Electron
 // app where its binary exists. Console errors and page errors are collected and fail the test.
 import { test as base, chromium, _electron, expect, type Page } from '@playwright/test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -14,7 +14,8 @@ export interface App {
   errors: string[];
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+// Chosen by globalSetup (e2e/chromium.ts), which runs first.
+const CHROMIUM = process.env.CHROMIUM_PATH;
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 /** Why Electron cannot run here, or undefined when it can. */

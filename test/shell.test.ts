@@ -1,38 +1,22 @@
 // The Electron shell's own code, run under Node against a stand-in for electron: the window's
 // webPreferences, navigation and new-window blocking on every web contents, the dev server only when
 // unpackaged, and the IPC sender check.
-import { test, after } from 'node:test';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { build } from 'esbuild';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { existsSync } from 'node:fs';
 import { windows, ipcMain, app, appEvents, fakeContents } from './fixtures/fakeElectron';
 import { API_METHODS, channelOf } from '../src/shared/api';
 import { StudioService } from '../src/main/core/service/studioService';
 import { tempDir } from './helpers';
+import { bundleShell } from './fixtures/shellBundle';
 
-const fake = resolve('test/fixtures/fakeElectron.ts');
-// Inside the project, so the bundles' external packages resolve from its node_modules.
-mkdirSync('out', { recursive: true });
-const out = mkdtempSync(join('out', 'shell-test-'));
-after(() => rmSync(out, { recursive: true, force: true }));
-await build({
-  entryPoints: { window: 'src/main/window.ts', ipc: 'src/main/ipc.ts', index: 'src/main/index.ts' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  outdir: out,
-  logLevel: 'silent',
-  packages: 'external',
-  plugins: [{ name: 'fake-electron', setup: (b) => b.onResolve({ filter: /^electron$/ }, () => ({ path: fake, external: true })) }],
-});
+const built = await bundleShell({ window: 'src/main/window.ts', ipc: 'src/main/ipc.ts', index: 'src/main/index.ts' });
 const shell = {
-  window: await import(pathToFileURL(resolve(out, 'window.js')).href),
-  ipc: await import(pathToFileURL(resolve(out, 'ipc.js')).href),
+  window: await import(built.window),
+  ipc: await import(built.ipc),
 };
 // The shell's entry registers its app-wide handlers on import (its start-up waits for a ready that never comes).
-await import(pathToFileURL(resolve(out, 'index.js')).href);
+await import(built.index);
 
 /** Fires every event the shell blocks on some contents and says which ones it prevented. */
 function prevented(events: Record<string, (...args: unknown[]) => unknown>): string[] {
@@ -68,6 +52,8 @@ test('the window is sandboxed and isolated, with no Node in its content, and can
   assert.match(String(options.webPreferences.preload), /preload[\\/]index\.cjs$/);
   assert.equal(url, 'app://studio/index.html');
   assert.deepEqual(prevented(events), ALL_BLOCKED);
+  assert.ok(existsSync(String(options.icon)), 'the window icon exists');
+  assert.match(String(options.icon), /resources[\\/]icon\.png$/);
   assert.deepEqual(openHandler!({ url: 'https://evil.example' }), { action: 'deny' });
 });
 
@@ -108,7 +94,8 @@ test('only the app frame may call: other origins, subframes and lookalike URLs a
   const unregister = shell.ipc.registerIpc(service);
   try {
     assert.deepEqual([...ipcMain.handlers.keys()].sort(), API_METHODS.map(channelOf).sort());
-    const call = (url: string, parent: unknown = null) => ipcMain.handlers.get(channelOf('ping'))!({ senderFrame: { url, parent } }, {}) as Promise<{ ok: boolean; error?: { message: string } }>;
+    const call = (url: string, parent: unknown = null) =>
+      ipcMain.handlers.get(channelOf('ping'))!({ senderFrame: { url, parent } }, {}) as Promise<{ ok: boolean; error?: { message: string } }>;
     assert.equal((await call('app://studio/index.html')).ok, true);
     for (const url of ['https://evil.example/', 'app://evil/index.html', 'file:///etc/passwd', 'app://studio.evil.example/', 'not a url', '']) {
       const reply = await call(url);

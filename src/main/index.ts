@@ -11,11 +11,14 @@ import { APP_SCHEME, createMainWindow, lockDown } from './window';
 import { EVENT_CHANNEL } from '../shared/api';
 import { appProtocolHandler } from './appProtocol';
 import { IMAGE_EXTENSIONS } from '../shared/imageCheck';
+import { claimSingleInstance, setAbout } from './desktop';
+import type { BackendInfo } from '../shared/contract';
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
 const rendererDir = join(fileURLToPath(new URL('.', import.meta.url)), '../renderer');
 let win: BrowserWindow | undefined;
+const primary = claimSingleInstance(() => win);
 
 async function pickDirectory(purpose: 'save' | 'open' | 'dataset'): Promise<string | undefined> {
   const options: Electron.OpenDialogOptions = {
@@ -43,6 +46,7 @@ async function pickImages(): Promise<string[] | undefined> {
 }
 
 app.whenReady().then(() => {
+  if (!primary) return;
   // Deny every permission request (camera, notifications, ...): the app needs none.
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
@@ -54,6 +58,8 @@ app.whenReady().then(() => {
   });
   const report = (message: string): void => void dialog.showMessageBox({ type: 'error', message });
   Menu.setApplicationMenu(buildMenu(service, report));
+  setAbout();
+  void service.dispatch('backend', {}).then((reply) => reply.ok && setAbout(reply.value as BackendInfo));
   win = createMainWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) win = createMainWindow();

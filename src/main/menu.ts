@@ -1,4 +1,4 @@
-// The application menu: File (Open model…, Save model…, Quit), Edit, View, Window.
+// The application menu: File (Open model…, Save model…, Open images…, Quit), Edit, View, Window, Help (About).
 import { Menu, type MenuItemConstructorOptions } from 'electron';
 import type { StudioService } from './core/service/studioService';
 
@@ -23,6 +23,8 @@ export function buildMenu(service: StudioService, report: (message: string) => v
     { role: 'editMenu' },
     { role: 'viewMenu' },
     { role: 'windowMenu' },
+    // macOS has About in the app menu.
+    ...(process.platform === 'darwin' ? [] : [{ role: 'help' as const, submenu: [{ role: 'about' as const, label: 'About MNIST Studio' }] }]),
   ];
   return Menu.buildFromTemplate(template);
 }

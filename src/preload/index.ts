@@ -14,7 +14,8 @@ const api = {
     ipcRenderer.on(EVENT_CHANNEL, wrapped);
     return () => void ipcRenderer.removeListener(EVENT_CHANNEL, wrapped);
   },
-  // Dropped files no longer carry .path (Electron 32+); webUtils gives it, for folders dropped on the Dataset card.
+  // Dropped files no longer carry .path (Electron 32+); webUtils gives it, for folders dropped on the Dataset card
+  // (a dataset) or elsewhere on the window (a model).
   pathForFile(file: File): string | undefined {
     return webUtils.getPathForFile(file) || undefined;
   },

@@ -15,7 +15,8 @@ function startWorker(): Worker {
   prepareGpuEnvironment();
   // In the electron-vite build this module sits in out/main/ or out/main/chunks/, the worker in out/main/.
   for (const built of [new URL('./worker.js', import.meta.url), new URL('../worker.js', import.meta.url)]) {
-    if (existsSync(fileURLToPath(built))) return new Worker(built);
+    // Electron gives only the main thread process.resourcesPath; the worker gets it from here.
+    if (existsSync(fileURLToPath(built))) return new Worker(built, { workerData: { resourcesPath: (process as { resourcesPath?: string }).resourcesPath } });
   }
   // Node 20 does not hand --import loaders to workers, so the worker registers tsx itself first.
   const tsx = import.meta.resolve('tsx/esm/api');

@@ -1,6 +1,6 @@
 // The trainer worker: the one thread that imports tfjs. It owns the dataset, the engine and the run,
 // and answers predictions while a run trains (the loop yields between steps).
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { type BackendChoice, type DataRequest, type History, type StudioError, type WorkerMessage, type WorkerReplies, type WorkerRequest } from '../../../shared/contract';
 import { inputLabel, inputSize, MNIST_SPEC, sameSpec, type ModelSpec } from '../../../shared/modelSpec';
 import { dataSummary, type Dataset } from '../dataset/dataset';
@@ -19,6 +19,10 @@ import { createControl, evaluateTest, train } from './trainer';
 import { softmaxRows } from './metrics';
 import { ModelFileError, openModel, saveModel } from '../store/modelStore';
 import { loadCheckpoint, saveCheckpoint } from '../store/checkpoint';
+
+// The owner's process.resourcesPath (Electron sets it on the main thread only), for resourcePath().
+const resourcesPath = (workerData as { resourcesPath?: string } | null)?.resourcesPath;
+if (resourcesPath) Object.defineProperty(process, 'resourcesPath', { value: resourcesPath });
 
 const port = parentPort!;
 const post = (message: WorkerMessage): void => port.postMessage(message);
