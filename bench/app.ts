@@ -30,7 +30,9 @@ const t1 = performance.now();
 await page.goto(url);
 await page.getByRole('region', { name: 'Dataset' }).getByText('60,000').waitFor();
 const pageShown = performance.now() - t1;
-console.log(`cold start: host ready ${hostReady.toFixed(0)} ms after launch; page usable (dataset shown) ${pageShown.toFixed(0)} ms after navigation; ${(hostReady + pageShown).toFixed(0)} ms in all`);
+console.log(
+  `cold start: host ready ${hostReady.toFixed(0)} ms after launch; page usable (dataset shown) ${pageShown.toFixed(0)} ms after navigation; ${(hostReady + pageShown).toFixed(0)} ms in all`,
+);
 
 await page.getByRole('button', { name: 'Start', exact: true }).click();
 await page.locator('.phase', { hasText: 'Training' }).waitFor();

@@ -20,10 +20,17 @@ const { values } = parseArgs({
   },
 });
 if (!values.baseline) throw new Error('--baseline FILE: the cnn.wasm to compare against');
-const steps = Number(values.steps), benchSteps = Number(values['bench-steps']), rounds = Number(values.rounds), threads = Number(values.threads);
+const steps = Number(values.steps),
+  benchSteps = Number(values['bench-steps']),
+  rounds = Number(values.rounds),
+  threads = Number(values.threads);
 const data = loadDataset();
 const builds = { current: undefined, baseline: values.baseline } as const;
-const hash = (f: Float32Array): string => createHash('sha256').update(new Uint8Array(f.buffer, f.byteOffset, f.byteLength)).digest('hex').slice(0, 16);
+const hash = (f: Float32Array): string =>
+  createHash('sha256')
+    .update(new Uint8Array(f.buffer, f.byteOffset, f.byteLength))
+    .digest('hex')
+    .slice(0, 16);
 
 function run(kernelFile: string | undefined) {
   const engine = new WasmEngine(data, { maxBatch: 32, threads, kernelFile });
@@ -33,16 +40,25 @@ function run(kernelFile: string | undefined) {
     const order = new Rng(0).permutation(data.train.count);
     let lossSum = 0;
     for (let s = 0; s < steps; s++) lossSum += engine.trainStep(order.subarray(s * 32, s * 32 + 32), 0.01, 0.9).lossSum;
-    const params = engine.getParams(), velocity = engine.getVelocity();
+    const params = engine.getParams(),
+      velocity = engine.getVelocity();
     const logits = engine.logits('test', 0, data.test.count);
     const test = toMetrics(scoreLogits(logits, data.test.labels));
-    return { params: hash(params), velocity: hash(velocity), logits: hash(logits), trainLoss: lossSum / (steps * 32), testLoss: test.loss, testAccuracy: test.accuracy };
+    return {
+      params: hash(params),
+      velocity: hash(velocity),
+      logits: hash(logits),
+      trainLoss: lossSum / (steps * 32),
+      testLoss: test.loss,
+      testAccuracy: test.accuracy,
+    };
   } finally {
     engine.dispose();
   }
 }
 
-const a = run(builds.current), b = run(builds.baseline);
+const a = run(builds.current),
+  b = run(builds.baseline);
 console.log(JSON.stringify({ type: 'parity', steps, current: a, baseline: b }));
 const same = a.params === b.params && a.velocity === b.velocity && a.logits === b.logits && a.testLoss === b.testLoss && a.trainLoss === b.trainLoss;
 console.log(same ? `identical: weights, momentum and all ${data.test.count} test logits after ${steps} steps (test loss ${a.testLoss})` : 'DIFFERENT');
@@ -67,7 +83,10 @@ for (let r = 0; r < rounds; r++) {
   for (const name of (r % 2 ? ['baseline', 'current'] : ['current', 'baseline']) as (keyof typeof builds)[]) rates[name].push(throughput(builds[name]));
 }
 const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-const current = median(rates.current), baseline = median(rates.baseline);
-console.log(JSON.stringify({ type: 'throughput', threads, steps: benchSteps, rounds, current: rates.current.map(Math.round), baseline: rates.baseline.map(Math.round) }));
+const current = median(rates.current),
+  baseline = median(rates.baseline);
+console.log(
+  JSON.stringify({ type: 'throughput', threads, steps: benchSteps, rounds, current: rates.current.map(Math.round), baseline: rates.baseline.map(Math.round) }),
+);
 console.log(`median examples/s: current ${Math.round(current)}, baseline ${Math.round(baseline)} (${(((current - baseline) / baseline) * 100).toFixed(1)}%)`);
 process.exitCode = same ? 0 : 1;

@@ -12,8 +12,11 @@ import { loadDataset } from '../src/main/core/dataset/dataset';
 import { SEED_RECIPE } from '../src/shared/contract';
 import { STYLES, styledPng } from '../test/digitStyles';
 
-const { values } = parseArgs({ options: { model: { type: 'string' }, count: { type: 'string', default: '500' }, offset: { type: 'string', default: '5000' } } });
-const count = Number(values.count), offset = Number(values.offset);
+const { values } = parseArgs({
+  options: { model: { type: 'string' }, count: { type: 'string', default: '500' }, offset: { type: 'string', default: '5000' } },
+});
+const count = Number(values.count),
+  offset = Number(values.offset);
 const test = loadDataset().test;
 const client = new TrainerClient();
 try {

@@ -11,18 +11,28 @@ e.setParams(initialParams(0));
 const rng = new Rng(0);
 const perm = rng.permutation(60000);
 let t = performance.now();
-let loss = 0, correct = 0;
+let loss = 0,
+  correct = 0;
 for (let s = 0; s < 400; s++) {
   const r = e.trainStep(perm.subarray(s * 32, s * 32 + 32), 0.01, 0.9);
-  loss += r.lossSum; correct += r.correct;
+  loss += r.lossSum;
+  correct += r.correct;
   if (s === 19) t = performance.now();
-  if ((s + 1) % 100 === 0) { console.log(s + 1, (loss / 3200).toFixed(4), (correct / 3200).toFixed(4)); loss = 0; correct = 0; }
+  if ((s + 1) % 100 === 0) {
+    console.log(s + 1, (loss / 3200).toFixed(4), (correct / 3200).toFixed(4));
+    loss = 0;
+    correct = 0;
+  }
 }
 const dt = (performance.now() - t) / 1000;
-console.log('ex/s', (380 * 32 / dt).toFixed(0));
+console.log('ex/s', ((380 * 32) / dt).toFixed(0));
 t = performance.now();
 const lg = e.logits('test', 0, 10000);
 let ok = 0;
-for (let i = 0; i < 10000; i++) { let b = 0; for (let j = 1; j < 10; j++) if (lg[i*10+j]! > lg[i*10+b]!) b = j; if (b === ds.test.labels[i]) ok++; }
+for (let i = 0; i < 10000; i++) {
+  let b = 0;
+  for (let j = 1; j < 10; j++) if (lg[i * 10 + j]! > lg[i * 10 + b]!) b = j;
+  if (b === ds.test.labels[i]) ok++;
+}
 console.log('test acc', ok / 10000, 'eval ms', (performance.now() - t).toFixed(0));
 e.dispose();

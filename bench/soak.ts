@@ -21,7 +21,13 @@ client.onEvent((e) => {
       console.log(line);
     });
 });
-const config = { ...SEED_RECIPE, backend: values.backend as BackendChoice, epochs: Math.ceil(steps / stepsPerEpoch), trainLimit: stepsPerEpoch * 32, testLimit: 1000 };
+const config = {
+  ...SEED_RECIPE,
+  backend: values.backend as BackendChoice,
+  epochs: Math.ceil(steps / stepsPerEpoch),
+  trainLimit: stepsPerEpoch * 32,
+  testLimit: 1000,
+};
 await client.request('train', { config });
 await new Promise((r) => setTimeout(r, 200));
 const rss = rows.map((r) => Number(r.match(/RSS ([\d.]+)/)![1]));

@@ -16,18 +16,30 @@ export interface App {
 
 // Chosen by globalSetup (e2e/chromium.ts), which runs first.
 const CHROMIUM = process.env.CHROMIUM_PATH;
-const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Why Electron cannot run here, or undefined when it can. */
 function electronProblem(): string | undefined {
   const probe = spawnSync(process.execPath, ['-e', "process.stdout.write(require('electron'))"], { encoding: 'utf8' });
-  if (probe.status !== 0) return `Electron's binary could not be obtained: ${(probe.stderr.match(/(TypeError|Error|RequestError)[^\n]*/) ?? ['download failed'])[0]}`;
+  if (probe.status !== 0)
+    return `Electron's binary could not be obtained: ${(probe.stderr.match(/(TypeError|Error|RequestError)[^\n]*/) ?? ['download failed'])[0]}`;
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) return 'there is no display for Electron';
   return undefined;
 }
 
 function startHost(home: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve'], { env: { ...process.env, MNIST_STUDIO_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve'], {
+    env: { ...process.env, MNIST_STUDIO_HOME: home },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {

@@ -18,7 +18,13 @@ test('without a model the Draw view offers Train and Open model, and the 28x28 p
   for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.2 + i * 0.06));
   await page.mouse.up();
   const inked = () =>
-    page.getByLabel('What the model sees (28x28)').evaluate((c: HTMLCanvasElement) => c.getContext('2d')!.getImageData(0, 0, 28, 28).data.filter((v, i) => i % 4 === 0 && v > 128).length);
+    page.getByLabel('What the model sees (28x28)').evaluate(
+      (c: HTMLCanvasElement) =>
+        c
+          .getContext('2d')!
+          .getImageData(0, 0, 28, 28)
+          .data.filter((v, i) => i % 4 === 0 && v > 128).length,
+    );
   await expect.poll(inked).toBeGreaterThan(20);
   await expect(page.getByRole('alert')).toHaveCount(0);
   await page.screenshot({ path: 'test-results/draw-without-model.png', fullPage: true });
@@ -61,10 +67,17 @@ test('dropped files are classified, and a bad one is listed with its reason', as
     files.push({ name: `digit-${i}-label-${test.labels[i]}.png`, data: [...png] });
   }
   files.push({ name: `digit-6-label-${test.labels[6]}.bmp`, data: [...styledBmp(test.images.subarray(6 * 784, 7 * 784), 'page', 6)] });
-  const formats = [['jpg', 'jpeg'], ['webp', 'webp'], ['gif', 'gif']] as const;
+  const formats = [
+    ['jpg', 'jpeg'],
+    ['webp', 'webp'],
+    ['gif', 'gif'],
+  ] as const;
   for (const [k, [extension, format]] of formats.entries()) {
     const i = 7 + k;
-    files.push({ name: `digit-${i}-label-${test.labels[i]}.${extension}`, data: [...(await styledImage(test.images.subarray(i * 784, (i + 1) * 784), 'page', format, i))] });
+    files.push({
+      name: `digit-${i}-label-${test.labels[i]}.${extension}`,
+      data: [...(await styledImage(test.images.subarray(i * 784, (i + 1) * 784), 'page', format, i))],
+    });
   }
   files.push({ name: 'notes.png', data: [...Buffer.from('these are not pixels')] });
   // A decompression bomb: a tiny PNG whose header declares 100,000 x 100,000 pixels.
@@ -92,7 +105,10 @@ test('dropped files are classified, and a bad one is listed with its reason', as
   await expect(results.filter({ hasText: 'notes.png' })).toContainText('not an image');
   let right = 0;
   for (let i = 0; i < 10; i++) {
-    const label = await results.filter({ hasText: `digit-${i}-` }).getByLabel(/^predicted \d$/).textContent();
+    const label = await results
+      .filter({ hasText: `digit-${i}-` })
+      .getByLabel(/^predicted \d$/)
+      .textContent();
     if (Number(label) === test.labels[i]) right++;
   }
   expect(right).toBeGreaterThanOrEqual(9);
@@ -111,9 +127,9 @@ test('the test gallery pages through predictions, filters mistakes, and opens co
   await expect(matrix.getByRole('row')).toHaveCount(11);
   await expect(matrix.getByTestId('class-accuracy')).toHaveCount(10);
   // The busiest off-diagonal cell: clicking it shows exactly its images.
-  const cells = await matrix.getByRole('button').evaluateAll((buttons) =>
-    buttons.map((b) => ({ name: b.getAttribute('aria-label')!, count: Number(b.textContent) })),
-  );
+  const cells = await matrix
+    .getByRole('button')
+    .evaluateAll((buttons) => buttons.map((b) => ({ name: b.getAttribute('aria-label')!, count: Number(b.textContent) })));
   const worst = cells.filter((c) => !/true (\d), predicted \1:/.test(c.name)).sort((a, b) => b.count - a.count)[0]!;
   const [, actual, guess] = worst.name.match(/true (\d), predicted (\d)/)!;
   await matrix.getByRole('button', { name: worst.name }).click();
@@ -128,9 +144,9 @@ test('the test gallery pages through predictions, filters mistakes, and opens co
   for (const width of [1280, 1024]) {
     await page.setViewportSize({ width, height: 768 });
     // An inline caption's box spans all its lines: one line is about 1.2 font sizes tall, two 2.4.
-    const heights = await grid.locator('span').evaluateAll((spans) =>
-      spans.map((span) => span.getBoundingClientRect().height / parseFloat(getComputedStyle(span).fontSize)),
-    );
+    const heights = await grid
+      .locator('span')
+      .evaluateAll((spans) => spans.map((span) => span.getBoundingClientRect().height / parseFloat(getComputedStyle(span).fontSize)));
     expect(heights.length).toBeGreaterThan(1);
     expect(Math.max(...heights), `captions on one line at ${width}px`).toBeLessThan(1.8);
   }

@@ -37,7 +37,12 @@ async function corpus(dir: string): Promise<string[]> {
   const big = sharp(Buffer.from(page.data), { raw: { width: page.width, height: page.height, channels: 4 } }).resize(3000, 2250, { kernel: 'nearest' });
   files.push(['big.png', await big.clone().png().toBuffer()]);
   files.push(['big.jpg', await big.clone().jpeg({ quality: 90 }).toBuffer()]);
-  files.push(['turned.jpg', await sharp(await styledImage(digit(6), 'page', 'jpeg', 2)).withMetadata({ orientation: 6 }).toBuffer()]);
+  files.push([
+    'turned.jpg',
+    await sharp(await styledImage(digit(6), 'page', 'jpeg', 2))
+      .withMetadata({ orientation: 6 })
+      .toBuffer(),
+  ]);
   for (const [name, bytes] of files) writeFileSync(join(dir, name), bytes);
   return files.map(([name]) => name);
 }
@@ -51,7 +56,9 @@ test('the app and cli predict make the same 28x28 bytes from the same file, in e
   const names = await corpus(dir);
   const workerFile = readdirSync('out/renderer/assets').find((f) => /^imageWorker-.*\.js$/.test(f));
   expect(workerFile, 'the built image worker').toBeDefined();
-  const jobs = names.slice(0, Number(process.env.SAME_BYTES_LIMIT ?? names.length)).map((name) => ({ name, data: readFileSync(join(dir, name)).toString('base64') }));
+  const jobs = names
+    .slice(0, Number(process.env.SAME_BYTES_LIMIT ?? names.length))
+    .map((name) => ({ name, data: readFileSync(join(dir, name)).toString('base64') }));
   // The built worker, started the way the app starts it, on the app's own origin.
   const fromApp = await page.evaluate(
     async ({ url, jobs }) => {
@@ -76,7 +83,10 @@ test('the app and cli predict make the same 28x28 bytes from the same file, in e
   );
   const differing: string[] = [];
   for (const name of Object.keys(fromApp)) {
-    const cli = await decodeFile(join(dir, name)).then((b) => [...b], (e: Error) => `refused: ${e.message}`);
+    const cli = await decodeFile(join(dir, name)).then(
+      (b) => [...b],
+      (e: Error) => `refused: ${e.message}`,
+    );
     const app = fromApp[name]!;
     if (typeof app === 'string' || typeof cli === 'string') {
       if (app !== cli) differing.push(`${name}: app ${typeof app === 'string' ? app : 'bytes'}, cli ${typeof cli === 'string' ? cli : 'bytes'}`);

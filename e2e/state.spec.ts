@@ -53,7 +53,10 @@ test('two tabs show the same run, and either can stop it', async ({ app: { page,
 });
 
 test('two startTraining calls at once over the API: exactly one starts, the other is told busy', async ({ app: { page } }, testInfo) => {
-  test.skip(testInfo.project.name !== 'browser-host', 'in Electron the API is IPC, which the page cannot call twice at once from outside; test/service.test.ts covers it');
+  test.skip(
+    testInfo.project.name !== 'browser-host',
+    'in Electron the API is IPC, which the page cannot call twice at once from outside; test/service.test.ts covers it',
+  );
   const recipe = { epochs: 2, batchSize: 32, learningRate: 0.01, momentum: 0.9, seed: 0, trainLimit: 9600, testLimit: 300, backend: 'auto' };
   // A second client of the same host, from inside the page (it holds the token), sends both at once.
   const replies = await page.evaluate(async (config) => {
@@ -103,7 +106,10 @@ test('a run that fails mid-way shows an alert, and the app is usable again', asy
   await expect(phase(page)).toHaveText(/Starting…|Training/);
   // The run's checkpoint folder is taken away, so its first checkpoint cannot be written.
   await expect.poll(() => readdirSync(runs).filter((n) => !before.has(n)).length).toBe(1);
-  const dir = join(runs, readdirSync(runs).find((n) => !before.has(n))!);
+  const dir = join(
+    runs,
+    readdirSync(runs).find((n) => !before.has(n))!,
+  );
   rmSync(dir, { recursive: true });
   writeFileSync(dir, 'in the way');
   await expect(page.getByRole('alert')).toContainText('The run failed:', { timeout: 60_000 });
@@ -118,7 +124,7 @@ test('a run that fails mid-way shows an alert, and the app is usable again', asy
 });
 
 test('saving into a folder that is not a saved model is refused unless confirmed', async ({ app: { page, home } }, testInfo) => {
-  test.skip(testInfo.project.name !== 'browser-host', "Electron confirms in its native dialog, which a test cannot drive");
+  test.skip(testInfo.project.name !== 'browser-host', 'Electron confirms in its native dialog, which a test cannot drive');
   const foreign = join(home, 'models', 'taxes');
   mkdirSync(foreign, { recursive: true });
   writeFileSync(join(foreign, 'history.json'), 'my own notes');

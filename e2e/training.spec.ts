@@ -91,14 +91,16 @@ test('a short run fills the charts and the epoch rows', async ({ app: { page } }
   // The charts got data: the per-step chart holds every step's loss (3 epochs of 100 steps), the epoch charts three points.
   // Read from the uPlot instance each chart keeps on its host (as the layout check does), not a counter.
   const points = (name: string): Promise<number[]> =>
-    page.getByRole('figure', { name }).evaluate((f) => (f.firstElementChild as HTMLElement & { uplot: { data: unknown[][] } }).uplot.data.map((s) => s.filter((v) => v != null).length));
+    page
+      .getByRole('figure', { name })
+      .evaluate((f) => (f.firstElementChild as HTMLElement & { uplot: { data: unknown[][] } }).uplot.data.map((s) => s.filter((v) => v != null).length));
   await expect.poll(() => points('Training loss per step')).toEqual([300, 300, 300]);
   for (const name of ['Loss per epoch', 'Accuracy per epoch']) await expect.poll(() => points(name)).toEqual([3, 3, 3]);
   await expect(page.getByRole('progressbar', { name: 'Training progress' })).toHaveAttribute('aria-valuenow', '100');
 });
 
 test('the model is saved by name, survives a reload, and opens again with its history and recipe', async ({ app: { page, home } }, testInfo) => {
-  test.skip(testInfo.project.name !== 'browser-host', "Electron saves through its native dialog, which a test cannot drive");
+  test.skip(testInfo.project.name !== 'browser-host', 'Electron saves through its native dialog, which a test cannot drive');
   await page.getByRole('tab', { name: 'Models' }).click();
   await page.getByRole('button', { name: 'Save model…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Save model' });

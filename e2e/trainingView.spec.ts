@@ -64,7 +64,8 @@ function readChart(page: Page, title: string): Promise<ChartReading> {
     const points = u.data.slice(1).map((ys, k) => {
       const colour = rgb(u.series[k + 1]!.stroke());
       return ys.map((y, i) => {
-        const cx = Math.round(u.valToPos(u.data[0]![i]!, 'x', true)), cy = Math.round(u.valToPos(y!, 'y', true));
+        const cx = Math.round(u.valToPos(u.data[0]![i]!, 'x', true)),
+          cy = Math.round(u.valToPos(y!, 'y', true));
         const box = u.ctx.getImageData(cx - R, cy - R, 2 * R + 1, 2 * R + 1).data;
         let n = 0;
         for (let p = 0; p < box.length; p += 4) {

@@ -21,8 +21,12 @@ const result = await run({ input: target, isRelative: true, electronVersionOverr
 const rank = (issue) => issue.severity.value;
 const HIGH = require('@doyensec/electronegativity/dist/finder').severity.HIGH.value;
 for (const issue of result.issues.sort((a, b) => rank(b) - rank(a))) {
-  console.log(`${issue.severity.name.padEnd(13)} ${issue.confidence.name.padEnd(10)} ${issue.id}  ${issue.file}:${issue.location.line}  ${issue.manualReview ? '(manual review)' : ''}`);
+  console.log(
+    `${issue.severity.name.padEnd(13)} ${issue.confidence.name.padEnd(10)} ${issue.id}  ${issue.file}:${issue.location.line}  ${issue.manualReview ? '(manual review)' : ''}`,
+  );
 }
 const high = result.issues.filter((i) => rank(i) >= HIGH);
-console.log(`electronegativity ${version}: ${result.atomicChecks} atomic and ${result.globalChecks} global checks, ${result.issues.length} findings, ${high.length} of high severity`);
+console.log(
+  `electronegativity ${version}: ${result.atomicChecks} atomic and ${result.globalChecks} global checks, ${result.issues.length} findings, ${high.length} of high severity`,
+);
 process.exit(high.length > 0 ? 1 : 0);

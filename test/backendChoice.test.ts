@@ -53,7 +53,10 @@ test('auto passes over a GPU the probe found slower, a software renderer and no 
   assert.match(software.reason!, /llvmpipe \(opengles\) is a software renderer/);
   let probes = 0;
   const broken = deps({ probe: async () => (probes++, Promise.reject(new Error('the GPU device was lost (unknown): gone\nmore'))) });
-  assert.match((await autoChoice(broken.deps)).reason!, /^no webgpu: Intel Xe Graphics \(vulkan\) failed its probe: the GPU device was lost \(unknown\): gone; tfjs-node/);
+  assert.match(
+    (await autoChoice(broken.deps)).reason!,
+    /^no webgpu: Intel Xe Graphics \(vulkan\) failed its probe: the GPU device was lost \(unknown\): gone; tfjs-node/,
+  );
   await autoChoice(broken.deps);
   assert.equal(probes, 2, 'a failed probe is not kept as a verdict');
   const none = await autoChoice(deps({ adapter: async () => 'Dawn found no GPU adapter', nativeProblem: async () => undefined }).deps);
@@ -68,10 +71,18 @@ test("this machine's adapter: auto's reason names it; --backend webgpu uses it a
     assert.ok(auto.fallbackReason!.includes(adapter.name.replace(/^webgpu: /, '')), auto.fallbackReason);
   }
   assert.deepEqual(await resolveBackend('webgpu'), { backend: 'webgpu', detail: adapter.name, device: adapter.name });
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, MNIST_STUDIO_HOME: tempDir() } });
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+      encoding: 'utf8',
+      timeout: 240_000,
+      env: { ...process.env, MNIST_STUDIO_HOME: tempDir() },
+    });
   const bench = cli('bench', '--backend', 'webgpu', '--steps', '1', '--warmup', '0', '--batch-size', '2', '--json');
   assert.equal(bench.status, 0, bench.stderr);
-  const lines = bench.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; device?: string; examplesPerSecond?: number });
+  const lines = bench.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; device?: string; examplesPerSecond?: number });
   assert.equal(lines[0]!.device, adapter.name);
   assert.equal(lines.at(-1)!.device, adapter.name);
   assert.ok(lines.at(-1)!.examplesPerSecond! > 0);

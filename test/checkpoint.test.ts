@@ -12,11 +12,25 @@ import { tempDir } from './helpers';
 import { MNIST_SPEC } from '../src/shared/modelSpec';
 
 const epochs = (n: number): History['epochs'] =>
-  Array.from({ length: n }, (_, i) => ({ epoch: i + 1, train: { loss: 1 / (i + 2), accuracy: 0.9 }, test: { loss: 0.1, accuracy: 0.95, count: 100 }, examplesPerSecond: 1000, seconds: 1 }));
+  Array.from({ length: n }, (_, i) => ({
+    epoch: i + 1,
+    train: { loss: 1 / (i + 2), accuracy: 0.9 },
+    test: { loss: 0.1, accuracy: 0.95, count: 100 },
+    examplesPerSecond: 1000,
+    seconds: 1,
+  }));
 
 function write(dir: string, done: number, of = 3): void {
   const history: History = { config: { ...SEED_RECIPE, epochs: of }, backend: 'wasm', epochs: epochs(done) };
-  saveCheckpoint(dir, { epoch: done, rng: new Rng(9).state(), history, data: {}, spec: MNIST_SPEC, params: initialParams(done), velocity: new Float32Array(PARAM_COUNT).fill(0.5) });
+  saveCheckpoint(dir, {
+    epoch: done,
+    rng: new Rng(9).state(),
+    history,
+    data: {},
+    spec: MNIST_SPEC,
+    params: initialParams(done),
+    velocity: new Float32Array(PARAM_COUNT).fill(0.5),
+  });
 }
 
 test('a checkpoint round-trips weights, momentum, generator state and history', () => {
@@ -29,7 +43,7 @@ test('a checkpoint round-trips weights, momentum, generator state and history', 
   assert.ok(c.velocity.every((v) => v === 0.5));
   assert.deepEqual(c.rng, new Rng(9).state());
   assert.equal(c.history.epochs.length, 2);
-  assert.equal(readdirSync(dir).length, 3, 'the older epoch\'s data files are gone');
+  assert.equal(readdirSync(dir).length, 3, "the older epoch's data files are gone");
 });
 
 test('damaged checkpoints are refused with the file named', () => {

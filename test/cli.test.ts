@@ -74,7 +74,10 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   const out = join(tempDir(), 'model');
   const r = cli('train', '--epochs', '1', '--train-limit', '6400', '--test-limit', '500', '--backend', 'wasm', '--out', out, '--json');
   assert.equal(r.code, 0, r.stderr);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const epoch = events.find((e) => e.type === 'epoch');
   assert.equal(epoch.epoch, 1);
   assert.equal(epoch.test.count, 500);
@@ -93,12 +96,17 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   const files: string[] = [];
   for (let i = 0; i < 20; i++) {
     const file = join(dir, `digit-${i}.png`);
-    await sharp(Buffer.from(d.test.images.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(file);
+    await sharp(Buffer.from(d.test.images.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } })
+      .png()
+      .toFile(file);
     files.push(file);
   }
   const p = cli('predict', '--model', out, '--json', ...files);
   assert.equal(p.code, 0, p.stderr);
-  const predictions = p.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const predictions = p.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(predictions.length, 20);
   const right = predictions.filter((q, i) => q.label === d.test.labels[i]).length;
   assert.ok(right >= 16, `${right}/20 right`);
@@ -114,7 +122,11 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   }
   const s = cli('predict', '--model', out, '--json', ...styled);
   assert.equal(s.code, 0, s.stderr);
-  const styledRight = s.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((q, k) => q.label === d.test.labels[k % 10]).length;
+  const styledRight = s.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((q, k) => q.label === d.test.labels[k % 10]).length;
   assert.ok(styledRight >= 24, `${styledRight}/30 styled digits right`);
   // JPEG, WebP and GIF through sharp, BMP through bmp-ts.
   const formats = { jpg: 'jpeg', webp: 'webp', gif: 'gif' } as const;
@@ -127,7 +139,13 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   );
   const o = cli('predict', '--model', out, '--json', ...others);
   assert.equal(o.code, 0, o.stderr);
-  assert.ok(o.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((q, k) => q.label === d.test.labels[k]).length >= 2);
+  assert.ok(
+    o.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((q, k) => q.label === d.test.labels[k]).length >= 2,
+  );
   const bmp = join(dir, 'page-3.bmp');
   writeFileSync(bmp, styledBmp(d.test.images.subarray(3 * 784, 4 * 784), 'page', 3));
   assert.match(cli('predict', '--model', out, bmp).stdout, new RegExp(`page-3\\.bmp: ${d.test.labels[3]} `));
@@ -156,12 +174,17 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   const many: string[] = [];
   for (let i = 0; i < 300; i++) {
     const file = join(dir, `mnist-${i}.png`);
-    await sharp(Buffer.from(d.test.images.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(file);
+    await sharp(Buffer.from(d.test.images.subarray(i * 784, (i + 1) * 784)), { raw: { width: 28, height: 28, channels: 1 } })
+      .png()
+      .toFile(file);
     many.push(file);
   }
   const viaFiles = cli('predict', '--model', out, '--json', ...many);
   assert.equal(viaFiles.code, 0, viaFiles.stderr);
-  const fromFiles = viaFiles.stdout.trim().split('\n').map((l) => JSON.parse(l) as { label: number; probabilities: number[] });
+  const fromFiles = viaFiles.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { label: number; probabilities: number[] });
   const client = new TrainerClient();
   try {
     await client.request('open', { dir: out, backend: 'wasm' });
@@ -172,7 +195,10 @@ test('train --json streams epoch events, saves with --out, and predict classifie
     ];
     const differing = raw.filter((p, i) => p.label !== fromFiles[i]!.label).length;
     assert.equal(differing, 0, `${differing} of 300 labels differ from the raw-pixel predictions`);
-    assert.deepEqual(fromFiles.map((p) => p.probabilities), raw.map((p) => p.probabilities));
+    assert.deepEqual(
+      fromFiles.map((p) => p.probabilities),
+      raw.map((p) => p.probabilities),
+    );
   } finally {
     await client.close();
   }

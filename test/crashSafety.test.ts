@@ -55,7 +55,9 @@ test('a run killed with SIGKILL resumes from its checkpoint and ends with the sa
 
   // The same run, killed as soon as its first epoch (and so its first checkpoint) is done.
   const checkpoint = join(root, 'checkpoint');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'train', ...recipe, '--checkpoint', checkpoint], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'train', ...recipe, '--checkpoint', checkpoint], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let seen = '';
   await new Promise<void>((resolve) => {
     child.stdout!.on('data', (chunk) => {
@@ -71,7 +73,8 @@ test('a run killed with SIGKILL resumes from its checkpoint and ends with the sa
   const resumed = await cli(['train', '--resume', checkpoint, '--backend', 'wasm', '--threads', '2', '--json', '--out', join(root, 'resumed')]);
   assert.equal(resumed.code, 0);
   assert.match(resumed.stdout, /"resumedAt":1/);
-  const a = await openModel(join(root, 'whole')), b = await openModel(join(root, 'resumed'));
+  const a = await openModel(join(root, 'whole')),
+    b = await openModel(join(root, 'resumed'));
   const metrics = (h: typeof a.history) => h!.epochs.map((e) => [e.epoch, e.train, e.test]);
   assert.equal(b.history!.epochs.length, 3);
   assert.deepEqual(metrics(b.history), metrics(a.history));

@@ -11,9 +11,14 @@ function upscale(digit: Uint8Array, size: number): Float32Array {
   const out = new Float32Array(size * size);
   for (let y = 0; y < size; y++)
     for (let x = 0; x < size; x++) {
-      const sx = Math.min(27, Math.max(0, ((x + 0.5) * 28) / size - 0.5)), sy = Math.min(27, Math.max(0, ((y + 0.5) * 28) / size - 0.5));
-      const x0 = Math.floor(sx), y0 = Math.floor(sy), x1 = Math.min(27, x0 + 1), y1 = Math.min(27, y0 + 1);
-      const fx = sx - x0, fy = sy - y0;
+      const sx = Math.min(27, Math.max(0, ((x + 0.5) * 28) / size - 0.5)),
+        sy = Math.min(27, Math.max(0, ((y + 0.5) * 28) / size - 0.5));
+      const x0 = Math.floor(sx),
+        y0 = Math.floor(sy),
+        x1 = Math.min(27, x0 + 1),
+        y1 = Math.min(27, y0 + 1);
+      const fx = sx - x0,
+        fy = sy - y0;
       const v = (a: number, b: number): number => digit[b * 28 + a]! / 255;
       out[y * size + x] = (1 - fy) * ((1 - fx) * v(x0, y0) + fx * v(x1, y0)) + fy * ((1 - fx) * v(x0, y1) + fx * v(x1, y1));
     }
@@ -36,7 +41,8 @@ export function styledDigit(digit: Uint8Array, style: Style, variant = 0): { wid
   const data = new Uint8Array(spec.width * spec.height * 4);
   for (let y = 0; y < spec.height; y++)
     for (let x = 0; x < spec.width; x++) {
-      const dx = x - spec.x, dy = y - spec.y;
+      const dx = x - spec.x,
+        dy = y - spec.y;
       const v = dx >= 0 && dy >= 0 && dx < spec.size && dy < spec.size ? ink[dy * spec.size + dx]! : 0;
       const o = (y * spec.width + x) * 4;
       if (spec.alpha) {
@@ -53,7 +59,9 @@ export function styledDigit(digit: Uint8Array, style: Style, variant = 0): { wid
 
 export async function styledPng(digit: Uint8Array, style: Style, variant = 0): Promise<Buffer> {
   const { width, height, data } = styledDigit(digit, style, variant);
-  return sharp(Buffer.from(data), { raw: { width, height, channels: 4 } }).png().toBuffer();
+  return sharp(Buffer.from(data), { raw: { width, height, channels: 4 } })
+    .png()
+    .toBuffer();
 }
 
 /** The same picture as a 24-bit BMP (bmp-ts takes ABGR pixels). */
@@ -67,5 +75,7 @@ export function styledBmp(digit: Uint8Array, style: Style, variant = 0): Buffer 
 /** The same picture in another format sharp writes: JPEG, WebP or GIF. */
 export async function styledImage(digit: Uint8Array, style: Style, format: 'jpeg' | 'webp' | 'gif', variant = 0): Promise<Buffer> {
   const { width, height, data } = styledDigit(digit, style, variant);
-  return sharp(Buffer.from(data), { raw: { width, height, channels: 4 } }).toFormat(format).toBuffer();
+  return sharp(Buffer.from(data), { raw: { width, height, channels: 4 } })
+    .toFormat(format)
+    .toBuffer();
 }

@@ -10,7 +10,7 @@ import { modelSummary } from '../src/main/core/model/summary';
 import { scoreLogits } from '../src/main/core/trainer/metrics';
 import { mnist } from './helpers';
 
-test('the model has the seed\'s 824,458 parameters in the seed\'s shapes', () => {
+test("the model has the seed's 824,458 parameters in the seed's shapes", () => {
   assert.equal(PARAM_COUNT, 824458);
   assert.deepEqual(
     PARAMS.map((p) => p.size),
@@ -27,7 +27,10 @@ test('the model has the seed\'s 824,458 parameters in the seed\'s shapes', () =>
   model.dispose();
   const summary = modelSummary();
   assert.equal(summary.totalParams, 824458);
-  assert.deepEqual(summary.rows.filter((r) => r.paramCount).map((r) => r.paramCount), [320, 18496, 803072, 2570]);
+  assert.deepEqual(
+    summary.rows.filter((r) => r.paramCount).map((r) => r.paramCount),
+    [320, 18496, 803072, 2570],
+  );
 });
 
 test('initialisation is lecun_normal: zero biases, kernel variance 1/fan_in, nothing past two deviations', () => {
@@ -66,12 +69,14 @@ test('wasm gradients and logits match tfjs cpu on a real batch', () => {
     const batch = Int32Array.from([0, 1, 2, 3, 4, 5]);
     wasm.setParams(params);
     cpu.setParams(params);
-    const a = wasm.logits('test', 0, 6), b = cpu.logits('test', 0, 6);
+    const a = wasm.logits('test', 0, 6),
+      b = cpu.logits('test', 0, 6);
     for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-4, `logit ${i}: ${a[i]} vs ${b[i]}`);
     const gw = oneStepUpdate(wasm, params, batch);
     const gc = oneStepUpdate(cpu, params, batch);
     for (const spec of PARAMS) {
-      const x = gw.subarray(spec.offset, spec.offset + spec.size), y = gc.subarray(spec.offset, spec.offset + spec.size);
+      const x = gw.subarray(spec.offset, spec.offset + spec.size),
+        y = gc.subarray(spec.offset, spec.offset + spec.size);
       const norm = Math.sqrt(y.reduce((s, v) => s + v * v, 0));
       const diff = Math.sqrt(x.reduce((s, v, i) => s + (v - y[i]!) ** 2, 0));
       assert.ok(norm > 0, `${spec.layer} ${spec.name} has a zero reference gradient`);
@@ -102,7 +107,8 @@ test('on 3 and 4 threads (uneven shards, the default on 4-core laptops) wasm mat
         for (let i = 0; i < logits.length; i++) assert.ok(Math.abs(logits[i]! - referenceLogits[i]!) < 1e-4, `${threads} threads, logit ${i}`);
         const update = oneStepUpdate(wasm, params, batch);
         for (const spec of PARAMS) {
-          const x = update.subarray(spec.offset, spec.offset + spec.size), y = reference.subarray(spec.offset, spec.offset + spec.size);
+          const x = update.subarray(spec.offset, spec.offset + spec.size),
+            y = reference.subarray(spec.offset, spec.offset + spec.size);
           const norm = Math.sqrt(y.reduce((s, v) => s + v * v, 0));
           const diff = Math.sqrt(x.reduce((s, v, i) => s + (v - y[i]!) ** 2, 0));
           assert.ok(diff / norm < 2e-3, `${threads} threads, ${spec.layer} ${spec.name}: relative error ${diff / norm}`);
@@ -137,11 +143,15 @@ test('wasm gradient agrees with a central finite difference of the loss', () => 
       let best = spec.offset;
       for (let i = spec.offset; i < spec.offset + spec.size; i++) if (Math.abs(grad[i]!) > Math.abs(grad[best]!)) best = i;
       const h = 1e-3;
-      const plus = params.slice(), minus = params.slice();
+      const plus = params.slice(),
+        minus = params.slice();
       plus[best]! += h;
       minus[best]! -= h;
       const numeric = (loss(plus) - loss(minus)) / (2 * h);
-      assert.ok(Math.abs(numeric - grad[best]!) < 0.05 * Math.abs(grad[best]!) + 5e-4, `${spec.layer} ${spec.name}[${best - spec.offset}]: ${grad[best]} vs ${numeric}`);
+      assert.ok(
+        Math.abs(numeric - grad[best]!) < 0.05 * Math.abs(grad[best]!) + 5e-4,
+        `${spec.layer} ${spec.name}[${best - spec.offset}]: ${grad[best]} vs ${numeric}`,
+      );
     }
   } finally {
     engine.dispose();

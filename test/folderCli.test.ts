@@ -13,7 +13,11 @@ import { drawingsFolder } from './fixtures/imageFolders';
 
 const home = tempDir();
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, MNIST_STUDIO_HOME: home } });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, MNIST_STUDIO_HOME: home },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -34,7 +38,10 @@ test('data, train, summary and predict on a folder of 3 classes speak in class n
   const out = join(tempDir(), 'shapes-model');
   const t = cli('train', '--data', root, '--epochs', '4', '--batch-size', '4', '--backend', 'wasm', '--out', out, '--json');
   assert.equal(t.code, 0, t.stderr);
-  const events = t.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const events = t.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(events[0].type, 'started');
   assert.deepEqual(events[0].spec.classes, ['bar', 'circle', 'square']);
   assert.equal(events.find((e) => e.type === 'epoch').test.count, 8);
@@ -46,7 +53,10 @@ test('data, train, summary and predict on a folder of 3 classes speak in class n
 
   // A folder of files is classified file by file; JSON keeps the index as label and adds the class name.
   const p = cli('predict', '--model', out, '--json', join(root, 'circle'));
-  const predictions = p.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  const predictions = p.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(predictions.length, 12); // the 12 drawings: links are not followed, hidden files skipped
   for (const q of predictions) {
     assert.equal(q.probabilities.length, 3);

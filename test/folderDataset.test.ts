@@ -17,16 +17,13 @@ test('a folder of 3 classes imports, listing every refused file with its reason,
   const root = await drawingsFolder();
   const d = await importFolder(root);
   assert.deepEqual(d.spec, { height: 28, width: 28, channels: 1, mode: 'drawing', classes: ['bar', 'circle', 'square'] });
-  assert.deepEqual(
-    d.refused!.map((r) => `${r.file}: ${r.reason}`).sort(),
-    [
-      'README.md: not inside a class folder',
-      'bar/nested/notes.txt: not an image (PNG, JPEG, WebP, GIF or BMP)',
-      'circle/leak.png: a link to outside the folder (not followed)',
-      'square/broken.png: not an image (PNG, JPEG, WebP, GIF or BMP)',
-      'square/pipe.png: not a regular file (a FIFO, device or socket)',
-    ],
-  );
+  assert.deepEqual(d.refused!.map((r) => `${r.file}: ${r.reason}`).sort(), [
+    'README.md: not inside a class folder',
+    'bar/nested/notes.txt: not an image (PNG, JPEG, WebP, GIF or BMP)',
+    'circle/leak.png: a link to outside the folder (not followed)',
+    'square/broken.png: not an image (PNG, JPEG, WebP, GIF or BMP)',
+    'square/pipe.png: not a regular file (a FIFO, device or socket)',
+  ]);
   // bar: 11 images (one nested), circle: 11 (10 and a link inside the folder), square: 10.
   assert.deepEqual(labelCounts(d.test, 3), [2, 2, 2]);
   assert.deepEqual(labelCounts(d.train, 3), [9, 9, 8]);
@@ -40,13 +37,16 @@ test('a folder of 3 classes imports, listing every refused file with its reason,
 
 test('the stratified split is deterministic, and the second open comes from the cache', async () => {
   const root = await drawingsFolder(6);
-  const a = await importFolder(root), b = await importFolder(root);
+  const a = await importFolder(root),
+    b = await importFolder(root);
   assert.deepEqual(a.test.labels, b.test.labels);
   assert.deepEqual(a.test.images, b.test.images);
   assert.deepEqual(a.train.images, b.train.images);
   const cacheDir = tempDir();
   const phases = (seen: ImportProgress[]) => [...new Set(seen.map((p) => p.phase))];
-  const first: ImportProgress[] = [], second: ImportProgress[] = [], third: ImportProgress[] = [];
+  const first: ImportProgress[] = [],
+    second: ImportProgress[] = [],
+    third: ImportProgress[] = [];
   await importFolder(root, { cacheDir, onProgress: (p) => first.push(p) });
   const cached = await importFolder(root, { cacheDir, onProgress: (p) => second.push(p) });
   assert.deepEqual(phases(first), ['listing', 'decoding']);
@@ -94,7 +94,10 @@ test('folders that cannot be datasets get one clear error', async () => {
   const many = join(tempDir(), 'many');
   for (const c of ['a', 'b']) mkdirSync(join(many, c), { recursive: true });
   for (let i = 0; i < 5; i++) writeFileSync(join(many, 'a', `${i}.png`), 'x');
-  assert.throws(() => listFolder(many, 4), (e: unknown) => e instanceof DataError && /holds more than 4 files; the limit is 4 images/.test(e.message));
+  assert.throws(
+    () => listFolder(many, 4),
+    (e: unknown) => e instanceof DataError && /holds more than 4 files; the limit is 4 images/.test(e.message),
+  );
 });
 
 test('an IDX folder with 26 labels takes its class names from classes.txt, or numbers without it', () => {
@@ -107,13 +110,22 @@ test('an IDX folder with 26 labels takes its class names from classes.txt, or nu
   writeFileSync(join(dir, IDX_FILES.testImages), idxImages(d.test.images.subarray(0, 26 * 784), 26));
   writeFileSync(join(dir, IDX_FILES.testLabels), idxLabels(labels(26)));
   const numbered = loadDataset(dir);
-  assert.deepEqual(numbered.spec.classes, Array.from({ length: 26 }, (_, i) => String(i)));
+  assert.deepEqual(
+    numbered.spec.classes,
+    Array.from({ length: 26 }, (_, i) => String(i)),
+  );
   writeFileSync(join(dir, 'classes.txt'), `${letters.join('\n')}\n`);
   const named = loadDataset(dir);
   assert.deepEqual(named.spec, { height: 28, width: 28, channels: 1, mode: 'drawing', classes: letters });
   assert.deepEqual(labelCounts(named.train, 26), new Array(26).fill(2));
   writeFileSync(join(dir, 'classes.txt'), letters.slice(0, 20).join('\n'));
-  assert.throws(() => loadDataset(dir), (e: unknown) => e instanceof DataError && /names 20 classes but the labels go up to 25/.test(e.message));
+  assert.throws(
+    () => loadDataset(dir),
+    (e: unknown) => e instanceof DataError && /names 20 classes but the labels go up to 25/.test(e.message),
+  );
   writeFileSync(join(dir, 'classes.txt'), ['A', 'A', ...letters.slice(2)].join('\n'));
-  assert.throws(() => loadDataset(dir), (e: unknown) => e instanceof DataError && /names a class twice/.test(e.message));
+  assert.throws(
+    () => loadDataset(dir),
+    (e: unknown) => e instanceof DataError && /names a class twice/.test(e.message),
+  );
 });

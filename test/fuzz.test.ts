@@ -38,7 +38,15 @@ const common: unknown[] = [
 const goodTrain = { ...SEED_RECIPE, epochs: 1, trainLimit: 64, testLimit: 32 };
 const file = (path: unknown, data: unknown = 'AAAA') => ({ files: [{ path, data }] });
 const specific: Partial<Record<ApiMethod, unknown[]>> = {
-  openDataset: [{ dir: '' }, { dir: 'a\0b' }, { dir: 42 }, { mode: 'sketch' }, { input: { height: 30, width: 30, channels: 1 } }, { input: '32x32x3' }, { dir: '/tmp', classes: ['a'] }],
+  openDataset: [
+    { dir: '' },
+    { dir: 'a\0b' },
+    { dir: 42 },
+    { mode: 'sketch' },
+    { input: { height: 30, width: 30, channels: 1 } },
+    { input: '32x32x3' },
+    { dir: '/tmp', classes: ['a'] },
+  ],
   uploadDatasetFiles: [
     file('../escape.png'),
     file('/etc/passwd'),
@@ -104,7 +112,15 @@ const specific: Partial<Record<ApiMethod, unknown[]>> = {
     { pixels: new Array(784).fill(0) },
     {},
   ],
-  openedImage: [{ batch: 0, index: 0 }, { batch: -1, index: 0 }, { batch: 1, index: -1 }, { batch: 1, index: 1e9 }, { batch: '1', index: 0 }, { batch: 1 }, { batch: 1.5, index: 0 }],
+  openedImage: [
+    { batch: 0, index: 0 },
+    { batch: -1, index: 0 },
+    { batch: 1, index: -1 },
+    { batch: 1, index: 1e9 },
+    { batch: '1', index: 0 },
+    { batch: 1 },
+    { batch: 1.5, index: 0 },
+  ],
   resumeRun: [{}, { dir: '' }, { dir: 42 }, { dir: 'x'.repeat(5000) }, { dir: '/tmp', epochs: 5 }],
 };
 

@@ -62,7 +62,8 @@ export async function stepGradient(engine: Engine, params: Float32Array, batch: 
 
 /** ||x - y|| / ||y||. */
 export const relativeError = (x: Float32Array, y: Float32Array): number => {
-  let diff = 0, norm = 0;
+  let diff = 0,
+    norm = 0;
   for (let i = 0; i < x.length; i++) [diff, norm] = [diff + (x[i]! - y[i]!) ** 2, norm + y[i]! ** 2];
   return Math.sqrt(diff / norm);
 };

@@ -45,7 +45,10 @@ function connect(query: string, headers: Record<string, string>): Promise<WebSoc
   });
 }
 
-function call(ws: WebSocket, message: unknown): Promise<{ id: number | null; reply: { ok: boolean; value?: unknown; error?: { code: string; message: string } } }> {
+function call(
+  ws: WebSocket,
+  message: unknown,
+): Promise<{ id: number | null; reply: { ok: boolean; value?: unknown; error?: { code: string; message: string } } }> {
   return new Promise((resolve) => {
     const onMessage = (data: WebSocket.RawData): void => {
       const parsed = JSON.parse(String(data));
@@ -72,7 +75,10 @@ test('it listens on 127.0.0.1 only and serves the renderer with a strict CSP', a
   // The socket itself: 127.0.0.1, and nothing else answers on that port, not even other loopback
   // addresses (Linux routes all of 127/8 to lo) nor this machine's own network addresses.
   assert.equal(await accepts('127.0.0.1', host.port), true);
-  const others = Object.values(networkInterfaces()).flat().filter((i) => i && i.family === 'IPv4' && i.address !== '127.0.0.1').map((i) => i!.address);
+  const others = Object.values(networkInterfaces())
+    .flat()
+    .filter((i) => i && i.family === 'IPv4' && i.address !== '127.0.0.1')
+    .map((i) => i!.address);
   for (const address of [...(process.platform === 'linux' ? ['127.0.0.2'] : []), ...others]) {
     assert.equal(await accepts(address, host.port), false, `the host answers on ${address}`);
   }

@@ -87,7 +87,14 @@ function raw(bytes: Buffer | string, { reset = false, quietMs = 1500, deadlineMs
 
 const hostHeader = (): string => `Host: 127.0.0.1:${host.port}`;
 const upgradeHeaders = (): string =>
-  [hostHeader(), `Origin: http://127.0.0.1:${host.port}`, 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='].join('\r\n');
+  [
+    hostHeader(),
+    `Origin: http://127.0.0.1:${host.port}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    'Sec-WebSocket-Version: 13',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+  ].join('\r\n');
 
 test('requests that used to end the host (GET /%, GET //, an upgrade to //) are answered and the host lives on', async () => {
   assert.equal((await raw(`GET /% HTTP/1.1\r\n${hostHeader()}\r\n\r\n`)).status, 400);
@@ -110,25 +117,91 @@ test('requests that used to end the host (GET /%, GET //, an upgrade to //) are 
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'OPTIONS', 'DELETE', 'CONNECT', 'TRACE', 'PATCH', 'PRI', 'get', 'G ET', '', 'GET\0', 'M-SEARCH'];
 const TARGETS = [
-  '/', '//', '/%', '/%%', '/%zz', '/%0', '/%00', '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc/passwd', '/%c0%ae%c0%ae/', '/..\\..\\windows',
-  '/index.html', '/assets/app.js', '/assets/', '/api', '/api?token=', '/api?token=%', '/api?token=%ff%fe', '/?token=x&token=y', '*',
-  'http://127.0.0.1/', 'http://evil.example/api', '//evil.example/', '/\u00e9', '/\ud800', '/a?%', `/${'a'.repeat(9000)}`, `/?${'%'.repeat(3000)}`,
-  '/api#frag', '/./././', '/index.html/', '/index.html%00.js', '/%5c..%5c..', ' /', '/ /', '\t/', '/\r', '/api?',
+  '/',
+  '//',
+  '/%',
+  '/%%',
+  '/%zz',
+  '/%0',
+  '/%00',
+  '/%2e%2e/%2e%2e/etc/passwd',
+  '/..%2f..%2fetc/passwd',
+  '/%c0%ae%c0%ae/',
+  '/..\\..\\windows',
+  '/index.html',
+  '/assets/app.js',
+  '/assets/',
+  '/api',
+  '/api?token=',
+  '/api?token=%',
+  '/api?token=%ff%fe',
+  '/?token=x&token=y',
+  '*',
+  'http://127.0.0.1/',
+  'http://evil.example/api',
+  '//evil.example/',
+  '/\u00e9',
+  '/\ud800',
+  '/a?%',
+  `/${'a'.repeat(9000)}`,
+  `/?${'%'.repeat(3000)}`,
+  '/api#frag',
+  '/./././',
+  '/index.html/',
+  '/index.html%00.js',
+  '/%5c..%5c..',
+  ' /',
+  '/ /',
+  '\t/',
+  '/\r',
+  '/api?',
 ];
 const VERSIONS = ['HTTP/1.1', 'HTTP/1.0', 'HTTP/0.9', 'HTTP/2.0', 'HTTP/1.1 extra', 'HTTP/1', 'HTTPS/1.1', '', 'HTTP/1.1\n'];
 
 function headerPool(rng: Rng): string[] {
   const pick = <T>(xs: T[]): T => xs[Math.floor(rng.next() * xs.length)]!;
   return [
-    hostHeader(), hostHeader(), `Host: localhost:${host.port}`, 'Host: evil.example', 'Host:', `Host: 127.0.0.1:${host.port}\r\nHost: evil.example`,
-    `Origin: http://127.0.0.1:${host.port}`, 'Origin: null', 'Origin: https://evil.example', 'Origin: %',
-    'Upgrade: websocket', 'Upgrade: h2c', 'Connection: Upgrade', 'Connection: close', 'Connection: keep-alive, Upgrade',
-    'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Version: 99', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Key: %%%',
-    'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=0', 'Sec-WebSocket-Protocol: ,,,',
-    'Content-Length: 5', 'Content-Length: -1', 'Content-Length: 99999999999999999999', 'Content-Length: 1\r\nContent-Length: 2', 'Transfer-Encoding: chunked',
-    'Transfer-Encoding: chunked, identity', 'Expect: 100-continue', 'Range: bytes=0-1', 'Range: bytes=-99999999999', 'If-None-Match: *',
-    'Accept-Encoding: gzip, br', 'Cookie: a=%', `X-Long: ${'x'.repeat(pick([100, 8000, 20000]))}`, 'no colon here', ': empty name', 'Bad Name: x',
-    'X-Ctl: \u0001\u0002', 'X-Latin: \u00ff\u00fe', ' folded: continuation', 'Referer: http://evil.example/%',
+    hostHeader(),
+    hostHeader(),
+    `Host: localhost:${host.port}`,
+    'Host: evil.example',
+    'Host:',
+    `Host: 127.0.0.1:${host.port}\r\nHost: evil.example`,
+    `Origin: http://127.0.0.1:${host.port}`,
+    'Origin: null',
+    'Origin: https://evil.example',
+    'Origin: %',
+    'Upgrade: websocket',
+    'Upgrade: h2c',
+    'Connection: Upgrade',
+    'Connection: close',
+    'Connection: keep-alive, Upgrade',
+    'Sec-WebSocket-Version: 13',
+    'Sec-WebSocket-Version: 99',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Key: %%%',
+    'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=0',
+    'Sec-WebSocket-Protocol: ,,,',
+    'Content-Length: 5',
+    'Content-Length: -1',
+    'Content-Length: 99999999999999999999',
+    'Content-Length: 1\r\nContent-Length: 2',
+    'Transfer-Encoding: chunked',
+    'Transfer-Encoding: chunked, identity',
+    'Expect: 100-continue',
+    'Range: bytes=0-1',
+    'Range: bytes=-99999999999',
+    'If-None-Match: *',
+    'Accept-Encoding: gzip, br',
+    'Cookie: a=%',
+    `X-Long: ${'x'.repeat(pick([100, 8000, 20000]))}`,
+    'no colon here',
+    ': empty name',
+    'Bad Name: x',
+    'X-Ctl: \u0001\u0002',
+    'X-Latin: \u00ff\u00fe',
+    ' folded: continuation',
+    'Referer: http://evil.example/%',
   ];
 }
 
@@ -159,7 +232,9 @@ test('fuzzing the request line and headers: no input ends the host or leaves a r
   const budgetMs = Number(process.env.MNIST_STUDIO_FUZZ_HTTP_SECONDS ?? 90) * 1000;
   const rng = new Rng(20261127);
   const started = Date.now();
-  let tried = 0, hangs = 0, answered = 0;
+  let tried = 0,
+    hangs = 0,
+    answered = 0;
   const hung: string[] = [];
   const concurrency = 8;
   while (tried < count && Date.now() - started < budgetMs && alive()) {

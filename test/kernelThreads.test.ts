@@ -29,7 +29,10 @@ test('a helper that exits mid-step: the step fails at once with its reason, and 
   try {
     e.threadPool.injectFault(2);
     const started = Date.now();
-    assert.throws(() => e.trainStep(batch, 0.01, 0.9), (err: unknown) => err instanceof KernelThreadError && /kernel thread 2 died: exited with code 70/.test(err.message));
+    assert.throws(
+      () => e.trainStep(batch, 0.01, 0.9),
+      (err: unknown) => err instanceof KernelThreadError && /kernel thread 2 died: exited with code 70/.test(err.message),
+    );
     assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
     assert.match(e.broken!, /kernel thread 2 died/);
     assert.throws(() => e.logitsOf(new Float32Array(784)), /kernel thread 2 died/);
@@ -43,9 +46,12 @@ test('a helper killed outright mid-step (no last words): the deadline ends the w
   try {
     void e.threadPool.helpers[1]!.terminate();
     const started = Date.now();
-    assert.throws(() => {
-      for (let i = 0; i < 1000; i++) e.trainStep(batch, 0.01, 0.9);
-    }, (err: unknown) => err instanceof KernelThreadError && /did not finish an operation within 1\.5 s|died/.test(err.message));
+    assert.throws(
+      () => {
+        for (let i = 0; i < 1000; i++) e.trainStep(batch, 0.01, 0.9);
+      },
+      (err: unknown) => err instanceof KernelThreadError && /did not finish an operation within 1\.5 s|died/.test(err.message),
+    );
     assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
     // Once the owner's event loop runs again, the helper's exit is on record too.
     await new Promise((r) => setTimeout(r, 100));
@@ -90,7 +96,10 @@ test('in the app: the run ends with an error event, status says not training, an
     });
   try {
     const progress = next((e) => e.type === 'progress');
-    assert.equal((await service.dispatch('startTraining', { ...SEED_RECIPE, backend: 'wasm', threads: 3, epochs: 1, trainLimit: 6400, testLimit: 100 })).ok, true);
+    assert.equal(
+      (await service.dispatch('startTraining', { ...SEED_RECIPE, backend: 'wasm', threads: 3, epochs: 1, trainLimit: 6400, testLimit: 100 })).ok,
+      true,
+    );
     await progress;
     const failed = next((e) => e.type === 'error');
     clients[0]!.injectFault(2);
@@ -99,7 +108,10 @@ test('in the app: the run ends with an error event, status says not training, an
     const status = await service.dispatch('status', {});
     assert.equal(status.ok && (status.value as { training: boolean }).training, false);
     const done = next((e) => e.type === 'done');
-    assert.equal((await service.dispatch('startTraining', { ...SEED_RECIPE, backend: 'wasm', threads: 3, epochs: 1, trainLimit: 320, testLimit: 100 })).ok, true);
+    assert.equal(
+      (await service.dispatch('startTraining', { ...SEED_RECIPE, backend: 'wasm', threads: 3, epochs: 1, trainLimit: 320, testLimit: 100 })).ok,
+      true,
+    );
     await done;
   } finally {
     await service.close();

@@ -39,7 +39,10 @@ test("the default spec gives the seed's network exactly; others scale its shapes
   assert.equal(PARAM_COUNT, 824458);
   const rgb: ModelSpec = { height: 32, width: 32, channels: 3, mode: 'photo', classes: ['cat', 'dog', 'owl'] };
   const layers = layersFor(rgb);
-  assert.deepEqual(layers.map((l) => l.output), [[32, 32, 32], [32, 32, 32], [16, 16, 32], [16, 16, 64], [16, 16, 64], [8, 8, 64], [4096], [256], [256], [3]]);
+  assert.deepEqual(
+    layers.map((l) => l.output),
+    [[32, 32, 32], [32, 32, 32], [16, 16, 32], [16, 16, 64], [16, 16, 64], [8, 8, 64], [4096], [256], [256], [3]],
+  );
   // 3*3*3*32+32, 3*3*32*64+64, 4096*256+256, 256*3+3
   assert.equal(architectureOf(rgb).paramCount, 896 + 18496 + 1048832 + 771);
   const model = buildLayersModel(rgb);

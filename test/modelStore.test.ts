@@ -61,7 +61,11 @@ const corpus: [string, (dir: string, json: Record<string, any>) => void, RegExp]
   ['model.json that is not JSON', (dir) => writeFileSync(join(dir, 'model.json'), '{nope'), /not valid JSON/],
   ['an oversized model.json', (dir) => writeFileSync(join(dir, 'model.json'), ' '.repeat(2 * 1024 * 1024)), /model\.json: larger than 1 MB/],
   ['a model.json without a manifest', (dir, json) => rewrite(dir, { ...json, weightsManifest: undefined }), /not a TF\.js layers model \(weightsManifest/],
-  ['truncated weights', (dir) => writeFileSync(join(dir, weightsFile(dir)), readFileSync(join(dir, weightsFile(dir))).subarray(0, 1000)), /weight files hold 1000 bytes/],
+  [
+    'truncated weights',
+    (dir) => writeFileSync(join(dir, weightsFile(dir)), readFileSync(join(dir, weightsFile(dir))).subarray(0, 1000)),
+    /weight files hold 1000 bytes/,
+  ],
   ['a weight path with ..', (dir, json) => rewrite(dir, manifest(json, { paths: ['../weights.bin'] })), /leaves the model folder/],
   ['an absolute weight path', (dir, json) => rewrite(dir, manifest(json, { paths: ['/etc/passwd'] })), /leaves the model folder/],
   [
@@ -74,25 +78,65 @@ const corpus: [string, (dir: string, json: Record<string, any>) => void, RegExp]
     },
     /resolves outside the model folder/,
   ],
-  ['a weight path that is a folder', (dir, json) => (mkdirSync(join(dir, 'sub.bin')), rewrite(dir, manifest(json, { paths: ['sub.bin'] }))), /not a regular file/],
+  [
+    'a weight path that is a folder',
+    (dir, json) => (mkdirSync(join(dir, 'sub.bin')), rewrite(dir, manifest(json, { paths: ['sub.bin'] }))),
+    /not a regular file/,
+  ],
   ['a missing weight file', (dir, json) => rewrite(dir, manifest(json, { paths: ['gone.bin'] })), /gone\.bin: not found/],
-  ['an unknown dtype', (dir, json) => rewrite(dir, manifest(json, { weights: json.weightsManifest[0].weights.map((w: object) => ({ ...w, dtype: 'complex64' })) })), /dtype must be float32/],
+  [
+    'an unknown dtype',
+    (dir, json) => rewrite(dir, manifest(json, { weights: json.weightsManifest[0].weights.map((w: object) => ({ ...w, dtype: 'complex64' })) })),
+    /dtype must be float32/,
+  ],
   ['a negative dimension', (dir, json) => rewrite(dir, manifest(json, { weights: [{ name: 'k', shape: [-3, 3], dtype: 'float32' }] })), /shape/],
   ['a huge dimension', (dir, json) => rewrite(dir, manifest(json, { weights: [{ name: 'k', shape: [1e9, 1e9], dtype: 'float32' }] })), /shape/],
-  ['another architecture', (dir, json) => rewrite(dir, manifest(json, { weights: json.weightsManifest[0].weights.slice(2) })), /are not the Flax Quick Start CNN's/],
-  ['a Lambda layer (arbitrary code in Keras)', (dir, json) => (layers(json)[1]!.class_name = 'Lambda', rewrite(dir, json)), /class "Lambda" is not allowed/],
-  ['an unknown initializer class', (dir, json) => (layers(json)[0]!.config.kernel_initializer.class_name = 'os.system', rewrite(dir, json)), /class "os\.system" is not allowed/],
-  ['an unknown activation', (dir, json) => (layers(json)[0]!.config.activation = 'eval', rewrite(dir, json)), /activation "eval" is not allowed/],
-  ['an input shape its spec does not have', (dir, json) => (layers(json)[0]!.config.batch_input_shape = [null, 32, 32, 3], rewrite(dir, json)), /takes 32x32x3 images but its spec says 28x28x1/],
-  ['a number of classes its spec does not name', (dir, json) => (layers(json).at(-1)!.config.units = 12, rewrite(dir, json)), /ends in 12 units but names 10 classes/],
+  [
+    'another architecture',
+    (dir, json) => rewrite(dir, manifest(json, { weights: json.weightsManifest[0].weights.slice(2) })),
+    /are not the Flax Quick Start CNN's/,
+  ],
+  ['a Lambda layer (arbitrary code in Keras)', (dir, json) => ((layers(json)[1]!.class_name = 'Lambda'), rewrite(dir, json)), /class "Lambda" is not allowed/],
+  [
+    'an unknown initializer class',
+    (dir, json) => ((layers(json)[0]!.config.kernel_initializer.class_name = 'os.system'), rewrite(dir, json)),
+    /class "os\.system" is not allowed/,
+  ],
+  ['an unknown activation', (dir, json) => ((layers(json)[0]!.config.activation = 'eval'), rewrite(dir, json)), /activation "eval" is not allowed/],
+  [
+    'an input shape its spec does not have',
+    (dir, json) => ((layers(json)[0]!.config.batch_input_shape = [null, 32, 32, 3]), rewrite(dir, json)),
+    /takes 32x32x3 images but its spec says 28x28x1/,
+  ],
+  [
+    'a number of classes its spec does not name',
+    (dir, json) => ((layers(json).at(-1)!.config.units = 12), rewrite(dir, json)),
+    /ends in 12 units but names 10 classes/,
+  ],
   [
     'an input the network cannot take, in a plain export',
     (dir, json) => ((layers(json)[0]!.config.batch_input_shape = [null, 30, 30, 1]), rewrite(dir, { ...json, userDefinedMetadata: undefined })),
     /spec is not one this app can train \(height: must be a multiple of 4/,
   ],
-  ['a spec naming a class twice', (dir, json) => ((json.userDefinedMetadata.mnistStudio.spec.classes[1] = '0'), rewrite(dir, json)), /class names must be unique/],
-  ['weights that do not fit the spec', (dir, json) => ((json.userDefinedMetadata.mnistStudio.spec = { ...json.userDefinedMetadata.mnistStudio.spec, height: 32, width: 32 }), (layers(json)[0]!.config.batch_input_shape = [null, 32, 32, 1]), rewrite(dir, json)), /are not the Flax Quick Start CNN's/],
-  ['a malformed history', (dir, json) => rewrite(dir, { ...json, userDefinedMetadata: { mnistStudio: { history: { epochs: 'many' } } } }), /training history is malformed/],
+  [
+    'a spec naming a class twice',
+    (dir, json) => ((json.userDefinedMetadata.mnistStudio.spec.classes[1] = '0'), rewrite(dir, json)),
+    /class names must be unique/,
+  ],
+  [
+    'weights that do not fit the spec',
+    (dir, json) => (
+      (json.userDefinedMetadata.mnistStudio.spec = { ...json.userDefinedMetadata.mnistStudio.spec, height: 32, width: 32 }),
+      (layers(json)[0]!.config.batch_input_shape = [null, 32, 32, 1]),
+      rewrite(dir, json)
+    ),
+    /are not the Flax Quick Start CNN's/,
+  ],
+  [
+    'a malformed history',
+    (dir, json) => rewrite(dir, { ...json, userDefinedMetadata: { mnistStudio: { history: { epochs: 'many' } } } }),
+    /training history is malformed/,
+  ],
   [
     'NaN weights',
     (dir) => {

@@ -8,8 +8,11 @@ import { mnist } from './helpers';
 
 function correlation(a: Float32Array, b: Float32Array): number {
   const mean = (v: Float32Array): number => v.reduce((s, x) => s + x, 0) / v.length;
-  const ma = mean(a), mb = mean(b);
-  let num = 0, da = 0, db = 0;
+  const ma = mean(a),
+    mb = mean(b);
+  let num = 0,
+    da = 0,
+    db = 0;
   for (let i = 0; i < a.length; i++) {
     num += (a[i]! - ma) * (b[i]! - mb);
     da += (a[i]! - ma) ** 2;
@@ -39,9 +42,16 @@ test('every style of the same real digit preprocesses to nearly the same 28x28 i
 test('the output looks like MNIST: ink fits 20x20, centre of mass at the centre, values in [0, 1] reaching 1', () => {
   for (const style of STYLES) {
     const { pixels } = preprocess(styledDigit(digit(7), style, 2));
-    let mass = 0, mx = 0, my = 0, x0 = 28, x1 = -1, y0 = 28, y1 = -1;
+    let mass = 0,
+      mx = 0,
+      my = 0,
+      x0 = 28,
+      x1 = -1,
+      y0 = 28,
+      y1 = -1;
     pixels.forEach((v, i) => {
-      const x = i % 28, y = Math.floor(i / 28);
+      const x = i % 28,
+        y = Math.floor(i / 28);
       mass += v;
       mx += v * x;
       my += v * y;
@@ -102,7 +112,11 @@ test('an image already in MNIST form passes through untouched; anything else is 
   const shifted = { ...plain, data: new Uint8Array(plain.data.length) };
   shifted.data.set(plain.data.subarray(0, plain.data.length - 6 * 28 * 4), 6 * 28 * 4); // six rows down
   const tinted = { ...plain, data: plain.data.map((v, i) => (i % 4 === 2 ? Math.min(255, v + 1) : v)) };
-  for (const [what, image] of [['dark ink on light', inverted], ['off centre', shifted], ['not grey', tinted]] as const) {
+  for (const [what, image] of [
+    ['dark ink on light', inverted],
+    ['off centre', shifted],
+    ['not grey', tinted],
+  ] as const) {
     const got = preprocess(image);
     assert.equal(got.untouched, false, what);
     assert.equal(got.empty, false, what);
@@ -117,5 +131,8 @@ test('the working image: premultiplied by alpha, and shrunk by whole blocks with
   assert.deepEqual([...small.data], [60, 60, 60, 255, 85, 85, 85, 255]);
   assert.deepEqual(workingImage(image, 5), { ...image, data: Uint8Array.from(image.data) });
   // Premultiplied as Skia does (c·a/255 rounded); a transparent pixel's colour is gone.
-  assert.deepEqual([...workingImage({ width: 2, height: 1, data: Uint8Array.from([200, 100, 255, 128, 255, 255, 255, 0]) }).data], [100, 50, 128, 128, 0, 0, 0, 0]);
+  assert.deepEqual(
+    [...workingImage({ width: 2, height: 1, data: Uint8Array.from([200, 100, 255, 128, 255, 255, 255, 0]) }).data],
+    [100, 50, 128, 128, 0, 0, 0, 0],
+  );
 });

@@ -110,7 +110,11 @@ test('recipes that cannot train are refused up front, with plain messages, and n
     assert.equal(!big.ok && big.error.message, 'startTraining: batchSize: at most the 100 training images');
     const fraction = await call('startTraining', { ...quick, epochs: 1.5 });
     assert.match(!fraction.ok ? fraction.error.message : '', /epochs: a whole number/);
-    assert.deepEqual(events.filter((e) => e.type !== 'backend'), [], 'no run was announced');
+    assert.deepEqual(
+      events.filter((e) => e.type !== 'backend'),
+      [],
+      'no run was announced',
+    );
     assert.equal(service.getState().status, 'idle');
     assert.ok((await call('startTraining', { ...quick, trainLimit: 64 })).ok, 'the service is still free');
   } finally {

@@ -20,8 +20,10 @@ const noGpu = typeof adapter === 'string' ? `no WebGPU adapter: ${adapter}` : fa
 /** Images whose class is the colour channel that is brightest in a blob: learnable, and exercising all channels. */
 function colourData(spec: ModelSpec, count: number, seed: number): Split {
   const rng = new Rng(seed);
-  const size = inputSize(spec), k = spec.classes.length;
-  const images = new Uint8Array(count * size), labels = new Uint8Array(count);
+  const size = inputSize(spec),
+    k = spec.classes.length;
+  const images = new Uint8Array(count * size),
+    labels = new Uint8Array(count);
   for (let n = 0; n < count; n++) {
     const label = n % k;
     labels[n] = label;
@@ -36,7 +38,12 @@ function colourData(spec: ModelSpec, count: number, seed: number): Split {
   return { count, images, labels };
 }
 
-const datasetOf = (spec: ModelSpec, train: number, test: number): Dataset => ({ source: 'generated', spec, train: colourData(spec, train, 1), test: colourData(spec, test, 2) });
+const datasetOf = (spec: ModelSpec, train: number, test: number): Dataset => ({
+  source: 'generated',
+  spec,
+  train: colourData(spec, train, 1),
+  test: colourData(spec, test, 2),
+});
 
 function gradient(engine: WasmEngine | TfjsEngine, params: Float32Array, batch: Int32Array): Float32Array {
   engine.setParams(params);
@@ -58,19 +65,24 @@ for (const spec of [
     const cpu = new TfjsEngine('cpu', data, { maxBatch: 8 });
     try {
       const params = initialParams(7, spec);
-      for (const p of architectureOf(spec).params.filter((q) => q.name === 'bias')) for (let i = 0; i < p.size; i++) params[p.offset + i] = 0.01 * ((i % 7) - 3);
+      for (const p of architectureOf(spec).params.filter((q) => q.name === 'bias'))
+        for (let i = 0; i < p.size; i++) params[p.offset + i] = 0.01 * ((i % 7) - 3);
       wasm.setParams(params);
       cpu.setParams(params);
-      const a = wasm.logits('test', 0, 6), b = cpu.logits('test', 0, 6);
+      const a = wasm.logits('test', 0, 6),
+        b = cpu.logits('test', 0, 6);
       assert.equal(a.length, 6 * spec.classes.length);
       for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-4, `logit ${i}: ${a[i]} vs ${b[i]}`);
       const probe = Float32Array.from(data.test.images.subarray(0, 2 * inputSize(spec)), (v) => v / 255);
-      const c = wasm.logitsOf(probe), d = cpu.logitsOf(probe);
+      const c = wasm.logitsOf(probe),
+        d = cpu.logitsOf(probe);
       for (let i = 0; i < c.length; i++) assert.ok(Math.abs(c[i]! - d[i]!) < 1e-4);
       const batch = Int32Array.from([0, 1, 2, 3, 4, 5, 6]);
-      const gw = gradient(wasm, params, batch), gc = gradient(cpu, params, batch);
+      const gw = gradient(wasm, params, batch),
+        gc = gradient(cpu, params, batch);
       for (const p of architectureOf(spec).params) {
-        const x = gw.subarray(p.offset, p.offset + p.size), y = gc.subarray(p.offset, p.offset + p.size);
+        const x = gw.subarray(p.offset, p.offset + p.size),
+          y = gc.subarray(p.offset, p.offset + p.size);
         const norm = Math.sqrt(y.reduce((s, v) => s + v * v, 0));
         const diff = Math.sqrt(x.reduce((s, v, i) => s + (v - y[i]!) ** 2, 0));
         assert.ok(norm > 0, `${p.layer} ${p.name} has a zero reference gradient`);
@@ -87,7 +99,10 @@ test('RGB 32x32 with 3 classes: the loss goes down on wasm and on tfjs cpu', () 
   const spec: ModelSpec = { height: 32, width: 32, channels: 3, mode: 'photo', classes: ['red', 'green', 'blue'] };
   const data = datasetOf(spec, 48, 24);
   // tfjs's cpu backend takes seconds per 32x32 step, so it gets a few small ones; wasm gets more.
-  for (const [engine, steps, batch] of [[new WasmEngine(data, { maxBatch: 16, threads: 2 }), 15, 16], [new TfjsEngine('cpu', data, { maxBatch: 16 }), 4, 6]] as const) {
+  for (const [engine, steps, batch] of [
+    [new WasmEngine(data, { maxBatch: 16, threads: 2 }), 15, 16],
+    [new TfjsEngine('cpu', data, { maxBatch: 16 }), 4, 6],
+  ] as const) {
     try {
       engine.setParams(initialParams(0, spec));
       engine.setVelocity(new Float32Array(architectureOf(spec).paramCount));
@@ -107,28 +122,33 @@ for (const spec of [
   { height: 8, width: 12, channels: 3, mode: 'photo', classes: ['r', 'g', 'b'] },
   { height: 32, width: 32, channels: 3, mode: 'photo', classes: ['red', 'green', 'blue'] },
 ] satisfies ModelSpec[]) {
-  test(`webgpu logits and gradients match wasm on ${spec.height}x${spec.width}x${spec.channels} with ${spec.classes.length} classes`, { skip: noGpu }, async () => {
-    const data = datasetOf(spec, 12, 8);
-    // An adapter makes one device: each test finds its own.
-    const found = await findAdapter();
-    if (typeof found === 'string') throw new Error(found);
-    const gpu = await GpuEngine.create(await requestDevice(found.adapter), data, { maxBatch: 8, device: found.name, ownsDevice: true });
-    const wasm = new WasmEngine(data, { maxBatch: 8, threads: 1 });
-    try {
-      const params = initialParams(7, spec);
-      for (const p of architectureOf(spec).params.filter((q) => q.name === 'bias')) for (let i = 0; i < p.size; i++) params[p.offset + i] = 0.01 * ((i % 7) - 3);
-      gpu.setParams(params);
-      wasm.setParams(params);
-      assert.ok(relative(await gpu.logits('test', 0, 8), wasm.logits('test', 0, 8)) < 1e-5);
-      const batch = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
-      const [gg, gw] = [await gradientOf(gpu, params, batch), await gradientOf(wasm, params, batch)];
-      for (const p of architectureOf(spec).params) {
-        const error = relative(gg.subarray(p.offset, p.offset + p.size), gw.subarray(p.offset, p.offset + p.size));
-        assert.ok(error < 1e-3, `${p.layer} ${p.name}: relative error ${error}`);
+  test(
+    `webgpu logits and gradients match wasm on ${spec.height}x${spec.width}x${spec.channels} with ${spec.classes.length} classes`,
+    { skip: noGpu },
+    async () => {
+      const data = datasetOf(spec, 12, 8);
+      // An adapter makes one device: each test finds its own.
+      const found = await findAdapter();
+      if (typeof found === 'string') throw new Error(found);
+      const gpu = await GpuEngine.create(await requestDevice(found.adapter), data, { maxBatch: 8, device: found.name, ownsDevice: true });
+      const wasm = new WasmEngine(data, { maxBatch: 8, threads: 1 });
+      try {
+        const params = initialParams(7, spec);
+        for (const p of architectureOf(spec).params.filter((q) => q.name === 'bias'))
+          for (let i = 0; i < p.size; i++) params[p.offset + i] = 0.01 * ((i % 7) - 3);
+        gpu.setParams(params);
+        wasm.setParams(params);
+        assert.ok(relative(await gpu.logits('test', 0, 8), wasm.logits('test', 0, 8)) < 1e-5);
+        const batch = Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]);
+        const [gg, gw] = [await gradientOf(gpu, params, batch), await gradientOf(wasm, params, batch)];
+        for (const p of architectureOf(spec).params) {
+          const error = relative(gg.subarray(p.offset, p.offset + p.size), gw.subarray(p.offset, p.offset + p.size));
+          assert.ok(error < 1e-3, `${p.layer} ${p.name}: relative error ${error}`);
+        }
+      } finally {
+        gpu.dispose();
+        wasm.dispose();
       }
-    } finally {
-      gpu.dispose();
-      wasm.dispose();
-    }
-  });
+    },
+  );
 }

@@ -24,7 +24,9 @@ const MAX_RSS_MB = 1024;
 function watched(args: string[], maxRssMb = MAX_RSS_MB): Promise<{ code: number | null; stdout: string; stderr: string; killed?: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '', killed: string | undefined;
+    let stdout = '',
+      stderr = '',
+      killed: string | undefined;
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
     const kill = (why: string): void => {
@@ -84,21 +86,30 @@ test('model.json or history.json as a FIFO or a link to /dev/zero: refused at on
   }
 });
 
-test('checkpoint.json or a weights file of a checkpoint as a FIFO or /dev/zero: refused, and not listed as resumable', { skip: !linux && 'needs FIFOs' }, async () => {
-  const root = tempDir();
-  const params = initialParams(2);
-  for (const [name, make] of [['checkpoint.json', fifo], ['checkpoint.json', toZero], ['params', toZero], ['velocity', fifo]] as const) {
-    const dir = join(root, `run_${name}_${make.name}`);
-    saveCheckpoint(dir, { epoch: 1, rng: [1, 2, 3, 4], history: { ...history, config: { ...SEED_RECIPE, epochs: 3 } }, params, velocity: params });
-    const file = name === 'checkpoint.json' ? name : readdirSync(dir).find((f) => f.startsWith(`${name}-`))!;
-    rmSync(join(dir, file));
-    make(join(dir, file));
-    const r = await probe('loadCheckpoint', dir);
-    assert.equal(r.ok, false);
-    assert.match(r.error!, /not a regular file/);
-  }
-  assert.deepEqual(await probe('unfinishedRuns', root), { ok: true, value: 2 }, 'the two runs whose checkpoint.json is readable are listed');
-});
+test(
+  'checkpoint.json or a weights file of a checkpoint as a FIFO or /dev/zero: refused, and not listed as resumable',
+  { skip: !linux && 'needs FIFOs' },
+  async () => {
+    const root = tempDir();
+    const params = initialParams(2);
+    for (const [name, make] of [
+      ['checkpoint.json', fifo],
+      ['checkpoint.json', toZero],
+      ['params', toZero],
+      ['velocity', fifo],
+    ] as const) {
+      const dir = join(root, `run_${name}_${make.name}`);
+      saveCheckpoint(dir, { epoch: 1, rng: [1, 2, 3, 4], history: { ...history, config: { ...SEED_RECIPE, epochs: 3 } }, params, velocity: params });
+      const file = name === 'checkpoint.json' ? name : readdirSync(dir).find((f) => f.startsWith(`${name}-`))!;
+      rmSync(join(dir, file));
+      make(join(dir, file));
+      const r = await probe('loadCheckpoint', dir);
+      assert.equal(r.ok, false);
+      assert.match(r.error!, /not a regular file/);
+    }
+    assert.deepEqual(await probe('unfinishedRuns', root), { ok: true, value: 2 }, 'the two runs whose checkpoint.json is readable are listed');
+  },
+);
 
 test('an IDX file or the recent-models list as a FIFO or /dev/zero: refused, or an empty list', { skip: !linux && 'needs FIFOs' }, async () => {
   for (const make of [fifo, toZero]) {
@@ -120,7 +131,9 @@ test('cli predict on a FIFO or a link to /dev/zero: one error line each, and the
   fifo(join(dir, 'fifo.png'));
   toZero(join(dir, 'zero.png'));
   const digit = join(dir, 'digit.png');
-  await sharp(Buffer.from(mnist().test.images.subarray(0, 784)), { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(digit);
+  await sharp(Buffer.from(mnist().test.images.subarray(0, 784)), { raw: { width: 28, height: 28, channels: 1 } })
+    .png()
+    .toFile(digit);
   const r = await watched(['src/cli/index.ts', 'predict', '--model', model, join(dir, 'fifo.png'), join(dir, 'zero.png'), digit]);
   assert.equal(r.killed, undefined, r.killed);
   assert.equal(r.code, 2, r.stderr);
@@ -132,12 +145,29 @@ test('cli predict on a FIFO or a link to /dev/zero: one error line each, and the
 });
 
 test('saving a model or a checkpoint under /proc/self (where mkdir -p spins forever) fails at once', { skip: !linux && 'needs /proc' }, async () => {
-  for (const [op, path] of [['saveModel', '/proc/self/x/model'], ['saveCheckpoint', '/proc/self/x'], ['addRecent', '/proc/self/x']] as const) {
+  for (const [op, path] of [
+    ['saveModel', '/proc/self/x/model'],
+    ['saveCheckpoint', '/proc/self/x'],
+    ['addRecent', '/proc/self/x'],
+  ] as const) {
     const r = await probe(op, path);
     assert.equal(r.ok, false, op);
     assert.match(r.error!, /\/proc\/self\/x: cannot be created \(ENOENT\)/, op);
   }
-  const cli = await watched(['src/cli/index.ts', 'train', '--epochs', '1', '--train-limit', '64', '--test-limit', '32', '--backend', 'wasm', '--out', '/proc/self/x']);
+  const cli = await watched([
+    'src/cli/index.ts',
+    'train',
+    '--epochs',
+    '1',
+    '--train-limit',
+    '64',
+    '--test-limit',
+    '32',
+    '--backend',
+    'wasm',
+    '--out',
+    '/proc/self/x',
+  ]);
   assert.equal(cli.killed, undefined, cli.killed);
   assert.equal(cli.code, 2, cli.stderr);
   assert.match(cli.stderr, /^error: .*\/proc\/self\/x: cannot be created \(ENOENT\)\n$/m);
@@ -145,7 +175,8 @@ test('saving a model or a checkpoint under /proc/self (where mkdir -p spins fore
 
 /** A w x h 1-bit BMP (a ring of ink on white): tiny on disk, huge once decoded. */
 function oneBitBmp(w: number, h: number): Buffer {
-  const row = Math.ceil(w / 32) * 4, size = 62 + row * h;
+  const row = Math.ceil(w / 32) * 4,
+    size = 62 + row * h;
   const b = Buffer.alloc(size);
   b.write('BM', 0);
   b.writeUInt32LE(size, 2);
@@ -177,20 +208,27 @@ test('a 6000x6000 1-bit BMP (4.5 MB) is shrunk like any other image: bounded mem
   assert.match(r.stdout, /huge\.bmp: \d \(/);
 });
 
-test('the app reading a picked image that is a FIFO or a link to /dev/zero: a typed error, at once', { skip: !linux && 'needs FIFOs', timeout: 30_000 }, async () => {
-  const dir = tempDir();
-  fifo(join(dir, 'fifo.png'));
-  toZero(join(dir, 'zero.png'));
-  const service = new StudioService({ home: tempDir(), pickImages: async () => [join(dir, 'fifo.png'), join(dir, 'zero.png')] });
-  try {
-    const picked = await service.dispatch('openImages', {});
-    assert.equal(picked.ok, true);
-    const batch = picked.ok ? (picked.value as { batch: number }).batch : 0;
-    for (const [index, kind] of [[0, 'a FIFO'], [1, 'a character device']] as const) {
-      const reply = await service.dispatch('openedImage', { batch, index });
-      assert.deepEqual(reply, { ok: false, error: { code: 'bad-request', message: `${index ? 'zero' : 'fifo'}.png: not a regular file (${kind})` } });
+test(
+  'the app reading a picked image that is a FIFO or a link to /dev/zero: a typed error, at once',
+  { skip: !linux && 'needs FIFOs', timeout: 30_000 },
+  async () => {
+    const dir = tempDir();
+    fifo(join(dir, 'fifo.png'));
+    toZero(join(dir, 'zero.png'));
+    const service = new StudioService({ home: tempDir(), pickImages: async () => [join(dir, 'fifo.png'), join(dir, 'zero.png')] });
+    try {
+      const picked = await service.dispatch('openImages', {});
+      assert.equal(picked.ok, true);
+      const batch = picked.ok ? (picked.value as { batch: number }).batch : 0;
+      for (const [index, kind] of [
+        [0, 'a FIFO'],
+        [1, 'a character device'],
+      ] as const) {
+        const reply = await service.dispatch('openedImage', { batch, index });
+        assert.deepEqual(reply, { ok: false, error: { code: 'bad-request', message: `${index ? 'zero' : 'fifo'}.png: not a regular file (${kind})` } });
+      }
+    } finally {
+      await service.close();
     }
-  } finally {
-    await service.close();
-  }
-});
+  },
+);

@@ -30,7 +30,10 @@ test('a short run (12,800 real training images, 1 epoch) beats 90% on 2,000 test
   const progress = events.filter((e) => e.type === 'progress');
   // Throttled, yet every step's loss arrives for the per-step chart.
   assert.ok(progress.length < 400);
-  assert.equal(progress.reduce((n, e) => n + e.losses.length, 0), 400);
+  assert.equal(
+    progress.reduce((n, e) => n + e.losses.length, 0),
+    400,
+  );
   assert.equal(progress.at(-1)!.step, 400);
 });
 
@@ -38,7 +41,10 @@ test('the same seed gives identical numbers; another seed does not', async () =>
   const config = { epochs: 2, trainLimit: 640, testLimit: 300, seed: 7 };
   const a = await run(config);
   const b = await run(config);
-  assert.deepEqual(a.history.epochs.map((e) => [e.train, e.test]), b.history.epochs.map((e) => [e.train, e.test]));
+  assert.deepEqual(
+    a.history.epochs.map((e) => [e.train, e.test]),
+    b.history.epochs.map((e) => [e.train, e.test]),
+  );
   assert.deepEqual(a.params, b.params);
   const c = await run({ ...config, seed: 8 });
   assert.notDeepEqual(c.history.epochs[0]!.train, a.history.epochs[0]!.train);
@@ -70,11 +76,18 @@ test('batches drop the remainder and every epoch is a fresh seeded permutation',
   for (const order of runs) {
     assert.equal(order.length, 96, 'three batches of 32; the last 4 of the 100 images are dropped');
     assert.equal(new Set(order).size, 96, 'no image twice in an epoch');
-    assert.ok(order.every((i) => i >= 0 && i < 100), 'only the first trainLimit images');
+    assert.ok(
+      order.every((i) => i >= 0 && i < 100),
+      'only the first trainLimit images',
+    );
   }
   assert.notDeepEqual(runs[0], runs[1]);
   assert.notDeepEqual(runs[1], runs[2]);
-  assert.notDeepEqual(runs[0], Array.from({ length: 96 }, (_, i) => i), 'shuffled, not in order');
+  assert.notDeepEqual(
+    runs[0],
+    Array.from({ length: 96 }, (_, i) => i),
+    'shuffled, not in order',
+  );
   assert.deepEqual(await seen(0), runs, 'the same seed, the same orders');
   assert.notDeepEqual(await seen(1), runs, 'another seed, other orders');
 });

@@ -14,7 +14,9 @@ const service = new StudioService({ home });
 after(() => service.close());
 
 function filesUnder(root: string, dir = root): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(root, join(dir, d.name)) : [relative(root, join(dir, d.name))]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? filesUnder(root, join(dir, d.name)) : [relative(root, join(dir, d.name))],
+  );
 }
 
 test('an uploaded folder opens as a dataset; paths that leave it, and files sent twice, are refused', async () => {
@@ -28,7 +30,13 @@ test('an uploaded folder opens as a dataset; paths that leave it, and files sent
   assert.ok(rest.ok);
   const again = await service.dispatch('uploadDatasetFiles', { upload, files: files.slice(0, 1) });
   assert.ok(!again.ok && again.error.code === 'bad-request' && /sent twice/.test(again.error.message));
-  const escape = await service.dispatch('uploadDatasetFiles', { upload, files: [{ path: 'bar/ok.png', data: '' }, { path: '../../escape.png', data: 'AAAA' }] });
+  const escape = await service.dispatch('uploadDatasetFiles', {
+    upload,
+    files: [
+      { path: 'bar/ok.png', data: '' },
+      { path: '../../escape.png', data: 'AAAA' },
+    ],
+  });
   assert.ok(!escape.ok && /not a plain relative path/.test(escape.error.message));
   assert.equal(existsSync(join(dir, 'bar', 'ok.png')), false, 'nothing of a refused batch is written');
   assert.equal(existsSync(join(home, 'escape.png')) || existsSync(join(home, 'uploads', 'escape.png')), false);

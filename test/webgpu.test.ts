@@ -50,33 +50,37 @@ test('every parameter gradient and the logits match the wasm engine on a real ba
   }
 });
 
-test('ten steps from the same parameters on the same batches: losses within 1e-4 of wasm; one group equals ten single steps, bit for bit', { skip }, async () => {
-  const data = mnist();
-  const order = new Rng(11).permutation(data.train.count);
-  const batches = Array.from({ length: 10 }, (_, i) => order.subarray(i * 8, i * 8 + 8));
-  const wasm = new WasmEngine(data, { maxBatch: 8, threads: 1 });
-  const gpu = await gpuEngine(8);
-  try {
-    const start = (e: Engine) => {
-      e.setParams(initialParams(4));
-      e.setVelocity(new Float32Array(PARAM_COUNT));
-    };
-    start(wasm);
-    const expected = batches.map((b) => wasm.trainStep(b, 0.01, 0.9).lossSum);
-    start(gpu);
-    const single: number[] = [];
-    for (const b of batches) single.push((await gpu.trainStep(b, 0.01, 0.9)).lossSum);
-    const afterSingle = await gpu.getParams();
-    single.forEach((loss, i) => assert.ok(Math.abs(loss - expected[i]!) / expected[i]! < 1e-4, `step ${i + 1}: ${loss} vs wasm ${expected[i]}`));
-    start(gpu);
-    const grouped = (await gpu.trainSteps(batches, 0.01, 0.9)).map((r) => r.lossSum);
-    assert.deepEqual(grouped, single);
-    assert.deepEqual(await gpu.getParams(), afterSingle);
-  } finally {
-    gpu.dispose();
-    wasm.dispose();
-  }
-});
+test(
+  'ten steps from the same parameters on the same batches: losses within 1e-4 of wasm; one group equals ten single steps, bit for bit',
+  { skip },
+  async () => {
+    const data = mnist();
+    const order = new Rng(11).permutation(data.train.count);
+    const batches = Array.from({ length: 10 }, (_, i) => order.subarray(i * 8, i * 8 + 8));
+    const wasm = new WasmEngine(data, { maxBatch: 8, threads: 1 });
+    const gpu = await gpuEngine(8);
+    try {
+      const start = (e: Engine) => {
+        e.setParams(initialParams(4));
+        e.setVelocity(new Float32Array(PARAM_COUNT));
+      };
+      start(wasm);
+      const expected = batches.map((b) => wasm.trainStep(b, 0.01, 0.9).lossSum);
+      start(gpu);
+      const single: number[] = [];
+      for (const b of batches) single.push((await gpu.trainStep(b, 0.01, 0.9)).lossSum);
+      const afterSingle = await gpu.getParams();
+      single.forEach((loss, i) => assert.ok(Math.abs(loss - expected[i]!) / expected[i]! < 1e-4, `step ${i + 1}: ${loss} vs wasm ${expected[i]}`));
+      start(gpu);
+      const grouped = (await gpu.trainSteps(batches, 0.01, 0.9)).map((r) => r.lossSum);
+      assert.deepEqual(grouped, single);
+      assert.deepEqual(await gpu.getParams(), afterSingle);
+    } finally {
+      gpu.dispose();
+      wasm.dispose();
+    }
+  },
+);
 
 test("a short run's test loss is within 1e-3 of wasm's on the same recipe", { skip }, async () => {
   const data = mnist();
@@ -133,7 +137,7 @@ test('a device lost mid-run ends the run with a clear error, keeps the last chec
   }
 });
 
-test('a shader that does not compile fails the run at its start with the compiler\'s message', { skip }, async () => {
+test("a shader that does not compile fails the run at its start with the compiler's message", { skip }, async () => {
   const client = faulty('shader');
   try {
     await assert.rejects(client.request('train', { config: FAULT_RECIPE }), (e: StudioCallError) => {

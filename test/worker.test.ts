@@ -55,7 +55,10 @@ test('bad requests get typed errors and the worker keeps working', async () => {
   const client = new TrainerClient();
   try {
     // The worker's failure arrives as the one error class every layer uses, its StudioError intact.
-    await assert.rejects(client.request('predict', { images: new Float32Array(784) }), (e: unknown) => e instanceof StudioCallError && e.studio.code === 'no-model');
+    await assert.rejects(
+      client.request('predict', { images: new Float32Array(784) }),
+      (e: unknown) => e instanceof StudioCallError && e.studio.code === 'no-model',
+    );
     await assert.rejects(client.request('load-data', { data: { dir: '/nonexistent' } }), (e: StudioCallError) => e.studio.code === 'bad-data');
     await assert.rejects(client.request('open', { dir: '/nonexistent', backend: 'wasm' }), (e: StudioCallError) => e.studio.code === 'bad-model');
     await client.request('load-data', {});
@@ -63,10 +66,7 @@ test('bad requests get typed errors and the worker keeps working', async () => {
     await assert.rejects(client.request('train', { config: { ...SEED_RECIPE, backend: 'wasm' } }), (e: StudioCallError) => e.studio.code === 'busy');
     const result = await run;
     assert.equal(result.history.epochs.length, 1);
-    await assert.rejects(
-      client.request('predict', { images: new Float32Array(100) }),
-      (e: StudioCallError) => e.studio.code === 'bad-request',
-    );
+    await assert.rejects(client.request('predict', { images: new Float32Array(100) }), (e: StudioCallError) => e.studio.code === 'bad-request');
   } finally {
     await client.close();
   }
@@ -82,7 +82,10 @@ test('the tfjs cpu backend holds a flat tensor count across steps and epochs in 
     await client.request('train', { config: { ...SEED_RECIPE, backend: 'cpu', epochs: 3, batchSize: 4, trainLimit: 8, testLimit: 4 } });
     const after = await client.request('memory', {});
     assert.equal(counts.length, 3);
-    assert.ok(counts.every((c) => c === after.tensors), `tensors per epoch: ${counts.join(', ')}, after: ${after.tensors}`);
+    assert.ok(
+      counts.every((c) => c === after.tensors),
+      `tensors per epoch: ${counts.join(', ')}, after: ${after.tensors}`,
+    );
   } finally {
     await client.close();
   }

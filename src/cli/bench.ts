@@ -18,7 +18,15 @@ async function run(engine: Engine, order: Int32Array, first: number, steps: numb
   for await (const _ of epochSteps(engine, window, steps, recipe, createControl(), async () => undefined));
 }
 
-export async function benchCommand(flags: { steps: number; warmup: number; backend: BackendChoice; threads?: number; batchSize: number; json?: boolean; profile?: boolean }): Promise<void> {
+export async function benchCommand(flags: {
+  steps: number;
+  warmup: number;
+  backend: BackendChoice;
+  threads?: number;
+  batchSize: number;
+  json?: boolean;
+  profile?: boolean;
+}): Promise<void> {
   const dataset = loadDataset();
   const { engine, fallbackReason } = await createEngine(flags.backend, dataset, { maxBatch: flags.batchSize, threads: flags.threads });
   const say = (human: string, json: object): void => void process.stdout.write(`${flags.json ? JSON.stringify(json) : human}\n`);
@@ -58,7 +66,12 @@ export async function benchCommand(flags: { steps: number; warmup: number; backe
   );
   if (flags.profile && 'kernelTimes' in engine) {
     const times = await (engine as GpuEngine).kernelTimes(flags.batchSize, 50);
-    say(Object.entries(times).map(([k, ms]) => `${k} ${ms} ms`).join(', '), { type: 'profile', msPerDispatch: times });
+    say(
+      Object.entries(times)
+        .map(([k, ms]) => `${k} ${ms} ms`)
+        .join(', '),
+      { type: 'profile', msPerDispatch: times },
+    );
   }
   engine.dispose();
 }

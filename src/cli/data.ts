@@ -19,7 +19,8 @@ export const cacheDir = (): string => join(defaultHome(), 'datasets');
 export function importProgress(): ((p: ImportProgress) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   return (p) => {
-    const text = p.phase === 'decoding' ? `decoding images: ${p.done} of ${p.total}` : p.phase === 'cached' ? `${p.total} images from the cache` : 'listing the folder';
+    const text =
+      p.phase === 'decoding' ? `decoding images: ${p.done} of ${p.total}` : p.phase === 'cached' ? `${p.total} images from the cache` : 'listing the folder';
     process.stderr.write(`\r\x1b[K${text}${p.phase === 'decoding' && p.done < p.total ? '' : '\n'}`);
   };
 }

@@ -27,7 +27,8 @@ const program = new Command('mnist-studio')
   .showHelpAfterError(false);
 
 const backendOption = () => new Option('--backend <name>', 'auto, native (tfjs-node), webgpu, wasm or cpu').argParser(backend).default('auto');
-const DATA_HELP = 'an IDX folder (four files, raw or .gz, optional classes.txt) or a folder of images: DIR/<class>/* or DIR/train/<class>/* + DIR/test/<class>/*';
+const DATA_HELP =
+  'an IDX folder (four files, raw or .gz, optional classes.txt) or a folder of images: DIR/<class>/* or DIR/train/<class>/* + DIR/test/<class>/*';
 const inputOption = () => new Option('--input <HxWxC>', 'input shape for image folders, e.g. 32x32x3 (default: chosen from the images)').argParser(inputShape);
 const modeOption = () => new Option('--mode <mode>', 'drawing (greyscale, ink centred as MNIST) or photo (centre-cropped and resized)').argParser(mode);
 const threadsOption = () => new Option('--threads <n>', 'threads for the wasm backend (default: cores, up to 4)').argParser(integer(1, 64));

@@ -56,7 +56,11 @@ export async function predictCommand(paths: string[], flags: { model: string; js
       const { label, class: name, probabilities } = p!;
       // The note goes to stderr in text mode, so stdout keeps one `FILE: CLASS (P)` line per file.
       if (note && !flags.json) process.stderr.write(`note: ${file}: ${note}\n`);
-      process.stdout.write(flags.json ? `${JSON.stringify({ file, label, class: name, probabilities, ...(note ? { note } : {}) })}\n` : `${file}: ${name} (${probabilities[label]!.toFixed(2)})\n`);
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify({ file, label, class: name, probabilities, ...(note ? { note } : {}) })}\n`
+          : `${file}: ${name} (${probabilities[label]!.toFixed(2)})\n`,
+      );
     }
   } finally {
     await client.close();

@@ -35,7 +35,8 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
   if (flags.resume) {
     const clash = RECIPE_FLAGS.find((key) => command.getOptionValueSource(key) === 'cli');
     if (clash) throw new UsageError(`${flagName(clash)} cannot be combined with --resume: a resumed run keeps its own recipe`);
-    if (flags.checkpoint && flags.checkpoint !== flags.resume) throw new UsageError('--resume keeps writing checkpoints to its own folder; leave out --checkpoint');
+    if (flags.checkpoint && flags.checkpoint !== flags.resume)
+      throw new UsageError('--resume keeps writing checkpoints to its own folder; leave out --checkpoint');
   }
   const config: TrainConfig = {
     epochs: flags.epochs,
@@ -72,7 +73,8 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
   client.onEvent(onEvent);
   if (!flags.json && process.stderr.isTTY) {
     client.onEvent((e) => {
-      if (e.type === 'import-progress' && e.phase === 'decoding') process.stderr.write(`\r\x1b[Kdecoding images: ${e.done} of ${e.total}${e.done === e.total ? '\n' : ''}`);
+      if (e.type === 'import-progress' && e.phase === 'decoding')
+        process.stderr.write(`\r\x1b[Kdecoding images: ${e.done} of ${e.total}${e.done === e.total ? '\n' : ''}`);
     });
   }
   const stop = (): void => client.stop();

@@ -8,7 +8,11 @@ import { MAX_IMAGE_BYTES } from './imageCheck';
 
 const none = z.object({}).strict();
 /** Paths are plain strings of sane length; what they point at is checked by whoever opens them. */
-const path = z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'path contains a NUL byte');
+const path = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => !p.includes('\0'), 'path contains a NUL byte');
 /** A model's name: one folder under the app's models folder, never a path. */
 export const ModelNameSchema = z
   .string()
@@ -39,7 +43,17 @@ export const API_SCHEMAS = {
     .object({
       upload: z.number().int().min(1).optional(),
       files: z
-        .array(z.object({ path: z.string().min(1).max(1024), data: z.string().max(Math.ceil(MAX_IMAGE_BYTES / 3) * 4).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64') }).strict())
+        .array(
+          z
+            .object({
+              path: z.string().min(1).max(1024),
+              data: z
+                .string()
+                .max(Math.ceil(MAX_IMAGE_BYTES / 3) * 4)
+                .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64'),
+            })
+            .strict(),
+        )
         .min(1)
         .max(1000),
     })
@@ -66,9 +80,7 @@ export const API_SCHEMAS = {
     .refine((s) => s.dir === undefined || s.name === undefined, 'give a dir or a name, not both'),
   openModel: z.object({ dir: path.optional() }).strict(),
   savedModels: none,
-  predict: z
-    .object({ images: base64Images(256) })
-    .strict(),
+  predict: z.object({ images: base64Images(256) }).strict(),
   testPredictions: none,
   openImages: none,
   resumeRun: z.object({ dir: path }).strict(),

@@ -76,7 +76,12 @@ export const SEED_RECIPE: TrainConfig = {
  */
 export const DataRequestSchema = z
   .object({
-    dir: z.string().min(1).max(4096).refine((p) => !p.includes('\0'), 'path contains a NUL byte').optional(),
+    dir: z
+      .string()
+      .min(1)
+      .max(4096)
+      .refine((p) => !p.includes('\0'), 'path contains a NUL byte')
+      .optional(),
     mode: z.enum(INPUT_MODES).optional(),
     input: InputShapeSchema.optional(),
   })
@@ -181,7 +186,19 @@ export type TrainEvent =
   | { type: 'import-progress'; phase: 'listing' | 'decoding' | 'cached'; done: number; total: number }
   | { type: 'error'; error: StudioError };
 
-export const ERROR_CODES = ['bad-request', 'cancelled', 'bad-data', 'bad-model', 'backend-unavailable', 'busy', 'no-model', 'foreign-folder', 'worker-failed', 'backend-failed', 'internal'] as const;
+export const ERROR_CODES = [
+  'bad-request',
+  'cancelled',
+  'bad-data',
+  'bad-model',
+  'backend-unavailable',
+  'busy',
+  'no-model',
+  'foreign-folder',
+  'worker-failed',
+  'backend-failed',
+  'internal',
+] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface StudioError {
   code: ErrorCode;
@@ -287,6 +304,4 @@ export interface WorkerReplies {
 
 /** What the trainer worker sends its owner. */
 export type WorkerMessage =
-  | { type: 'event'; event: TrainEvent }
-  | { type: 'reply'; id: number; ok: true; value: unknown }
-  | { type: 'reply'; id: number; ok: false; error: StudioError };
+  { type: 'event'; event: TrainEvent } | { type: 'reply'; id: number; ok: true; value: unknown } | { type: 'reply'; id: number; ok: false; error: StudioError };

@@ -25,9 +25,7 @@ export function imageTooLarge(bytes: number): string | undefined {
 /** How each format is written in messages. */
 const FORMAT_NAMES: Record<string, string> = { png: 'PNG', jpg: 'JPEG', webp: 'WebP', gif: 'GIF', bmp: 'BMP' };
 
-export type ImageCheck =
-  | { ok: true; width: number; height: number; format: string; note?: string }
-  | { ok: false; reason: string };
+export type ImageCheck = { ok: true; width: number; height: number; format: string; note?: string } | { ok: false; reason: string };
 
 export function checkImage(name: string, bytes: Uint8Array): ImageCheck {
   if (bytes.length === 0) return { ok: false, reason: 'the file is empty' };
@@ -41,7 +39,8 @@ export function checkImage(name: string, bytes: Uint8Array): ImageCheck {
   }
   const format = info.type ?? '';
   if (!FORMATS[format]) return { ok: false, reason: `${format.toUpperCase() || 'this'} images are not supported (PNG, JPEG, WebP, GIF or BMP)` };
-  const width = info.width ?? 0, height = info.height ?? 0;
+  const width = info.width ?? 0,
+    height = info.height ?? 0;
   if (width < 1 || height < 1) return { ok: false, reason: 'the image declares no size' };
   if (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width * height > MAX_IMAGE_PIXELS) {
     return { ok: false, reason: `declares ${width}x${height} pixels, more than the ${MAX_IMAGE_PIXELS / 1e6} million allowed` };

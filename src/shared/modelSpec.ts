@@ -12,7 +12,12 @@ export const MIN_CLASSES = 2;
 export const MAX_CLASSES = 256;
 export const MAX_CLASS_NAME = 64;
 
-const side = z.number().int().min(4).max(MAX_SIDE).refine((n) => n % 4 === 0, 'must be a multiple of 4 (two 2x2 pools)');
+const side = z
+  .number()
+  .int()
+  .min(4)
+  .max(MAX_SIDE)
+  .refine((n) => n % 4 === 0, 'must be a multiple of 4 (two 2x2 pools)');
 
 /** A class name: shown as text only; control characters are refused so a name is always one printable line. */
 export const ClassNameSchema = z
@@ -40,7 +45,13 @@ export type ModelSpec = z.infer<typeof ModelSpecSchema>;
 export const digitClasses = (k: number): string[] => Array.from({ length: k }, (_, i) => String(i));
 
 /** The seed's MNIST: 28x28 greyscale drawings of the digits 0 to 9. */
-export const MNIST_SPEC: ModelSpec = Object.freeze({ height: 28, width: 28, channels: 1, mode: 'drawing', classes: Object.freeze(digitClasses(10)) as string[] });
+export const MNIST_SPEC: ModelSpec = Object.freeze({
+  height: 28,
+  width: 28,
+  channels: 1,
+  mode: 'drawing',
+  classes: Object.freeze(digitClasses(10)) as string[],
+});
 
 /** Values per input image: height x width x channels. */
 export const inputSize = (spec: Pick<ModelSpec, 'height' | 'width' | 'channels'>): number => spec.height * spec.width * spec.channels;
@@ -62,5 +73,9 @@ export function parseInput(text: string): InputShape | string {
 export const drawable = (spec: ModelSpec): boolean => spec.mode === 'drawing' && spec.channels === 1;
 
 export const sameSpec = (a: ModelSpec, b: ModelSpec): boolean =>
-  a.height === b.height && a.width === b.width && a.channels === b.channels && a.mode === b.mode &&
-  a.classes.length === b.classes.length && a.classes.every((c, i) => c === b.classes[i]);
+  a.height === b.height &&
+  a.width === b.width &&
+  a.channels === b.channels &&
+  a.mode === b.mode &&
+  a.classes.length === b.classes.length &&
+  a.classes.every((c, i) => c === b.classes[i]);

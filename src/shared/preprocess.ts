@@ -60,7 +60,8 @@ const premultiply = (c: number, a: number): number => {
 export function workingImage(image: RgbaImage, maxSide = WORK_SIDE): RgbaImage {
   const { width, height, data } = image;
   const factor = Math.max(1, Math.ceil(Math.max(width, height) / maxSide));
-  const nw = Math.ceil(width / factor), nh = Math.ceil(height / factor);
+  const nw = Math.ceil(width / factor),
+    nh = Math.ceil(height / factor);
   const out = new Uint8Array(nw * nh * 4);
   const sums = new Uint32Array(nw * 4);
   for (let by = 0; by < nh; by++) {
@@ -68,7 +69,9 @@ export function workingImage(image: RgbaImage, maxSide = WORK_SIDE): RgbaImage {
     const rows = Math.min(factor, height - by * factor);
     for (let y = by * factor; y < by * factor + rows; y++)
       for (let x = 0; x < width; x++) {
-        const i = (y * width + x) * 4, o = Math.floor(x / factor) * 4, a = data[i + 3]!;
+        const i = (y * width + x) * 4,
+          o = Math.floor(x / factor) * 4,
+          a = data[i + 3]!;
         for (let c = 0; c < 3; c++) sums[o + c]! += a === 255 ? data[i + c]! : premultiply(data[i + c]!, a);
         sums[o + 3]! += a;
       }
@@ -93,12 +96,20 @@ function mnistForm(image: RgbaImage): Uint8Array | undefined {
     if (a !== 255 || r !== g || g !== b) return undefined;
     grey[i] = r;
   }
-  let ring = 0, dark = 0, mass = 0, mx = 0, my = 0, x0 = SIZE, x1 = -1, y0 = SIZE, y1 = -1;
+  let ring = 0,
+    dark = 0,
+    mass = 0,
+    mx = 0,
+    my = 0,
+    x0 = SIZE,
+    x1 = -1,
+    y0 = SIZE,
+    y1 = -1;
   for (let y = 0; y < SIZE; y++)
     for (let x = 0; x < SIZE; x++) {
       const v = grey[y * SIZE + x]!;
       if (x === 0 || y === 0 || x === SIZE - 1 || y === SIZE - 1) (ring++, v < 32 && dark++);
-      (mass += v), (mx += v * x), (my += v * y);
+      ((mass += v), (mx += v * x), (my += v * y));
       if (v >= 64) [x0, x1, y0, y1] = [Math.min(x0, x), Math.max(x1, x), Math.min(y0, y), Math.max(y1, y)];
     }
   if (dark < ring * 0.8 || x1 < 0 || x1 - x0 >= 22 || y1 - y0 >= 22) return undefined;
@@ -121,16 +132,18 @@ function inkMap(image: RgbaImage): Float32Array {
   const ink = new Float32Array(n);
   if (transparent > n * 0.05) {
     // A canvas export or a cut-out: strokes are the opaque pixels, dark or light.
-    let sum = 0, count = 0;
-    for (let i = 0; i < n; i++) if (alpha[i]! >= 0.5) (sum += lum[i]! / alpha[i]!), count++;
+    let sum = 0,
+      count = 0;
+    for (let i = 0; i < n; i++) if (alpha[i]! >= 0.5) ((sum += lum[i]! / alpha[i]!), count++);
     const darkStrokes = count > 0 && sum / count < 0.5;
     for (let i = 0; i < n; i++) ink[i] = darkStrokes ? alpha[i]! - lum[i]! : lum[i]!;
     return ink;
   }
   // Opaque: the border tells the background; a light one (paper, a scan) is inverted.
-  let border = 0, borderCount = 0;
-  for (let x = 0; x < width; x++) (border += lum[x]! + lum[(height - 1) * width + x]!), (borderCount += 2);
-  for (let y = 0; y < height; y++) (border += lum[y * width]! + lum[y * width + width - 1]!), (borderCount += 2);
+  let border = 0,
+    borderCount = 0;
+  for (let x = 0; x < width; x++) ((border += lum[x]! + lum[(height - 1) * width + x]!), (borderCount += 2));
+  for (let y = 0; y < height; y++) ((border += lum[y * width]! + lum[y * width + width - 1]!), (borderCount += 2));
   const invert = border / borderCount > 0.5;
   const background = invert ? 1 - border / borderCount : border / borderCount;
   for (let i = 0; i < n; i++) {
@@ -146,7 +159,8 @@ function resample(src: Float32Array, w: number, h: number, nw: number, nh: numbe
   const axis = (from: number, to: number): { index: number; weight: number }[][] => {
     const scale = from / to;
     return Array.from({ length: to }, (_, o) => {
-      const a = o * scale, b = (o + 1) * scale;
+      const a = o * scale,
+        b = (o + 1) * scale;
       const taps: { index: number; weight: number }[] = [];
       for (let i = Math.floor(a); i < Math.min(from, Math.ceil(b)); i++) {
         const weight = Math.min(b, i + 1) - Math.max(a, i);
@@ -155,7 +169,8 @@ function resample(src: Float32Array, w: number, h: number, nw: number, nh: numbe
       return taps;
     });
   };
-  const xs = axis(w, nw), ys = axis(h, nh);
+  const xs = axis(w, nw),
+    ys = axis(h, nh);
   // Plain loops (not reduce): the same sums in the same order, without a closure call per tap.
   const rows = new Float32Array(h * nw);
   for (let y = 0; y < h; y++)
@@ -174,7 +189,12 @@ function resample(src: Float32Array, w: number, h: number, nw: number, nh: numbe
   return out;
 }
 
-const fromBytes = (bytes: Uint8Array, empty: boolean, untouched: boolean): Preprocessed => ({ bytes, pixels: Float32Array.from(bytes, (v) => v / 255), empty, untouched });
+const fromBytes = (bytes: Uint8Array, empty: boolean, untouched: boolean): Preprocessed => ({
+  bytes,
+  pixels: Float32Array.from(bytes, (v) => v / 255),
+  empty,
+  untouched,
+});
 
 /** Decoded RGBA (straight alpha, any size up to the pixel cap) to a drawing model's bytes (MNIST's 28x28 by default). */
 export function preprocess(decoded: RgbaImage, field: { height: number; width: number } = MNIST_FIELD): Preprocessed {
@@ -195,8 +215,10 @@ export function photoInput(decoded: RgbaImage, target: Omit<InputTarget, 'mode'>
   const { width, height, data } = image;
   const aspect = target.width / target.height;
   // The largest centred window of the target's aspect ratio.
-  const cw = Math.max(1, Math.min(width, Math.round(height * aspect))), ch = Math.max(1, Math.min(height, Math.round(width / aspect)));
-  const x0 = Math.floor((width - cw) / 2), y0 = Math.floor((height - ch) / 2);
+  const cw = Math.max(1, Math.min(width, Math.round(height * aspect))),
+    ch = Math.max(1, Math.min(height, Math.round(width / aspect)));
+  const x0 = Math.floor((width - cw) / 2),
+    y0 = Math.floor((height - ch) / 2);
   const planes = target.channels === 3 ? [0, 1, 2] : [-1];
   const bytes = new Uint8Array(target.height * target.width * target.channels);
   planes.forEach((channel, c) => {
@@ -227,14 +249,18 @@ export function toModelInput(decoded: RgbaImage, target: InputTarget): Preproces
 /** The digit's ink framed MNIST-style in a field, values in [0, 1]; undefined when there is no ink. */
 function frame(image: RgbaImage, field: { height: number; width: number }): Float32Array | undefined {
   const { width, height } = image;
-  const FH = field.height, FW = field.width;
+  const FH = field.height,
+    FW = field.width;
   const BOX = Math.round(BOX_FRACTION * Math.min(FH, FW));
   const ink = inkMap(image);
   const peak = ink.reduce((m, v) => (v > m ? v : m), 0);
   const pixels = new Float32Array(FH * FW);
   if (peak < 0.1) return undefined;
   // The bounding box of clear ink (a quarter of the peak), ignoring faint specks.
-  let x0 = width, y0 = height, x1 = -1, y1 = -1;
+  let x0 = width,
+    y0 = height,
+    x1 = -1,
+    y1 = -1;
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++)
       if (ink[y * width + x]! > peak * 0.25) {
@@ -243,14 +269,18 @@ function frame(image: RgbaImage, field: { height: number; width: number }): Floa
         if (y < y0) y0 = y;
         if (y > y1) y1 = y;
       }
-  const cw = x1 - x0 + 1, ch = y1 - y0 + 1;
+  const cw = x1 - x0 + 1,
+    ch = y1 - y0 + 1;
   const crop = new Float32Array(cw * ch);
   for (let y = 0; y < ch; y++) crop.set(ink.subarray((y0 + y) * width + x0, (y0 + y) * width + x0 + cw), y * cw);
   const scale = BOX / Math.max(cw, ch);
-  const nw = Math.max(1, Math.round(cw * scale)), nh = Math.max(1, Math.round(ch * scale));
+  const nw = Math.max(1, Math.round(cw * scale)),
+    nh = Math.max(1, Math.round(ch * scale));
   const small = resample(crop, cw, ch, nw, nh);
   // Centre of mass of the scaled digit, then the shift that puts it at the field's centre.
-  let mass = 0, mx = 0, my = 0;
+  let mass = 0,
+    mx = 0,
+    my = 0;
   for (let y = 0; y < nh; y++)
     for (let x = 0; x < nw; x++) {
       const v = small[y * nw + x]!;
@@ -262,7 +292,6 @@ function frame(image: RgbaImage, field: { height: number; width: number }): Floa
   const ox = clamp(Math.round((FW - 1) / 2 - mx / mass), FW - nw);
   const oy = clamp(Math.round((FH - 1) / 2 - my / mass), FH - nh);
   const top = small.reduce((m, v) => (v > m ? v : m), 0);
-  for (let y = 0; y < nh; y++)
-    for (let x = 0; x < nw; x++) pixels[(oy + y) * FW + ox + x] = Math.min(1, small[y * nw + x]! / top);
+  for (let y = 0; y < nh; y++) for (let x = 0; x < nw; x++) pixels[(oy + y) * FW + ox + x] = Math.min(1, small[y * nw + x]! / top);
   return pixels;
 }

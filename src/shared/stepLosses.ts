@@ -22,12 +22,19 @@ export const emptySteps = (): StepLosses => ({ every: 1, means: [], pendingSum: 
 /** Saved histories are untrusted: bounded and finite before anything draws them. */
 export const StepLossesSchema = z
   .object({
-    every: z.number().int().min(1).max(2 ** 30),
+    every: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 30),
     means: z.array(z.number().finite()).max(MAX_STEP_POINTS),
     pendingSum: z.number().finite(),
     pendingCount: z.number().int().min(0),
   })
-  .refine((s) => s.pendingCount < s.every && Number.isInteger(Math.log2(s.every)), 'pendingCount must be below every, a power of two') satisfies z.ZodType<StepLosses>;
+  .refine(
+    (s) => s.pendingCount < s.every && Number.isInteger(Math.log2(s.every)),
+    'pendingCount must be below every, a power of two',
+  ) satisfies z.ZodType<StepLosses>;
 
 /** Appends losses in place. */
 export function addLosses(steps: StepLosses, losses: readonly number[]): void {

@@ -159,7 +159,8 @@ export function applyEvent(s: StudioState, e: StudioEvent): void {
       };
       addLosses(run.steps, e.losses);
       // The new weights become the model in hand once the run has finished a step (the worker agrees).
-      if (e.losses.length > 0 && s.model?.runId !== run.id) s.model = { name: 'untitled', saved: false, runId: run.id, accuracy: run.epochs.at(-1)?.test.accuracy, spec: run.spec ?? MNIST_SPEC };
+      if (e.losses.length > 0 && s.model?.runId !== run.id)
+        s.model = { name: 'untitled', saved: false, runId: run.id, accuracy: run.epochs.at(-1)?.test.accuracy, spec: run.spec ?? MNIST_SPEC };
       break;
     case 'epoch': {
       if (!run) break;

@@ -72,7 +72,11 @@ export async function autoChoice(deps: AutoDeps): Promise<AutoPick> {
     }
     const name = adapter.name.replace(/^webgpu: /, '');
     if (verdict && verdict.gpu > verdict.wasm) return { backend: 'webgpu', device: adapter.name };
-    reasons.push(verdict ? `no webgpu: ${name} trained ${Math.round(verdict.gpu)} examples/s in a probe, the wasm kernels ${Math.round(verdict.wasm)}` : `no webgpu: ${name} failed its probe: ${failure}`);
+    reasons.push(
+      verdict
+        ? `no webgpu: ${name} trained ${Math.round(verdict.gpu)} examples/s in a probe, the wasm kernels ${Math.round(verdict.wasm)}`
+        : `no webgpu: ${name} failed its probe: ${failure}`,
+    );
   }
   const problem = await deps.nativeProblem();
   if (!problem) return { backend: 'native', reason: reasons.join('; ') || undefined };

@@ -98,8 +98,13 @@ async function createGpuEngine(dataset: Dataset, options: EngineOptions, found?:
 
 /** Training examples per second of the GPU and of the wasm kernels, on made-up images (speed does not depend on them). */
 async function probe(adapter: GpuAdapter, threads: number): Promise<ProbeVerdict> {
-  const size = INPUT_SHAPE.reduce((a, b) => a * b, 1), count = 32 * 32;
-  const split = { count, images: Uint8Array.from({ length: count * size }, (_, i) => (i * 37) & 255), labels: Uint8Array.from({ length: count }, (_, i) => i % CLASSES) };
+  const size = INPUT_SHAPE.reduce((a, b) => a * b, 1),
+    count = 32 * 32;
+  const split = {
+    count,
+    images: Uint8Array.from({ length: count * size }, (_, i) => (i * 37) & 255),
+    labels: Uint8Array.from({ length: count }, (_, i) => i % CLASSES),
+  };
   const dataset: Dataset = { source: 'probe', spec: MNIST_SPEC, train: split, test: split };
   const batches = Array.from({ length: 32 }, (_, i) => Int32Array.from({ length: 32 }, (_, j) => i * 32 + j));
   const rate = (steps: number, ms: number) => (steps * 32 * 1000) / ms;

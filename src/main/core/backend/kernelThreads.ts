@@ -9,7 +9,14 @@ export type Op = (typeof Op)[keyof typeof Op];
 // Slots of the control block. DEAD holds the number of the first helper that died; its last words go
 // to a separate shared buffer of MESSAGE_BYTES.
 // FAULT names a helper that is to exit at the start of its next operation (fault injection for tests).
-const GEN = 0, OP = 1, ARG0 = 2, PENDING = 7, FAILED = 8, DEAD = 9, FAULT = 10, SLOTS = 16;
+const GEN = 0,
+  OP = 1,
+  ARG0 = 2,
+  PENDING = 7,
+  FAILED = 8,
+  DEAD = 9,
+  FAULT = 10,
+  SLOTS = 16;
 const MESSAGE_BYTES = 512;
 /**
  * The longest an operation may take before its helpers are presumed dead. The slowest real one (a batch
@@ -21,7 +28,19 @@ export const OP_DEADLINE_MS = 60_000;
 const STACK_PTR = 11;
 
 export interface KernelExports {
-  plan(base: number, nTrain: number, nTest: number, maxBatch: number, shards: number, threads: number, outRows: number, height: number, width: number, channels: number, classes: number): number;
+  plan(
+    base: number,
+    nTrain: number,
+    nTest: number,
+    maxBatch: number,
+    shards: number,
+    threads: number,
+    outRows: number,
+    height: number,
+    width: number,
+    channels: number,
+    classes: number,
+  ): number;
   ptr(which: number, index: number): number;
   train_shard(shard: number, thread: number, batch: number): void;
   update(thread: number, lr: number, momentum: number): void;

@@ -61,7 +61,9 @@ export class TfjsEngine implements Engine {
   }
 
   setVelocity(flat: Float32Array): void {
-    tf.tidy(() => this.velocity.forEach((v, i) => v.assign(tf.tensor(flat.subarray(this.params[i]!.offset, this.params[i]!.offset + this.params[i]!.size), v.shape))));
+    tf.tidy(() =>
+      this.velocity.forEach((v, i) => v.assign(tf.tensor(flat.subarray(this.params[i]!.offset, this.params[i]!.offset + this.params[i]!.size), v.shape))),
+    );
   }
 
   trainStep(indices: Int32Array, learningRate: number, momentum: number): StepResult {

@@ -84,7 +84,8 @@ export class WasmEngine implements Engine {
     new Int32Array(this.memory.buffer, this.k.ptr(P.batch, 0), indices.length).set(indices);
     this.pool.run(Op.Train, [indices.length]);
     const stats = new Float32Array(this.memory.buffer, this.k.ptr(P.stats, 0), this.pool.shards * 2);
-    let lossSum = 0, correct = 0;
+    let lossSum = 0,
+      correct = 0;
     for (let s = 0; s < this.pool.shards; s++) {
       lossSum += stats[2 * s]!;
       correct += stats[2 * s + 1]!;

@@ -66,7 +66,9 @@ function readClassNames(dir: string): string[] | undefined {
   if (!existsSync(file)) return undefined;
   const names = readRegularFile(file, 64 * 1024, (f, problem) => new DataError(f, problem))
     .toString('utf8')
-    .replace(/^\uFEFF/, '').split(/\r?\n/).map((l) => l.trim());
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .map((l) => l.trim());
   while (names.length && names.at(-1) === '') names.pop();
   names.forEach((name, i) => {
     const parsed = ClassNameSchema.safeParse(name);
@@ -82,7 +84,8 @@ export function loadDataset(dir?: string): Dataset {
   const train = loadSplit(folder, IDX_FILES.trainImages, IDX_FILES.trainLabels);
   const test = loadSplit(folder, IDX_FILES.testImages, IDX_FILES.testLabels);
   if (dir === undefined) return { source: 'bundled MNIST', spec: MNIST_SPEC, train, test };
-  if (test.height !== train.height || test.width !== train.width) throw new DataError(test.file, `test images are ${test.height}x${test.width}, training images ${train.height}x${train.width}`);
+  if (test.height !== train.height || test.width !== train.width)
+    throw new DataError(test.file, `test images are ${test.height}x${test.width}, training images ${train.height}x${train.width}`);
   const named = readClassNames(folder);
   const largest = [train.labels, test.labels].reduce((m, labels) => labels.reduce((a, l) => (l > a ? l : a), m), 0);
   const k = named?.length ?? Math.max(MIN_CLASSES, largest + 1);
@@ -96,7 +99,16 @@ export function loadDataset(dir?: string): Dataset {
 export function dataSummary(d: Dataset): DataSummary {
   const k = d.spec.classes.length;
   const split = (s: Split) => ({ count: s.count, height: d.spec.height, width: d.spec.width, labelCounts: labelCounts(s, k) });
-  return { source: d.source, classes: d.spec.classes, spec: d.spec, train: split(d.train), test: split(d.test), notes: d.notes ?? [], refused: d.refused ?? [], examples: examplesOf(d.train, k) };
+  return {
+    source: d.source,
+    classes: d.spec.classes,
+    spec: d.spec,
+    train: split(d.train),
+    test: split(d.test),
+    notes: d.notes ?? [],
+    refused: d.refused ?? [],
+    examples: examplesOf(d.train, k),
+  };
 }
 
 /** The indices of each class's first `per` training images. */

@@ -19,9 +19,11 @@ sharp.concurrency(1);
 /** Grey, grey+alpha, RGB or RGBA pixels as RGBA. */
 function rgba(data: Uint8Array, width: number, height: number, channels: number): RgbaImage {
   if (channels === 4) return { width, height, data };
-  const n = width * height, out = new Uint8Array(4 * n);
+  const n = width * height,
+    out = new Uint8Array(4 * n);
   for (let i = 0; i < n; i++) {
-    const s = i * channels, colour = channels >= 3 ? 1 : 0;
+    const s = i * channels,
+      colour = channels >= 3 ? 1 : 0;
     out[4 * i] = data[s]!;
     out[4 * i + 1] = data[s + colour]!;
     out[4 * i + 2] = data[s + 2 * colour]!;

@@ -62,7 +62,9 @@ export function readCache(dir: string, key: string): Omit<Dataset, 'source'> | u
 
 export function writeCache(dir: string, key: string, d: Dataset): void {
   mkdirSync(dir, { recursive: true });
-  const header = Buffer.from(JSON.stringify({ version: VERSION, spec: d.spec, train: d.train.count, test: d.test.count, notes: d.notes ?? [], refused: d.refused ?? [] }));
+  const header = Buffer.from(
+    JSON.stringify({ version: VERSION, spec: d.spec, train: d.train.count, test: d.test.count, notes: d.notes ?? [], refused: d.refused ?? [] }),
+  );
   const length = Buffer.alloc(4);
   length.writeUInt32LE(header.length);
   writeDurably(fileOf(dir, key), Buffer.concat([length, header, d.train.images, d.train.labels, d.test.images, d.test.labels]));

@@ -95,25 +95,36 @@ async function chooseInput(listing: Listing, options: ImportOptions): Promise<{ 
       // bad files are reported by the import itself
     }
   }
-  const drawings = seen.filter((s) => s.drawing).length, colours = seen.filter((s) => s.colour).length;
+  const drawings = seen.filter((s) => s.drawing).length,
+    colours = seen.filter((s) => s.colour).length;
   const guessed: InputMode = seen.length > 0 && drawings >= 0.75 * seen.length ? 'drawing' : 'photo';
   const mode = options.mode ?? guessed;
-  const shape: InputShape = options.input ?? (mode === 'drawing' ? { height: 28, width: 28, channels: 1 } : { height: 32, width: 32, channels: colours > 0 ? 3 : 1 });
+  const shape: InputShape =
+    options.input ?? (mode === 'drawing' ? { height: 28, width: 28, channels: 1 } : { height: 32, width: 32, channels: colours > 0 ? 3 : 1 });
   const why = options.mode
     ? `input mode ${mode}, as asked`
     : `input mode ${mode}, chosen because ${drawings} of ${seen.length} sampled images look like ink on a plain background${colours ? ` and ${colours} are in colour` : ''}`;
-  const how = mode === 'drawing' ? 'greyscale, ink centred as in MNIST' : `centre-cropped to the input's aspect ratio and resized, ${shape.channels === 3 ? 'RGB' : 'greyscale'}`;
+  const how =
+    mode === 'drawing'
+      ? 'greyscale, ink centred as in MNIST'
+      : `centre-cropped to the input's aspect ratio and resized, ${shape.channels === 3 ? 'RGB' : 'greyscale'}`;
   return { target: { ...shape, mode }, note: `${why}: ${inputLabel(shape)}, ${how}` };
 }
 
 /** Decodes every listed file, side by side, into one buffer in listing order; returns which worked and the refused. */
-async function decodeAll(listing: Listing, target: InputTarget, options: ImportOptions): Promise<{ images: Uint8Array; ok: Uint8Array; refused: RefusedFile[] }> {
+async function decodeAll(
+  listing: Listing,
+  target: InputTarget,
+  options: ImportOptions,
+): Promise<{ images: Uint8Array; ok: Uint8Array; refused: RefusedFile[] }> {
   const size = inputSize(target);
   const files = listing.files;
   const images = new Uint8Array(files.length * size);
   const ok = new Uint8Array(files.length);
   const refused: RefusedFile[] = [];
-  let next = 0, done = 0, last = 0;
+  let next = 0,
+    done = 0,
+    last = 0;
   const worker = async (): Promise<void> => {
     while (next < files.length) {
       if (options.signal?.aborted) throw new ImportCancelled();
@@ -179,7 +190,8 @@ export async function importFolder(dir: string, options: ImportOptions = {}): Pr
     notes.push(`there is no test folder: ${HOLDOUT_FRACTION * 100}% of each class is held out for testing (seeded, so the same every time)`);
   }
   notes.push(note);
-  const train = gather(listing.files, decoded, size, 'train'), test = gather(listing.files, decoded, size, 'test');
+  const train = gather(listing.files, decoded, size, 'train'),
+    test = gather(listing.files, decoded, size, 'test');
   if (train.count === 0) throw new DataError(dir, 'no training image could be read');
   if (test.count === 0) throw new DataError(dir, 'no test image could be read (a class needs two images for one to be held out)');
   const spec: ModelSpec = { ...target, classes: listing.classes };

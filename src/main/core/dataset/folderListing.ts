@@ -61,7 +61,10 @@ export function listFolder(dir: string, maxFiles = MAX_FOLDER_IMAGES): Listing {
   const split = top.includes('train') && subfolders(join(root, 'train')).length > 0;
   const classes = split ? subfolders(join(root, 'train')) : top;
   if (classes.length < MIN_CLASSES) {
-    throw new DataError(dir, `holds ${classes.length} class folder${classes.length === 1 ? '' : 's'}; expected at least ${MIN_CLASSES}, as DIR/<class>/images or DIR/train/<class>/images`);
+    throw new DataError(
+      dir,
+      `holds ${classes.length} class folder${classes.length === 1 ? '' : 's'}; expected at least ${MIN_CLASSES}, as DIR/<class>/images or DIR/train/<class>/images`,
+    );
   }
   if (classes.length > MAX_CLASSES) throw new DataError(dir, `holds ${classes.length} class folders; a model has at most ${MAX_CLASSES} classes`);
   for (const name of classes) {
@@ -74,7 +77,8 @@ export function listFolder(dir: string, maxFiles = MAX_FOLDER_IMAGES): Listing {
   const walk = (abs: string, rel: string, label: number, where: ListedFile['split'], depth: number): void => {
     for (const entry of readdirSync(abs, { withFileTypes: true }).sort((a, b) => natural(a.name, b.name))) {
       if (hidden(entry.name)) continue;
-      const path = join(abs, entry.name), relPath = `${rel}/${entry.name}`;
+      const path = join(abs, entry.name),
+        relPath = `${rel}/${entry.name}`;
       let stat: Stats = lstatSync(path);
       let target = path;
       if (stat.isSymbolicLink()) {

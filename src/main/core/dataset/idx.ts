@@ -43,7 +43,10 @@ function header(data: Uint8Array, file: string, magic: number, dims: number): nu
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const found = view.getUint32(0);
   if (found !== magic) {
-    throw new DataError(file, `bad magic number 0x${found.toString(16).padStart(8, '0')}, expected 0x${magic.toString(16).padStart(8, '0')} (IDX ${what} file)`);
+    throw new DataError(
+      file,
+      `bad magic number 0x${found.toString(16).padStart(8, '0')}, expected 0x${magic.toString(16).padStart(8, '0')} (IDX ${what} file)`,
+    );
   }
   const sizes = Array.from({ length: dims }, (_, i) => view.getUint32(4 + 4 * i));
   const body = sizes.reduce((a, b) => a * b, 1);

@@ -30,7 +30,8 @@ export interface RunningHost {
 }
 
 function sameToken(given: string | null, token: string): boolean {
-  const a = Buffer.from(given ?? ''), b = Buffer.from(token);
+  const a = Buffer.from(given ?? ''),
+    b = Buffer.from(token);
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
@@ -128,7 +129,12 @@ export async function startBrowserHost(options: HostOptions): Promise<RunningHos
  * Every request is already contained in startBrowserHost; this catches what a future bug lets through.
  */
 export function keepHostAlive(report: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): void {
-  const say = (what: string, error: unknown): void => report(`error: ${what}: ${String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 200)}`);
+  const say = (what: string, error: unknown): void =>
+    report(
+      `error: ${what}: ${String((error as Error)?.message ?? error)
+        .split('\n')[0]!
+        .slice(0, 200)}`,
+    );
   process.on('uncaughtException', (error) => say('uncaught', error));
   process.on('unhandledRejection', (error) => say('unhandled rejection', error));
 }

@@ -35,7 +35,9 @@ export interface Architecture {
   paramCount: number;
 }
 
-export const C1 = 32, C2 = 64, HIDDEN = 256;
+export const C1 = 32,
+  C2 = 64,
+  HIDDEN = 256;
 
 const size = (shape: Shape): number => shape.reduce((a, b) => a * b, 1);
 

@@ -9,7 +9,14 @@ export function buildLayersModel(spec: ModelSpec = MNIST_SPEC): tfl.Sequential {
   return tfl.sequential({
     name: 'mnist_cnn',
     layers: [
-      tfl.layers.conv2d({ name: 'Conv_0', inputShape: [spec.height, spec.width, spec.channels], filters: C1, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tfl.layers.conv2d({
+        name: 'Conv_0',
+        inputShape: [spec.height, spec.width, spec.channels],
+        filters: C1,
+        kernelSize: 3,
+        padding: 'same',
+        activation: 'relu',
+      }),
       tfl.layers.averagePooling2d({ name: 'avg_pool_0', poolSize: 2, strides: 2 }),
       tfl.layers.conv2d({ name: 'Conv_1', filters: C2, kernelSize: 3, padding: 'same', activation: 'relu' }),
       tfl.layers.averagePooling2d({ name: 'avg_pool_1', poolSize: 2, strides: 2 }),

@@ -36,7 +36,11 @@ export function formatSummary(s: ModelSummary): string {
   const body = s.rows.map((r) => [r.name, r.kind, r.input, r.output, r.params, r.paramCount ? number(r.paramCount) : '', number(r.flops)]);
   const total = ['', '', '', '', 'Total', `${number(s.totalParams)} (${bytes(s.totalBytes)})`, number(s.totalFlops)];
   const widths = header.map((h, i) => Math.max(h.length, ...[...body, total].map((r) => r[i]!.length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i >= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' │ ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i >= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join(' │ ')
+      .trimEnd();
   const rule = widths.map((w) => '─'.repeat(w)).join('─┼─');
   const { spec } = s;
   const classes = spec.classes.length > 12 ? [...spec.classes.slice(0, 12), `… (${spec.classes.length - 12} more)`] : spec.classes;

@@ -10,7 +10,16 @@ import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
 import { API_METHODS, StudioCallError, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type SavedModel } from '../../../shared/api';
 import { API_SCHEMAS } from '../../../shared/apiSchemas';
 import { trainConfigFor, type DataRequest, type StudioError, type TrainConfig, type TrainEvent } from '../../../shared/contract';
-import { applyEvent, folderName, initialState, modelHistory, modelSpec, type StudioEvent, type StudioEventBody, type StudioState } from '../../../shared/studioState';
+import {
+  applyEvent,
+  folderName,
+  initialState,
+  modelHistory,
+  modelSpec,
+  type StudioEvent,
+  type StudioEventBody,
+  type StudioState,
+} from '../../../shared/studioState';
 import { newRunName, pruneRuns, readCheckpointMeta, unfinishedRuns } from '../store/checkpoint';
 import { expandHome, foreignFolder, modelsUnder } from '../store/modelFolders';
 import { ModelFileError } from '../store/modelValidation';
@@ -36,7 +45,6 @@ export interface ServiceOptions {
   createTrainer?: () => TrainerClient;
 }
 
-
 type Handlers = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>> };
 
 /** Images one predict call may carry. */
@@ -52,7 +60,11 @@ const fail = (code: StudioError['code'], message: string): never => {
 };
 
 const studioErrorOf = (error: unknown): StudioError =>
-  error instanceof StudioCallError ? error.studio : error instanceof ModelFileError ? { code: 'bad-model', message: error.message } : { code: 'internal', message: (error as Error)?.message ?? String(error) };
+  error instanceof StudioCallError
+    ? error.studio
+    : error instanceof ModelFileError
+      ? { code: 'bad-model', message: error.message }
+      : { code: 'internal', message: (error as Error)?.message ?? String(error) };
 
 /** What holds the worker's model: a run (from reservation to its end), an open or a save. */
 type Operation = { kind: 'run'; id: string; stopRequested: boolean } | { kind: 'open' | 'save' };
@@ -160,7 +172,10 @@ export class StudioService {
     useBundledDataset: () => this.switchData({}),
     uploadDatasetFiles: async ({ upload, files }) => {
       try {
-        return this.uploads.add(upload, files.map((f) => ({ path: f.path, data: Buffer.from(f.data, 'base64') })));
+        return this.uploads.add(
+          upload,
+          files.map((f) => ({ path: f.path, data: Buffer.from(f.data, 'base64') })),
+        );
       } catch (error) {
         if (error instanceof UploadError) return fail('bad-request', `upload: ${error.message}`);
         throw error;
@@ -226,7 +241,10 @@ export class StudioService {
         const opened = await this.trainer.request('open', { dir: target, backend: 'auto' });
         const { history, spec, ...backend } = opened;
         this.publish({ type: 'backend', backend });
-        this.publish({ type: 'model-opened', model: { name: folderName(target), dir: target, saved: true, accuracy: history?.epochs.at(-1)?.test.accuracy, history, spec } });
+        this.publish({
+          type: 'model-opened',
+          model: { name: folderName(target), dir: target, saved: true, accuracy: history?.epochs.at(-1)?.test.accuracy, history, spec },
+        });
         this.remember(target);
         return { dir: target };
       }),
@@ -301,7 +319,9 @@ export class StudioService {
       throw error instanceof StudioCallError ? error : new StudioCallError(studioErrorOf(error));
     }
     this.publish({ type: 'run-starting', id: operation.id, config });
-    const body = request.resumeDir ? { config: { ...config, backend: request.config?.backend ?? 'auto' }, checkpointDir, resume: true } : { config, checkpointDir };
+    const body = request.resumeDir
+      ? { config: { ...config, backend: request.config?.backend ?? 'auto' }, checkpointDir, resume: true }
+      : { config, checkpointDir };
     this.trainer.request('train', body).then(
       (result) => this.endRun({ type: 'done', stopped: result.stopped }),
       (error: unknown) => this.endRun({ type: 'error', error: studioErrorOf(error) }),

@@ -65,7 +65,9 @@ export class Uploads {
   private prune(): void {
     let names: string[];
     try {
-      names = readdirSync(this.root).filter((n) => /^upload_[\d_-]+$/.test(n)).sort();
+      names = readdirSync(this.root)
+        .filter((n) => /^upload_[\d_-]+$/.test(n))
+        .sort();
     } catch {
       return;
     }

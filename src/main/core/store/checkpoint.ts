@@ -53,7 +53,16 @@ export function saveCheckpoint(dir: string, c: Omit<Checkpoint, 'config' | 'save
   const files = { params: `params-${id}.bin`, velocity: `velocity-${id}.bin` };
   writeDurably(join(target, files.params), new Uint8Array(c.params.buffer, c.params.byteOffset, c.params.byteLength));
   writeDurably(join(target, files.velocity), new Uint8Array(c.velocity.buffer, c.velocity.byteOffset, c.velocity.byteLength));
-  const meta = { version: 1, epoch: c.epoch, rng: c.rng, history: c.history, data: c.data ?? {}, spec: c.spec ?? MNIST_SPEC, files, savedAt: new Date().toISOString() };
+  const meta = {
+    version: 1,
+    epoch: c.epoch,
+    rng: c.rng,
+    history: c.history,
+    data: c.data ?? {},
+    spec: c.spec ?? MNIST_SPEC,
+    files,
+    savedAt: new Date().toISOString(),
+  };
   writeDurably(join(target, FILE), JSON.stringify(meta));
   syncFolder(target);
   for (const name of readdirSync(target)) {
@@ -104,7 +113,13 @@ export function unfinishedRuns(root: string): UnfinishedRun[] {
       const dir = join(root, name);
       const meta = readCheckpointMeta(dir);
       if (meta.epoch < meta.history.config.epochs) {
-        runs.push({ dir, epoch: meta.epoch, epochs: meta.history.config.epochs, savedAt: meta.savedAt, testAccuracy: meta.history.epochs.at(-1)?.test.accuracy });
+        runs.push({
+          dir,
+          epoch: meta.epoch,
+          epochs: meta.history.config.epochs,
+          savedAt: meta.savedAt,
+          testAccuracy: meta.history.epochs.at(-1)?.test.accuracy,
+        });
       }
     } catch {
       // not a checkpoint folder, or a damaged one: not offered for resuming

@@ -34,7 +34,13 @@ export function describeModel(dir: string): SavedModel | undefined {
   const meta = json.userDefinedMetadata as { mnistStudio?: { history?: unknown } } | undefined;
   const history = HistorySchema.safeParse(meta?.mnistStudio?.history);
   const epochs = history.success ? history.data.epochs : [];
-  return { dir, name: folderName(dir), at: statSync(join(dir, 'model.json')).mtime.toISOString(), epochs: epochs.length, testAccuracy: epochs.at(-1)?.test.accuracy };
+  return {
+    dir,
+    name: folderName(dir),
+    at: statSync(join(dir, 'model.json')).mtime.toISOString(),
+    epochs: epochs.length,
+    testAccuracy: epochs.at(-1)?.test.accuracy,
+  };
 }
 
 /** The model folders directly under `root`, newest first. */

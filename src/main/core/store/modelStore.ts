@@ -132,6 +132,7 @@ function readHistory(dir: string, metadata: Record<string, unknown> | undefined)
     raw = parseJsonSafely(readRegularFile(file, MODEL_JSON_MAX, modelFileError).toString('utf8'), file);
   }
   const parsed = HistorySchema.safeParse(raw);
-  if (!parsed.success) throw new ModelFileError(`${file}: the training history is malformed (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`);
+  if (!parsed.success)
+    throw new ModelFileError(`${file}: the training history is malformed (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message})`);
   return parsed.data;
 }

@@ -23,24 +23,47 @@ const DTYPE_BYTES = { float32: 4 } as const;
 
 /** Every class_name a saved Sequential CNN of ours (or a compatible TF.js export) may contain. */
 const CLASS_NAMES = new Set([
-  'Sequential', 'Model', 'Functional', 'InputLayer', 'Conv2D', 'AveragePooling2D', 'Flatten', 'Dense',
-  'VarianceScaling', 'Zeros', 'Ones', 'Constant', 'GlorotUniform', 'GlorotNormal', 'HeNormal', 'HeUniform',
-  'LeCunNormal', 'LeCunUniform', 'RandomNormal', 'RandomUniform', 'TruncatedNormal',
+  'Sequential',
+  'Model',
+  'Functional',
+  'InputLayer',
+  'Conv2D',
+  'AveragePooling2D',
+  'Flatten',
+  'Dense',
+  'VarianceScaling',
+  'Zeros',
+  'Ones',
+  'Constant',
+  'GlorotUniform',
+  'GlorotNormal',
+  'HeNormal',
+  'HeUniform',
+  'LeCunNormal',
+  'LeCunUniform',
+  'RandomNormal',
+  'RandomUniform',
+  'TruncatedNormal',
 ]);
 const ACTIVATIONS = new Set(['relu', 'linear', 'softmax']);
 
-const WeightSpec = z.object({
-  name: z.string().max(256),
-  shape: z.array(z.number().int().min(1).max(MAX_DIM)).max(8),
-  dtype: z.enum(['float32'], { message: 'dtype must be float32' }),
-}).strict();
+const WeightSpec = z
+  .object({
+    name: z.string().max(256),
+    shape: z.array(z.number().int().min(1).max(MAX_DIM)).max(8),
+    dtype: z.enum(['float32'], { message: 'dtype must be float32' }),
+  })
+  .strict();
 
 const ModelJson = z.object({
   format: z.literal('layers-model').optional(),
   generatedBy: z.string().max(256).optional(),
   convertedBy: z.string().max(256).nullable().optional(),
   modelTopology: z.record(z.string(), z.unknown()),
-  weightsManifest: z.array(z.object({ paths: z.array(z.string().min(1).max(256)).min(1).max(64), weights: z.array(WeightSpec).max(64) }).strict()).min(1).max(16),
+  weightsManifest: z
+    .array(z.object({ paths: z.array(z.string().min(1).max(256)).min(1).max(64), weights: z.array(WeightSpec).max(64) }).strict())
+    .min(1)
+    .max(16),
   userDefinedMetadata: z.record(z.string(), z.unknown()).optional(),
 });
 export type ModelJson = z.infer<typeof ModelJson>;
@@ -76,7 +99,9 @@ function checkTopology(topology: unknown, file: string): { input: number[]; unit
   // An H x W x C -> K classifier: the input shape the first layer declares, and K units at the end.
   const shape = /"batch_input_shape":\[null,(\d{1,3}),(\d{1,3}),(\d)\]/.exec(JSON.stringify(topology));
   if (!shape) fail(file, 'the model declares no H x W x C input shape');
-  const layers = ((topology as { config?: { layers?: { class_name: string; config?: { units?: number } }[] } }).config?.layers ?? []).filter((l) => l.class_name === 'Dense');
+  const layers = ((topology as { config?: { layers?: { class_name: string; config?: { units?: number } }[] } }).config?.layers ?? []).filter(
+    (l) => l.class_name === 'Dense',
+  );
   const units = layers.at(-1)?.config?.units;
   return { input: shape.slice(1).map(Number), units: typeof units === 'number' ? units : undefined };
 }
@@ -116,7 +141,8 @@ function weightFiles(dir: string, json: ModelJson, jsonFile: string): { file: st
         return fail(file, 'not found');
       }
       const rel = relative(root, real);
-      if (rel.startsWith('..') || isAbsolute(rel) || rel.split(sep)[0] === '..') fail(jsonFile, `weight path ${JSON.stringify(path)} resolves outside the model folder`);
+      if (rel.startsWith('..') || isAbsolute(rel) || rel.split(sep)[0] === '..')
+        fail(jsonFile, `weight path ${JSON.stringify(path)} resolves outside the model folder`);
       const stat = statSync(real);
       if (!stat.isFile()) fail(file, 'not a regular file');
       return { file: real, size: stat.size };

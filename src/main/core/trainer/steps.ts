@@ -25,7 +25,14 @@ interface Recipe {
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-export async function* epochSteps(engine: Engine, order: Int32Array, steps: number, recipe: Recipe, control: RunControl, pauseAt: (step: number) => Promise<void>): AsyncGenerator<StepDone> {
+export async function* epochSteps(
+  engine: Engine,
+  order: Int32Array,
+  steps: number,
+  recipe: Recipe,
+  control: RunControl,
+  pauseAt: (step: number) => Promise<void>,
+): AsyncGenerator<StepDone> {
   const batch = (step: number) => order.subarray(step * recipe.batchSize, (step + 1) * recipe.batchSize);
   if (!engine.trainSteps) {
     for (let step = 0; step < steps; step++) {
@@ -43,7 +50,8 @@ export async function* epochSteps(engine: Engine, order: Int32Array, steps: numb
   let size = 1;
   let next = 0;
   const launch = () => {
-    const first = next, count = Math.min(size, steps - first);
+    const first = next,
+      count = Math.min(size, steps - first);
     next += count;
     const batches = Array.from({ length: count }, (_, i) => batch(first + i));
     const pending = trainSteps(batches, recipe.learningRate, recipe.momentum);

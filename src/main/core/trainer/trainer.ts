@@ -46,8 +46,15 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
  * Test metrics over the first `count` test images; `predicted` (if given) receives every predicted label,
  * and `onSlice` hears how many are scored after each slice.
  */
-export async function evaluateTest(engine: Engine, dataset: Dataset, count: number, predicted?: Uint8Array, onSlice?: (tested: number) => void): Promise<EpochMetrics['test']> {
-  let lossSum = 0, correct = 0;
+export async function evaluateTest(
+  engine: Engine,
+  dataset: Dataset,
+  count: number,
+  predicted?: Uint8Array,
+  onSlice?: (tested: number) => void,
+): Promise<EpochMetrics['test']> {
+  let lossSum = 0,
+    correct = 0;
   for (let start = 0; start < count; start += EVAL_SLICE) {
     const n = Math.min(EVAL_SLICE, count - start);
     const s = scoreLogits(await engine.logits('test', start, n), dataset.test.labels.subarray(start, start + n), predicted?.subarray(start, start + n));
@@ -88,7 +95,17 @@ export interface TrainOptions {
 /** Scoring a test image costs about a third of training on one (forward pass only): the guess until measured. */
 const EVAL_SPEEDUP_GUESS = 3;
 
-export async function train({ engine, dataset, config, control, emit, onTestPredictions, onEpochEnd, start, onHistory }: TrainOptions): Promise<{ history: History; stopped: boolean }> {
+export async function train({
+  engine,
+  dataset,
+  config,
+  control,
+  emit,
+  onTestPredictions,
+  onEpochEnd,
+  start,
+  onHistory,
+}: TrainOptions): Promise<{ history: History; stopped: boolean }> {
   const trainCount = Math.min(config.trainLimit ?? Infinity, dataset.train.count);
   const testCount = Math.min(config.testLimit ?? Infinity, dataset.test.count);
   const stepsPerEpoch = Math.floor(trainCount / config.batchSize);
@@ -101,7 +118,8 @@ export async function train({ engine, dataset, config, control, emit, onTestPred
   const totalSteps = stepsPerEpoch * (config.epochs - firstEpoch + 1);
   let stepsDone = 0;
   // Measured speeds, examples per second: training (smoothed) and test scoring (the last epoch's).
-  let rate = 0, evalRate = 0;
+  let rate = 0,
+    evalRate = 0;
   const etaSeconds = (epoch: number, tested: number): number => {
     const trainLeft = ((totalSteps - stepsDone) * config.batchSize) / rate;
     const testLeft = (config.epochs - epoch + 1) * testCount - tested;
@@ -118,10 +136,13 @@ export async function train({ engine, dataset, config, control, emit, onTestPred
   for (let epoch = firstEpoch; epoch <= config.epochs && !control.stopped; epoch++) {
     // Re-seeding from the run's generator keeps every epoch's order a function of the seed alone.
     const order = rng.permutation(trainCount);
-    let lossSum = 0, correct = 0, seen = 0;
+    let lossSum = 0,
+      correct = 0,
+      seen = 0;
     let losses: number[] = [];
     let lastEmit = performance.now();
-    let windowStart = lastEmit, windowExamples = 0;
+    let windowStart = lastEmit,
+      windowExamples = 0;
     const epochStart = performance.now();
     let epochTrainMs = 0;
     const report = (phase: RunPhase, step: number, tested: number): void => {

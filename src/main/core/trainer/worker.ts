@@ -1,7 +1,15 @@
 // The trainer worker: the one thread that imports tfjs. It owns the dataset, the engine and the run,
 // and answers predictions while a run trains (the loop yields between steps).
 import { parentPort, workerData } from 'node:worker_threads';
-import { type BackendChoice, type DataRequest, type History, type StudioError, type WorkerMessage, type WorkerReplies, type WorkerRequest } from '../../../shared/contract';
+import {
+  type BackendChoice,
+  type DataRequest,
+  type History,
+  type StudioError,
+  type WorkerMessage,
+  type WorkerReplies,
+  type WorkerRequest,
+} from '../../../shared/contract';
 import { inputLabel, inputSize, MNIST_SPEC, sameSpec, type ModelSpec } from '../../../shared/modelSpec';
 import { dataSummary, type Dataset } from '../dataset/dataset';
 import { openData } from '../dataset/openData';
@@ -86,7 +94,13 @@ function dropEngine(): void {
   [engine, engineKey, testPredicted] = [undefined, '', undefined];
 }
 
-async function engineFor(choice: BackendChoice, dataset: Dataset, maxBatch: number, threads?: number, use: 'train' | 'infer' = 'train'): Promise<{ engine: Engine; fallbackReason?: string }> {
+async function engineFor(
+  choice: BackendChoice,
+  dataset: Dataset,
+  maxBatch: number,
+  threads?: number,
+  use: 'train' | 'infer' = 'train',
+): Promise<{ engine: Engine; fallbackReason?: string }> {
   // The wasm engine holds its own copy of the images, so a reopened dataset (even of the same folder) needs a new one.
   if (!datasetIds.has(dataset)) datasetIds.set(dataset, ++datasetCount);
   const key = JSON.stringify([choice, use, datasetIds.get(dataset), maxBatch, threads ?? 0]);
@@ -120,7 +134,10 @@ async function engineOnData(): Promise<{ engine: Engine; dataset: Dataset }> {
   if (!engine) return noModel();
   const d = await ensureDataset();
   if (!sameSpec(modelSpec, d.spec)) {
-    throw StudioCallError.of('bad-request', `the model in hand takes ${inputLabel(modelSpec)} ${modelSpec.mode} input with ${modelSpec.classes.length} classes; the dataset is ${inputLabel(d.spec)} ${d.spec.mode} with ${d.spec.classes.length}`);
+    throw StudioCallError.of(
+      'bad-request',
+      `the model in hand takes ${inputLabel(modelSpec)} ${modelSpec.mode} input with ${modelSpec.classes.length} classes; the dataset is ${inputLabel(d.spec)} ${d.spec.mode} with ${d.spec.classes.length}`,
+    );
   }
   if (engineDataset !== d) {
     const params = await engine.getParams();
@@ -178,9 +195,11 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
       before = { ...before, params: engine ? await engine.getParams() : undefined };
       const checkpoint = resume && checkpointDir ? loadCheckpoint(checkpointDir) : undefined;
       const config = checkpoint ? { ...checkpoint.config, backend: given.backend, threads: given.threads } : given;
-      if (checkpoint && checkpoint.epoch >= config.epochs) throw StudioCallError.of('bad-request', `the run in ${checkpointDir} already finished its ${config.epochs} epochs`);
+      if (checkpoint && checkpoint.epoch >= config.epochs)
+        throw StudioCallError.of('bad-request', `the run in ${checkpointDir} already finished its ${config.epochs} epochs`);
       const d = await ensureDataset(checkpoint?.data ?? dataRequest);
-      if (checkpoint && !sameSpec(checkpoint.spec, d.spec)) throw StudioCallError.of('bad-data', `the dataset of the run in ${checkpointDir} has changed: its model no longer fits it`);
+      if (checkpoint && !sameSpec(checkpoint.spec, d.spec))
+        throw StudioCallError.of('bad-data', `the dataset of the run in ${checkpointDir} has changed: its model no longer fits it`);
       const data = dataRequest;
       const pick = await engineFor(config.backend, d, Math.max(32, config.batchSize), config.threads);
       const running = (engine = pick.engine);
@@ -221,7 +240,8 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
         onHistory: (h) => (live = h),
         onTestPredictions: (p) => (testPredicted = p),
         onEpochEnd: async (state) => {
-          if (checkpointDir) saveCheckpoint(checkpointDir, { ...state, data, spec: d.spec, params: await running.getParams(), velocity: await running.getVelocity() });
+          if (checkpointDir)
+            saveCheckpoint(checkpointDir, { ...state, data, spec: d.spec, params: await running.getParams(), velocity: await running.getVelocity() });
         },
         start: checkpoint ? { epoch: checkpoint.epoch, rng: checkpoint.rng, history: checkpoint.history } : undefined,
       });
@@ -271,7 +291,12 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     if (control) throw StudioCallError.of('busy', 'a run is training');
     const opened = await openModel(dir);
     // The dataset in hand if the model fits it; MNIST's if none is loaded yet; else none (predictions only).
-    const d = dataset && sameSpec(dataset.spec, opened.spec) ? dataset : sameSpec(opened.spec, MNIST_SPEC) && !dataset ? await ensureDataset() : predictOnly(opened.spec);
+    const d =
+      dataset && sameSpec(dataset.spec, opened.spec)
+        ? dataset
+        : sameSpec(opened.spec, MNIST_SPEC) && !dataset
+          ? await ensureDataset()
+          : predictOnly(opened.spec);
     const pick = await engineFor(backend, d, 32, undefined, 'infer');
     engine = pick.engine;
     [engineChoice, engineDataset, modelSpec] = [backend, d, opened.spec];

@@ -55,7 +55,10 @@ class DatasetState {
   /** Sends a dropped folder's files to the app, then opens them as a dataset. */
   async upload(files: DroppedFile[], request: Omit<DataRequest, 'dir'>): Promise<void> {
     await this.run(async () => {
-      let upload: number | undefined, dir: string | undefined, batch: { path: string; data: string }[] = [], size = 0;
+      let upload: number | undefined,
+        dir: string | undefined,
+        batch: { path: string; data: string }[] = [],
+        size = 0;
       const send = async (): Promise<void> => {
         if (batch.length === 0) return;
         ({ upload, dir } = await studio.uploadDatasetFiles({ upload, files: batch }));
@@ -75,7 +78,10 @@ class DatasetState {
       if (!dir) throw new Error('the folder holds no files small enough to send through the browser; open it by its path instead');
       const skipped = files.filter((f) => f.file.size > UPLOAD_FILE_MAX).length;
       const summary = await studio.openDataset({ ...request, dir });
-      if (skipped && !('cancelled' in summary)) summary.notes.push(`${skipped} file${skipped === 1 ? ' was' : 's were'} larger than ${UPLOAD_FILE_MAX / 1024} KB and not sent through the browser: open the folder by its path to use them`);
+      if (skipped && !('cancelled' in summary))
+        summary.notes.push(
+          `${skipped} file${skipped === 1 ? ' was' : 's were'} larger than ${UPLOAD_FILE_MAX / 1024} KB and not sent through the browser: open the folder by its path to use them`,
+        );
       return summary;
     });
   }

@@ -64,7 +64,9 @@ class Drops {
       batch = [];
       try {
         const predictions = await predictImages(current.map((b) => b.pixels));
-        predictions.forEach((p, i) => Object.assign(current[i]!.result, { state: 'done', label: p.label, className: p.class, confidence: p.probabilities[p.label] }));
+        predictions.forEach((p, i) =>
+          Object.assign(current[i]!.result, { state: 'done', label: p.label, className: p.class, confidence: p.probabilities[p.label] }),
+        );
       } catch (e) {
         for (const b of current) Object.assign(b.result, { state: 'refused', reason: (e as Error).message });
       }
@@ -89,7 +91,12 @@ class Drops {
         this.processed++;
         continue;
       }
-      Object.assign(result, { pixels: prepared.pixels, spec: $state.snapshot(run.spec), thumbnail: URL.createObjectURL(prepared.thumbnail), note: prepared.note });
+      Object.assign(result, {
+        pixels: prepared.pixels,
+        spec: $state.snapshot(run.spec),
+        thumbnail: URL.createObjectURL(prepared.thumbnail),
+        note: prepared.note,
+      });
       batch.push({ result, pixels: prepared.pixels });
       if (batch.length === BATCH) await flush();
     }

@@ -14,8 +14,7 @@ export interface ImageJob {
   target?: InputTarget;
 }
 export type ImageResult =
-  | { id: number; ok: true; pixels: Uint8Array; thumbnail: Blob; width: number; height: number; note?: string }
-  | { id: number; ok: false; reason: string };
+  { id: number; ok: true; pixels: Uint8Array; thumbnail: Blob; width: number; height: number; note?: string } | { id: number; ok: false; reason: string };
 
 const THUMB_SIDE = 64;
 

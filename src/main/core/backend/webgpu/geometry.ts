@@ -10,13 +10,31 @@ export const CONV1_PARTS = 32;
 
 export interface Geometry {
   /** Input height, width, channels; bytes per image. */
-  ih: number; iw: number; ic: number; inSize: number;
+  ih: number;
+  iw: number;
+  ic: number;
+  inSize: number;
   /** Conv kernel sizes (odd, SAME padding), output channels, pooled sizes (2x2/2, floor). */
-  k0: number; c0: number; ph0: number; pw0: number;
-  k1: number; c1: number; ph1: number; pw1: number;
-  flat: number; hidden: number; classes: number;
+  k0: number;
+  c0: number;
+  ph0: number;
+  pw0: number;
+  k1: number;
+  c1: number;
+  ph1: number;
+  pw1: number;
+  flat: number;
+  hidden: number;
+  classes: number;
   /** Offsets of each parameter tensor in the flat parameter vector, in tfjs's order. */
-  w0: number; b0: number; w1: number; b1: number; w2: number; b2: number; w3: number; b3: number;
+  w0: number;
+  b0: number;
+  w1: number;
+  b1: number;
+  w2: number;
+  b2: number;
+  w3: number;
+  b3: number;
   params: number;
 }
 
@@ -26,7 +44,8 @@ export class UnsupportedModelError extends Error {}
 export function geometry(spec: ModelSpec = MNIST_SPEC): Geometry {
   const { layers: LAYERS, params: PARAMS, paramCount: PARAM_COUNT, inputShape: INPUT_SHAPE, classes: CLASSES } = architectureOf(spec);
   const kinds = LAYERS.map((l) => l.kind).join(',');
-  if (kinds !== 'Conv,ReLU,AvgPool,Conv,ReLU,AvgPool,Flatten,Dense,ReLU,Dense') throw new UnsupportedModelError(`the webgpu kernels train Conv-ReLU-AvgPool x2, Dense-ReLU, Dense; not ${kinds}`);
+  if (kinds !== 'Conv,ReLU,AvgPool,Conv,ReLU,AvgPool,Flatten,Dense,ReLU,Dense')
+    throw new UnsupportedModelError(`the webgpu kernels train Conv-ReLU-AvgPool x2, Dense-ReLU, Dense; not ${kinds}`);
   const [ih, iw, ic] = INPUT_SHAPE as [number, number, number];
   const kernel = (i: number) => PARAMS.filter((p) => p.name === 'kernel')[i]!.shape;
   const offset = (layer: string, name: string) => PARAMS.find((p) => p.layer === layer && p.name === name)!.offset;
@@ -39,13 +58,29 @@ export function geometry(spec: ModelSpec = MNIST_SPEC): Geometry {
     throw new UnsupportedModelError('the webgpu kernels need odd SAME convolutions and 2x2 pools');
   }
   return {
-    ih, iw, ic, inSize: ih * iw * ic,
-    k0, c0, ph0, pw0, k1, c1, ph1, pw1,
-    flat: ph1 * pw1 * c1, hidden: dense0!.output[0]!, classes: CLASSES,
-    w0: offset(conv0!.name, 'kernel'), b0: offset(conv0!.name, 'bias'),
-    w1: offset(conv1!.name, 'kernel'), b1: offset(conv1!.name, 'bias'),
-    w2: offset(dense0!.name, 'kernel'), b2: offset(dense0!.name, 'bias'),
-    w3: offset(dense1!.name, 'kernel'), b3: offset(dense1!.name, 'bias'),
+    ih,
+    iw,
+    ic,
+    inSize: ih * iw * ic,
+    k0,
+    c0,
+    ph0,
+    pw0,
+    k1,
+    c1,
+    ph1,
+    pw1,
+    flat: ph1 * pw1 * c1,
+    hidden: dense0!.output[0]!,
+    classes: CLASSES,
+    w0: offset(conv0!.name, 'kernel'),
+    b0: offset(conv0!.name, 'bias'),
+    w1: offset(conv1!.name, 'kernel'),
+    b1: offset(conv1!.name, 'bias'),
+    w2: offset(dense0!.name, 'kernel'),
+    b2: offset(dense0!.name, 'bias'),
+    w3: offset(dense1!.name, 'kernel'),
+    b3: offset(dense1!.name, 'bias'),
     params: PARAM_COUNT,
   };
 }

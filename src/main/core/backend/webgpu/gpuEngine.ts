@@ -31,7 +31,13 @@ export interface GpuEngineOptions extends EngineOptions {
 }
 
 // The WebGPU spec's flag values, so this module needs no globals at import time (Dawn installs them late).
-const MAP_READ = 1, COPY_SRC = 4, COPY_DST = 8, UNIFORM = 64, STORAGE = 128, COMPUTE = 4, READ = 1;
+const MAP_READ = 1,
+  COPY_SRC = 4,
+  COPY_DST = 8,
+  UNIFORM = 64,
+  STORAGE = 128,
+  COMPUTE = 4,
+  READ = 1;
 
 function packed(bytes: Uint8Array): Uint8Array {
   // Storage buffers hold whole u32 words; the images are read four pixels a word.
@@ -71,7 +77,7 @@ export class GpuEngine implements Engine {
     const messages = engine ? (await engine.module.getCompilationInfo()).messages.filter((m) => m.type === 'error') : [];
     if (thrown || problem || messages.length) {
       engine?.dispose();
-      const what = messages[0] ? `shader error at line ${messages[0].lineNum}: ${messages[0].message}` : problem?.message ?? (thrown as Error).message;
+      const what = messages[0] ? `shader error at line ${messages[0].lineNum}: ${messages[0].message}` : (problem?.message ?? (thrown as Error).message);
       throw new GpuError(`webgpu could not start: ${what.split('\n')[0]}`);
     }
     return engine!;
@@ -185,7 +191,12 @@ export class GpuEngine implements Engine {
     pass.setBindGroup(0, this.bindGroup, [slot * SLOT_BYTES]);
     for (const entry of entries) {
       pass.setPipeline(this.pipelines[entry]);
-      const groups = entry === 'loss' ? 1 : entry === 'smallGrads' || entry === 'dense0' ? invocations(this.g, entry, batch) / REDUCE_WORKGROUP : Math.ceil(invocations(this.g, entry, batch) / WORKGROUP);
+      const groups =
+        entry === 'loss'
+          ? 1
+          : entry === 'smallGrads' || entry === 'dense0'
+            ? invocations(this.g, entry, batch) / REDUCE_WORKGROUP
+            : Math.ceil(invocations(this.g, entry, batch) / WORKGROUP);
       // Grids past 65,535 workgroups wrap into a second dimension; the kernels flatten them back.
       const x = Math.min(groups, 65535);
       pass.dispatchWorkgroups(x, Math.ceil(groups / x));
@@ -225,7 +236,8 @@ export class GpuEngine implements Engine {
   /** Logits of `count` rows, INFER_ROWS per pass; `before(pass)` may stage that pass's input. */
   private async infer(source: number, count: number, perSubmission: number, before?: (pass: number) => void): Promise<Float32Array> {
     this.check();
-    const k = this.g.classes, passes = Math.ceil(count / INFER_ROWS);
+    const k = this.g.classes,
+      passes = Math.ceil(count / INFER_ROWS);
     const staging = this.staging(count * k * 4);
     let encoder = this.gpu.createCommandEncoder();
     for (let first = 0; first < passes; first += perSubmission) {
@@ -252,12 +264,17 @@ export class GpuEngine implements Engine {
   }
 
   logits(split: 'train' | 'test', start: number, count: number): Promise<Float32Array> {
-    this.write(this.rows, 0, Uint32Array.from({ length: count }, (_, i) => start + i));
+    this.write(
+      this.rows,
+      0,
+      Uint32Array.from({ length: count }, (_, i) => start + i),
+    );
     return this.infer(split === 'train' ? SOURCE.train : SOURCE.test, count, SLOTS);
   }
 
   logitsOf(images: Float32Array): Promise<Float32Array> {
-    const size = this.g.inSize, count = images.length / size;
+    const size = this.g.inSize,
+      count = images.length / size;
     // The float input region holds one pass's images, so each pass gets its own submission.
     return this.infer(SOURCE.floats, count, 1, (pass) =>
       this.write(this.floats, this.l.xin * 4, images.subarray(pass * INFER_ROWS * size, Math.min(count, (pass + 1) * INFER_ROWS) * size)),
@@ -294,7 +311,11 @@ export class GpuEngine implements Engine {
    * `encode` is the CPU time to record a whole step. It trains on rows 0.. and leaves the weights changed.
    */
   async kernelTimes(batch: number, repeats: number): Promise<Record<string, number>> {
-    this.write(this.rows, 0, Uint32Array.from({ length: batch }, (_, i) => i));
+    this.write(
+      this.rows,
+      0,
+      Uint32Array.from({ length: batch }, (_, i) => i),
+    );
     this.writeSlots([{ batch, base: 0, source: SOURCE.train }], 0, 0);
     const times: Record<string, number> = {};
     const run = async (entries: EntryPoint[]) => {

@@ -78,10 +78,16 @@ export async function findAdapter(): Promise<GpuAdapter | string> {
   }
   const platform = PLATFORM_BACKEND[process.platform] ?? 'default';
   // Once the platform backend has no adapter it is not asked again (Dawn logs each failed attempt).
-  const native = noNative ? null : await instance(gpu, []).requestAdapter({ powerPreference: 'high-performance' }).catch(() => null);
+  const native = noNative
+    ? null
+    : await instance(gpu, [])
+        .requestAdapter({ powerPreference: 'high-performance' })
+        .catch(() => null);
   if (native) return describe(native, platform);
   noNative = true;
-  const gles = await instance(gpu, ['backend=opengles']).requestAdapter({ featureLevel: 'compatibility' }).catch(() => null);
+  const gles = await instance(gpu, ['backend=opengles'])
+    .requestAdapter({ featureLevel: 'compatibility' })
+    .catch(() => null);
   if (gles) return describe(gles, 'opengles, compatibility mode');
   return `Dawn found no GPU adapter (no ${platform} driver, and no OpenGL ES through EGL)`;
 }

@@ -14,27 +14,42 @@ export type EntryPoint = (typeof ENTRY_POINTS)[number];
 export function invocations(g: Geometry, entry: EntryPoint, batch: number): number {
   const nw1 = g.k1 * g.k1 * g.c0 * g.c1;
   switch (entry) {
-    case 'conv0': return batch * g.ph0 * g.pw0 * g.c0;
-    case 'conv1': return batch * g.ph1 * g.pw1 * g.c1;
-    case 'dense0': return Math.ceil(batch / 4) * Math.ceil(g.hidden / 16) * 256;
-    case 'loss': return REDUCE_WORKGROUP;
-    case 'logits': return batch * g.classes;
-    case 'dense1Back': return g.hidden * g.classes + g.classes + batch * g.hidden + nw1;
-    case 'dense0Back': return g.flat * g.hidden + g.hidden + batch * g.flat;
-    case 'conv1Back': return CONV1_PARTS * nw1 + batch * g.ph0 * g.pw0 * g.c0;
-    case 'smallGrads': return (g.k0 * g.k0 * g.ic * g.c0 + g.c0 + g.c1) * REDUCE_WORKGROUP;
-    case 'update': return g.params;
+    case 'conv0':
+      return batch * g.ph0 * g.pw0 * g.c0;
+    case 'conv1':
+      return batch * g.ph1 * g.pw1 * g.c1;
+    case 'dense0':
+      return Math.ceil(batch / 4) * Math.ceil(g.hidden / 16) * 256;
+    case 'loss':
+      return REDUCE_WORKGROUP;
+    case 'logits':
+      return batch * g.classes;
+    case 'dense1Back':
+      return g.hidden * g.classes + g.classes + batch * g.hidden + nw1;
+    case 'dense0Back':
+      return g.flat * g.hidden + g.hidden + batch * g.flat;
+    case 'conv1Back':
+      return CONV1_PARTS * nw1 + batch * g.ph0 * g.pw0 * g.c0;
+    case 'smallGrads':
+      return (g.k0 * g.k0 * g.ic * g.c0 + g.c0 + g.c1) * REDUCE_WORKGROUP;
+    case 'update':
+      return g.params;
   }
 }
 
 export function shaderSource(g: Geometry, l: Layout): string {
-  const ch0 = 2 * g.ph0, cw0 = 2 * g.pw0, ch1 = 2 * g.ph1, cw1 = 2 * g.pw1;
-  const nw0 = g.k0 * g.k0 * g.ic * g.c0, nw1 = g.k1 * g.k1 * g.c0 * g.c1;
+  const ch0 = 2 * g.ph0,
+    cw0 = 2 * g.pw0,
+    ch1 = 2 * g.ph1,
+    cw1 = 2 * g.pw1;
+  const nw0 = g.k0 * g.k0 * g.ic * g.c0,
+    nw1 = g.k1 * g.k1 * g.c0 * g.c1;
   const gradOffset = (param: number) => l.grad + param + (param > g.w1 ? (CONV1_PARTS - 1) * nw1 : 0);
   const tensors = [g.w0, g.b0, g.w1, g.b1, g.w2, g.b2, g.w3, g.b3, g.params];
   // The update reads each tensor's gradient as the ordered sum of its slices.
   const gradOf = tensors.slice(0, -1).map((start, i) => {
-    const parts = start === g.w1 ? CONV1_PARTS : 1, size = tensors[i + 1]! - start;
+    const parts = start === g.w1 ? CONV1_PARTS : 1,
+      size = tensors[i + 1]! - start;
     const terms = Array.from({ length: parts }, (_, s) => `F[${gradOffset(start) + s * size}u + e - ${start}u]`).join(' + ');
     return `${i ? ' else ' : ''}if (e < ${tensors[i + 1]}u) { g = ${terms}; }`;
   });
