@@ -1,6 +1,7 @@
 // Your own images end to end: a folder of three classes (with a damaged file and nested junk) dropped on
 // the Dataset card, a few training steps, and class names in the gallery and the confusion matrix.
 import { appGuards, expect, test } from './fixtures';
+import { startRun } from './studio';
 import { drawingsFolder } from '../test/fixtures/imageFolders';
 
 appGuards();
@@ -30,7 +31,7 @@ test('a dropped folder trains, and the gallery and confusion matrix speak in its
   await page.getByRole('spinbutton', { name: 'Batch size' }).fill('4');
   await page.getByRole('spinbutton', { name: 'Train limit' }).fill('');
   await page.getByRole('spinbutton', { name: 'Test limit' }).fill('');
-  await page.getByRole('button', { name: 'Start' }).click();
+  await startRun(page);
   await expect(page.locator('.phase')).toHaveText('Finished', { timeout: 90_000 });
   await expect(page.getByTestId('model-classes')).toContainText('3 classes: bar, circle, square');
 
@@ -51,7 +52,7 @@ test('a dropped folder trains, and the gallery and confusion matrix speak in its
   await page.getByRole('spinbutton', { name: 'Batch size' }).fill('32');
   await page.getByRole('spinbutton', { name: 'Train limit' }).fill('320');
   await page.getByRole('spinbutton', { name: 'Test limit' }).fill('100');
-  await page.getByRole('button', { name: 'Start' }).click();
+  await startRun(page);
   await expect(page.getByTestId('model-classes')).toContainText('10 classes', { timeout: 60_000 });
   await expect(page.locator('.phase')).toHaveText('Finished', { timeout: 60_000 });
   await expect(page.getByRole('table', { name: 'Model' })).toContainText('824,458');

@@ -178,7 +178,9 @@ async function restore(before: InHand): Promise<void> {
 
 const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, { type: K }>) => Promise<WorkerReplies[K]> } = {
   'load-data': async ({ data, cacheDir: dir }) => {
-    if (control) throw StudioCallError.of('busy', 'a run is training: stop it before changing the dataset');
+    // Asking what the dataset in hand is stays answered mid-run (a page reloaded during a run asks).
+    if (control && data && !(dataset && sameRequest(data, dataRequest)))
+      throw StudioCallError.of('busy', 'a run is training: stop it before changing the dataset');
     cacheDir = dir ?? cacheDir;
     return dataSummary(await ensureDataset(data ?? dataRequest));
   },
