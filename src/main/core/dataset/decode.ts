@@ -3,7 +3,7 @@
 // WebP and GIF, bmp-ts for BMP, at the image's own size as Chromium decodes for the app (no ICC transform,
 // turned as EXIF says), so a file gives the same bytes here as dropped on the app's window. Turning the
 // pixels into a model's input (shrinking large ones included) is src/shared/preprocess.ts's job.
-import sharp from 'sharp';
+import type SharpFn from 'sharp';
 import { decode as decodeBmp } from 'bmp-ts';
 import { basename } from 'node:path';
 import { checkImage, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS } from '../../../shared/imageCheck';
@@ -13,8 +13,19 @@ import { refuse } from './fileRefused';
 
 export class ImageRefused extends Error {}
 
-// One image at a time per libvips call: many small images are decoded side by side instead.
-sharp.concurrency(1);
+let sharpLoaded: Promise<typeof SharpFn> | undefined;
+/**
+ * sharp (native libvips) loads with the first image decoded, not with this module: the trainer worker
+ * imports this file, and a run on IDX data (or a packaged layout where sharp sits unpacked) never needs it.
+ */
+function loadSharp(): Promise<typeof SharpFn> {
+  sharpLoaded ??= import('sharp').then(({ default: sharp }) => {
+    // One image at a time per libvips call: many small images are decoded side by side instead.
+    sharp.concurrency(1);
+    return sharp;
+  });
+  return sharpLoaded;
+}
 
 /** Grey, grey+alpha, RGB or RGBA pixels as RGBA. */
 function rgba(data: Uint8Array, width: number, height: number, channels: number): RgbaImage {
@@ -40,6 +51,7 @@ export async function decodeImage(name: string, bytes: Uint8Array, onNote?: (not
   const check = checkImage(name, bytes);
   if (!check.ok) throw new ImageRefused(check.reason);
   if (check.note) onNote?.(check.note);
+  const sharp = check.format === 'bmp' ? undefined : await loadSharp();
   try {
     if (check.format === 'bmp') {
       const bmp = decodeBmp(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { toRGBA: true });
@@ -48,7 +60,7 @@ export async function decodeImage(name: string, bytes: Uint8Array, onNote?: (not
       return { width: bmp.width, height: bmp.height, data: bmp.data };
     }
     // No ensureAlpha or other steps: each costs time on every one of a dataset's many small images.
-    const { data, info } = await sharp(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, animated: false, ignoreIcc: true, autoOrient: true })
+    const { data, info } = await sharp!(bytes, { limitInputPixels: MAX_IMAGE_PIXELS, animated: false, ignoreIcc: true, autoOrient: true })
       .raw()
       .toBuffer({ resolveWithObject: true });
     return rgba(data, info.width, info.height, info.channels);
