@@ -1,3 +1,5 @@
+// Named to run last: the specs share one app, and the Draw view's no-model check (predictions.spec) must run
+// before any spec leaves a model in hand.
 // Your own images end to end: a folder of three classes (with a damaged file and nested junk) dropped on
 // the Dataset card, a few training steps, and class names in the gallery and the confusion matrix.
 import { appGuards, expect, test } from './fixtures';
