@@ -92,7 +92,10 @@ const args = new Int32Array(ctrlBuffer, ${ARG0 * 4}, 5);
 const fargs = new Float32Array(ctrlBuffer, ${ARG0 * 4}, 5);
 let gen = 0;
 for (;;) {
-  Atomics.wait(ctrl, ${GEN}, gen);
+  // A wake-up is not an operation: the owner's notify for the operation this thread has already run
+  // (it bumps GEN, and this thread saw the bump before the notify landed) wakes it a second time.
+  // Running the op again would take another thread's PENDING count, so only a new GEN counts.
+  while (Atomics.load(ctrl, ${GEN}) === gen) Atomics.wait(ctrl, ${GEN}, gen);
   gen = Atomics.load(ctrl, ${GEN});
   const op = Atomics.load(ctrl, ${OP});
   if (op === ${Op.Exit}) {
@@ -174,6 +177,8 @@ export class KernelPool {
     }
     const deadline = Date.now() + this.deadlineMs;
     for (let p = Atomics.load(this.ctrl, PENDING); p !== 0; p = Atomics.load(this.ctrl, PENDING)) {
+      // More answers than helpers: some helper ran an operation twice, and its results cannot be trusted.
+      if (p < 0) this.fail(`kernel threads answered ${-p} time${p < -1 ? 's' : ''} too often (a helper ran an operation twice)`);
       const dead = Atomics.load(this.ctrl, DEAD);
       if (dead) this.fail(`kernel thread ${dead} died: ${new TextDecoder().decode(this.message.slice()).replace(/\0+$/, '')}`);
       if (Date.now() > deadline) this.fail(`${p} kernel thread${p > 1 ? 's' : ''} did not finish an operation within ${this.deadlineMs / 1000} s`);
@@ -181,6 +186,14 @@ export class KernelPool {
     }
     if (failure) throw failure;
     if (Atomics.load(this.ctrl, FAILED)) throw new Error('a kernel thread failed');
+  }
+
+  /**
+   * Tests: wakes the helpers with no new operation, as the owner's notify does when it lands after a
+   * helper has already seen and run the operation it announces (the owner lost its core in between).
+   */
+  wakeWithoutWork(): void {
+    Atomics.notify(this.ctrl, GEN);
   }
 
   /** Makes helper `thread` exit in the middle of the next operation (tests: a helper dying mid-step). */
