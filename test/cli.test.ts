@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { IDX_FILES } from '../src/main/core/dataset/dataset';
 import { idxImages, mnist, tempDir, writeSlice } from './helpers';
 import sharp from 'sharp';
@@ -12,7 +12,15 @@ import { TrainerClient } from '../src/main/core/trainer/client';
 import { nativeProblem } from '../src/main/core/backend/backends';
 
 function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { encoding: 'utf8', timeout: 180_000 });
+  return cliWith({}, ...args);
+}
+
+function cliWith(env: Record<string, string>, ...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, ...env },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -159,6 +167,10 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   assert.equal(JSON.parse(cli('predict', '--model', out, '--json', misnamed).stdout).note, 'a PNG named .jpg');
   const plain = cli('predict', '--model', out, files[0]!);
   assert.match(plain.stdout, new RegExp(`^${files[0]}: ${d.test.labels[0]} \\(\\d\\.\\d\\d\\)\\n$`));
+  // `~` as a script or a quoted argument passes it: expanded for the model and the files, as in the app.
+  const tilde = cliWith({ HOME: dirname(out) }, 'predict', '--model', `~/${basename(out)}`, `~/${relative(dirname(out), files[0]!)}`);
+  assert.equal(tilde.code, 0, tilde.stderr);
+  assert.match(tilde.stdout, new RegExp(`^${files[0]}: ${d.test.labels[0]} `));
 
   // A file that is not an image: one error line for it, the rest still answered, exit 2.
   const bad = join(dir, 'notes.png');

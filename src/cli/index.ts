@@ -11,6 +11,7 @@ import { formatSummary, modelSummary } from '../main/core/model/summary';
 import { StudioCallError } from '../shared/api';
 import { TrainerClient } from '../main/core/trainer/client';
 import { backend, inputShape, integer, mode, real, UsageError } from './options';
+import { expandHome } from '../main/core/store/modelFolders';
 import { trainCommand } from './train';
 import { benchCommand } from './bench';
 // predict and serve load native image code (sharp) and the web server: imported when they run, so a
@@ -31,12 +32,14 @@ const DATA_HELP =
   'an IDX folder (four files, raw or .gz, optional classes.txt) or a folder of images: DIR/<class>/* or DIR/train/<class>/* + DIR/test/<class>/*';
 const inputOption = () => new Option('--input <HxWxC>', 'input shape for image folders, e.g. 32x32x3 (default: chosen from the images)').argParser(inputShape);
 const modeOption = () => new Option('--mode <mode>', 'drawing (greyscale, ink centred as MNIST) or photo (centre-cropped and resized)').argParser(mode);
+// Paths arrive with `~` unexpanded when quoted, or from scripts and other shells: expand it as the app does.
+const pathOption = (flags: string, description: string) => new Option(flags, description).argParser(expandHome);
 const threadsOption = () => new Option('--threads <n>', 'threads for the wasm backend (default: cores, up to 4)').argParser(integer(1, 64));
 
 program
   .command('data')
   .description('summarise the dataset (bundled MNIST unless --data)')
-  .option('--data <dir>', DATA_HELP)
+  .addOption(pathOption('--data <dir>', DATA_HELP))
   .addOption(inputOption())
   .addOption(modeOption())
   .option('--json', 'print one JSON object')
@@ -64,21 +67,21 @@ program
   .addOption(new Option('--seed <n>').argParser(integer(0, 0xffffffff)).default(SEED_RECIPE.seed))
   .addOption(new Option('--train-limit <n>', 'train on the first N images').argParser(integer(1)))
   .addOption(new Option('--test-limit <n>', 'test on the first N images').argParser(integer(1)))
-  .option('--data <dir>', DATA_HELP)
+  .addOption(pathOption('--data <dir>', DATA_HELP))
   .addOption(inputOption())
   .addOption(modeOption())
   .addOption(backendOption())
   .addOption(threadsOption())
-  .option('--out <dir>', 'save the model (TF.js Layers format) and history.json here')
-  .option('--checkpoint <dir>', 'write a checkpoint here after every epoch')
-  .option('--resume <dir>', 'continue the run checkpointed in this folder')
+  .addOption(pathOption('--out <dir>', 'save the model (TF.js Layers format) and history.json here'))
+  .addOption(pathOption('--checkpoint <dir>', 'write a checkpoint here after every epoch'))
+  .addOption(pathOption('--resume <dir>', 'continue the run checkpointed in this folder'))
   .option('--json', 'print one JSON event per line')
   .action((flags, command: Command) => trainCommand(flags, command));
 
 program
   .command('summary')
   .description("print the model table (the Flax Quick Start CNN on MNIST, or a saved model's)")
-  .option('--model <dir>', 'a saved model: its input shape and class names')
+  .addOption(pathOption('--model <dir>', 'a saved model: its input shape and class names'))
   .option('--json', 'print the table as JSON')
   .action(async (flags: { model?: string; json?: boolean }) => {
     let spec;
@@ -109,19 +112,19 @@ program
 program
   .command('predict')
   .description('classify image files (or the images in folders) with a saved model')
-  .requiredOption('--model <dir>', 'a folder saved by train --out or the app')
+  .addOption(pathOption('--model <dir>', 'a folder saved by train --out or the app').makeOptionMandatory())
   .addOption(backendOption())
   .option('--json', 'print one JSON object per file')
   .argument('<files...>', 'image files or folders of them')
   .action(async (files: string[], flags: { model: string; json?: boolean; backend: 'auto' }) => {
-    if (!(await predictCommand(files, flags))) throw new UsageExit();
+    if (!(await predictCommand(files.map(expandHome), flags))) throw new UsageExit();
   });
 
 program
   .command('serve')
   .description('run the app in a browser: serves it on 127.0.0.1 and prints the URL with its token')
   .addOption(new Option('--port <n>', 'port (default: any free one)').argParser(integer(0, 65535)))
-  .option('--data <dir>', DATA_HELP)
+  .addOption(pathOption('--data <dir>', DATA_HELP))
   .addOption(inputOption())
   .addOption(modeOption())
   .action(serveCommand);
