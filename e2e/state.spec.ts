@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { appGuards, expect, test } from './fixtures';
 import { field, phase, setRecipe, startRun, stepNumber } from './studio';
+import { writeSlice } from '../test/helpers';
 
 appGuards();
 test.describe.configure({ mode: 'serial' });
@@ -141,4 +142,64 @@ test('saving into a folder that is not a saved model is refused unless confirmed
   await expect(page.getByRole('status')).toContainText(`Saved to ${join(home, 'models', 'taxes-model')}`);
   await expect(page.getByRole('textbox', { name: 'Saved model folder' })).toHaveValue(join(home, 'models', 'taxes-model'));
   await page.getByRole('tab', { name: 'Train' }).click();
+});
+
+/** One call over a fresh connection of this page's host (the page holds the token), as a second client would make it. */
+const callApi = (page: Page, method: string, input: unknown) =>
+  page.evaluate(
+    async ([method, input]) => {
+      const token = new URLSearchParams(location.search).get('token') ?? '';
+      const ws = new WebSocket(`ws://${location.host}/api?token=${encodeURIComponent(token)}`);
+      await new Promise((resolve) => ws.addEventListener('open', resolve, { once: true }));
+      const reply = new Promise<{ ok: boolean }>((resolve) =>
+        ws.addEventListener('message', (m) => {
+          const data = JSON.parse(String(m.data));
+          if ('reply' in data) resolve(data.reply);
+        }),
+      );
+      ws.send(JSON.stringify({ id: 1, method, input }));
+      const got = await reply;
+      ws.close();
+      return got;
+    },
+    [method, input] as const,
+  );
+
+test('a page whose connection drops catches up when it is back: the run stopped and the dataset opened meanwhile', async ({ app: { page } }, testInfo) => {
+  test.skip(testInfo.project.name !== 'browser-host', 'Electron has no connection to lose (IPC)');
+  // The page's API socket goes through this route, so the test can cut it and keep it cut.
+  let cut = false;
+  const sockets: { close(): Promise<void> }[] = [];
+  await page.routeWebSocket(/\/api\?/, (ws) => {
+    if (cut) return void ws.close({ code: 1011, reason: 'cut by the test' });
+    ws.connectToServer();
+    sockets.push(ws);
+  });
+  await page.reload();
+  const other = await page.context().browser()!.newPage();
+  const slice = writeSlice(640, 120);
+  try {
+    await other.goto(page.url());
+    await setRecipe(page, '3', '6400', '300');
+    await startRun(page);
+    await expect.poll(() => stepNumber(page)).toBeGreaterThan(5);
+    cut = true;
+    await Promise.all(sockets.map((ws) => ws.close()));
+    // While this page hears nothing, the run is stopped from the other tab and another dataset opened.
+    await stop(other).click();
+    await expect(phase(other)).toHaveText('Stopped');
+    expect((await callApi(other, 'openDataset', { dir: slice })).ok).toBe(true);
+    await expect(other.getByTestId('dataset-source')).toContainText('120');
+    await expect(phase(page)).not.toHaveText('Stopped');
+    cut = false;
+    // Back (the page retries within seconds): one snapshot brings it up to date.
+    await expect(phase(page)).toHaveText('Stopped', { timeout: 20_000 });
+    await expect(page.getByTestId('dataset-source')).toContainText('640');
+    await expect(page.getByTestId('dataset-source')).toContainText('120');
+  } finally {
+    await callApi(other, 'useBundledDataset', {});
+    await other.close();
+    await page.unrouteAll();
+    await page.reload();
+  }
 });

@@ -32,6 +32,20 @@ export const API_METHODS = [
 ] as const;
 export type ApiMethod = (typeof API_METHODS)[number];
 
+/** Methods that only read or compute: a call lost with its connection can be sent again without harm. */
+export const QUERY_METHODS: ReadonlySet<ApiMethod> = new Set<ApiMethod>([
+  'ping',
+  'dataset',
+  'samples',
+  'summary',
+  'backend',
+  'getState',
+  'savedModels',
+  'predict',
+  'testPredictions',
+  'openedImage',
+]);
+
 export interface Samples {
   /** count x H x W x C bytes of the dataset's spec, base64, so the same payload crosses IPC and JSON alike. */
   images: string;

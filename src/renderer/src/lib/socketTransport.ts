@@ -1,13 +1,14 @@
 // The browser host's transport: the same StudioApi over a WebSocket to the app on 127.0.0.1. A dropped
 // connection is opened again (the app may have been busy, or restarted on the same port); listeners
-// of onReconnect then re-sync, since events sent meanwhile were missed.
-import { API_METHODS, type ApiMethod, type Envelope, type StudioApi, type StudioEvent, unwrap } from '../../../shared/api';
+// of onReconnect then re-sync, since events sent meanwhile were missed. A query lost with the connection
+// is asked again on the next one; a command fails, since it may or may not have been carried out.
+import { API_METHODS, QUERY_METHODS, type ApiMethod, type Envelope, type StudioApi, type StudioEvent, unwrap } from '../../../shared/api';
 
 const RETRY_MS = [250, 500, 1000, 2000, 5000];
 
 export function socketStudio(url: string): StudioApi {
   let nextId = 1;
-  const pending = new Map<number, (reply: Envelope<unknown>) => void>();
+  const pending = new Map<number, (reply: Envelope<unknown> | 'lost') => void>();
   const listeners = new Set<(event: StudioEvent) => void>();
   const reconnectListeners = new Set<() => void>();
   /** The open socket calls go to; while there is none, a promise of the next. */
@@ -40,7 +41,7 @@ export function socketStudio(url: string): StudioApi {
         live = undefined;
         ready = nextSocket();
       }
-      for (const resolve of pending.values()) resolve({ ok: false, error: { code: 'worker-failed', message: 'the connection to MNIST Studio closed' } });
+      for (const settle of pending.values()) settle('lost');
       pending.clear();
       setTimeout(connect, RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]);
     });
@@ -48,11 +49,15 @@ export function socketStudio(url: string): StudioApi {
   connect();
 
   const call = async (method: ApiMethod, input: unknown): Promise<unknown> => {
-    const ws = await ready;
-    const id = nextId++;
-    const reply = new Promise<Envelope<unknown>>((resolve) => pending.set(id, resolve));
-    ws.send(JSON.stringify({ id, method, input }));
-    return unwrap(await reply);
+    for (;;) {
+      const ws = await ready;
+      const id = nextId++;
+      const reply = new Promise<Envelope<unknown> | 'lost'>((settle) => pending.set(id, settle));
+      ws.send(JSON.stringify({ id, method, input }));
+      const got = await reply;
+      if (got !== 'lost') return unwrap(got);
+      if (!QUERY_METHODS.has(method)) return unwrap({ ok: false, error: { code: 'worker-failed', message: 'the connection to MNIST Studio closed' } });
+    }
   };
   const api = Object.fromEntries(API_METHODS.map((m) => [m, (input: unknown) => call(m, input)]));
   return {
