@@ -37,7 +37,9 @@ function electronProblem(): string | undefined {
 
 function startHost(home: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve'], {
-    env: { ...process.env, MNIST_STUDIO_HOME: home },
+    // A webgpu engine in this host loses its device after 7 steps (backends.ts), for the spec of a GPU run
+    // that fails and resumes on wasm; no other spec trains on webgpu (auto passes over a software adapter).
+    env: { ...process.env, MNIST_STUDIO_HOME: home, MNIST_STUDIO_FAULTS: '1', MNIST_STUDIO_GPU_FAULT: 'lost:7' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

@@ -203,3 +203,43 @@ test('a page whose connection drops catches up when it is back: the run stopped 
     await page.reload();
   }
 });
+
+test('the backend picker lists every backend with its status, and a GPU run that fails resumes on wasm from its checkpoint', async ({
+  app: { page },
+}, testInfo) => {
+  test.skip(testInfo.project.name !== 'browser-host', 'the GPU fault is armed in the browser host only (fixtures.ts)');
+  const picker = page.getByRole('combobox', { name: 'Backend' });
+  await expect(picker.locator('option')).toHaveText(['auto', 'webgpu', 'native', 'wasm', 'cpu'].map((b) => new RegExp(`^${b}`)));
+  // Each unavailable backend is disabled in the picker and says why in one line.
+  const unavailable = await picker.locator('option[disabled]').allTextContents();
+  for (const option of unavailable) {
+    const name = option.split(' ')[0]!;
+    await expect(
+      page
+        .getByRole('list', { name: 'Unavailable backends' })
+        .getByRole('listitem')
+        .filter({ hasText: new RegExp(`^${name}: .+`) }),
+    ).toHaveCount(1);
+  }
+  await expect(picker.locator('option', { hasText: /^wasm$/ })).toBeEnabled();
+  await picker.selectOption('wasm');
+  await expect(page.locator('#backend-detail')).toHaveText(/^WebAssembly SIMD kernels on \d threads?$/);
+  test.skip(
+    unavailable.some((o) => o.startsWith('webgpu')),
+    'no WebGPU adapter here: the failing GPU run cannot be shown',
+  );
+
+  await picker.selectOption('webgpu');
+  await setRecipe(page, '3', '40', '40');
+  await field(page, 'Batch size').fill('8');
+  await startRun(page);
+  await expect(page.getByRole('alert')).toContainText('GPU device was lost', { timeout: 120_000 });
+  await expect(phase(page)).toHaveText('Failed');
+  await page.getByRole('button', { name: 'Resume on wasm' }).click();
+  await expect(phase(page)).toHaveText('Finished', { timeout: 120_000 });
+  await expect(page.locator('p.backend strong')).toHaveText('wasm');
+  await expect(page.getByRole('alert')).toHaveCount(0);
+  await expect(page.getByTestId('epoch')).toContainText('3 / 3');
+  // The form shows the run's recipe with the backend it finished on, so Start does not go back to the GPU.
+  await expect(picker).toHaveValue('wasm');
+});

@@ -10,9 +10,11 @@ import { PARAMS, PARAM_COUNT } from '../src/main/core/model/architecture';
 import type { Engine } from '../src/main/core/backend/engine';
 import { createControl, train } from '../src/main/core/trainer/trainer';
 import { TrainerClient } from '../src/main/core/trainer/client';
-import type { StudioCallError } from '../src/shared/api';
+import type { Envelope, StudioCallError, StudioEvent, StudioState } from '../src/shared/api';
+import { StudioService } from '../src/main/core/service/studioService';
+import { nativeProblem } from '../src/main/core/backend/backends';
 import { loadCheckpoint } from '../src/main/core/store/checkpoint';
-import { SEED_RECIPE, type TrainConfig } from '../src/shared/contract';
+import { SEED_RECIPE, type BackendStatus, type TrainConfig } from '../src/shared/contract';
 import { Rng } from '../src/main/core/model/rng';
 import { mnist, relativeError, stepGradient, tempDir } from './helpers';
 
@@ -147,5 +149,64 @@ test("a shader that does not compile fails the run at its start with the compile
     });
   } finally {
     await client.close();
+  }
+});
+
+test('in the app: a GPU run that loses its device offers its checkpoint, and it resumes from there on the CPU backend asked for', { skip }, async () => {
+  const service = new StudioService({ home: tempDir(), createTrainer: () => faulty('lost:7') });
+  const next = (type: StudioEvent['type']): Promise<StudioEvent> =>
+    new Promise((resolve) => {
+      const off = service.onEvent((e) => e.type === type && (off(), resolve(e)));
+    });
+  try {
+    const failed = next('error');
+    const started = await service.dispatch('startTraining', FAULT_RECIPE);
+    assert.ok(started.ok);
+    await failed;
+    const state = (await service.dispatch('getState', {})) as Envelope<StudioState>;
+    assert.ok(state.ok);
+    const { run, error, unfinished } = state.value;
+    assert.equal(error?.code, 'backend-failed');
+    assert.equal(run?.backend, 'webgpu');
+    // What the page's "Resume on wasm" needs: the failed run's checkpoint among the unfinished runs.
+    const kept = unfinished.find((u) => u.dir === run!.checkpointDir);
+    assert.equal(kept?.epoch, 1);
+    // The page asks for wasm; cpu here, because auto (what a resume uses unless told) picks wasm on a
+    // machine whose only adapter is a software one, and the backend asked for must be the one used.
+    const done = next('done');
+    assert.ok((await service.dispatch('resumeRun', { dir: kept!.dir, backend: 'cpu' })).ok);
+    await done;
+    const after = (await service.dispatch('getState', {})) as Envelope<StudioState>;
+    assert.ok(after.ok);
+    assert.equal(after.value.run?.backend, 'cpu');
+    assert.deepEqual(
+      after.value.run?.epochs.map((e) => e.epoch),
+      [1, 2, 3],
+    );
+    assert.equal(after.value.error, undefined);
+  } finally {
+    await service.close();
+  }
+});
+
+test("the app's backend picker: every choice with its status here, and a one-line reason for each unavailable one", async () => {
+  const service = new StudioService({ home: tempDir() });
+  try {
+    const reply = (await service.dispatch('backends', {})) as Envelope<BackendStatus[]>;
+    assert.ok(reply.ok);
+    const byChoice = Object.fromEntries(reply.value.map((b) => [b.choice, b]));
+    assert.deepEqual(Object.keys(byChoice), ['auto', 'webgpu', 'native', 'wasm', 'cpu']);
+    assert.equal(byChoice.wasm!.available, true);
+    assert.match(byChoice.wasm!.detail, /WebAssembly SIMD kernels on \d threads?/);
+    const native = await nativeProblem();
+    assert.equal(byChoice.native!.available, native === undefined);
+    if (native) assert.equal(byChoice.native!.detail, native);
+    assert.equal(byChoice.webgpu!.available, typeof adapter !== 'string');
+    assert.ok(byChoice.webgpu!.detail.startsWith(typeof adapter === 'string' ? adapter : adapter.name), byChoice.webgpu!.detail);
+    if (typeof adapter !== 'string' && adapter.software) assert.match(byChoice.webgpu!.detail, /software renderer/);
+    for (const b of reply.value) assert.ok(b.detail.length > 0 && !b.detail.includes('\n'), `${b.choice}: one line`);
+    assert.match(byChoice.auto!.detail, /^(webgpu|native|wasm): /);
+  } finally {
+    await service.close();
   }
 });

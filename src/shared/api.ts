@@ -1,7 +1,7 @@
 // The app's API: every operation the renderer can ask for, and the one event stream it listens to.
 // Electron's preload and the browser host's WebSocket both carry exactly this, so no UI code knows
 // which transport it is on. This file is schema-free so the sandboxed preload can import it whole.
-import type { BackendInfo, DataRequest, DataSummary, ModelSummary, Prediction, StudioError, TrainConfig } from './contract';
+import type { BackendChoice, BackendInfo, BackendStatus, DataRequest, DataSummary, ModelSummary, Prediction, StudioError, TrainConfig } from './contract';
 import type { StudioEvent, StudioState, StudioStatus } from './studioState';
 
 export type { StudioEvent, StudioState, UnfinishedRun } from './studioState';
@@ -16,6 +16,7 @@ export const API_METHODS = [
   'samples',
   'summary',
   'backend',
+  'backends',
   'getState',
   'startTraining',
   'pauseTraining',
@@ -39,6 +40,7 @@ export const QUERY_METHODS: ReadonlySet<ApiMethod> = new Set<ApiMethod>([
   'samples',
   'summary',
   'backend',
+  'backends',
   'getState',
   'savedModels',
   'predict',
@@ -86,6 +88,8 @@ export interface ApiShape {
   /** The model table of the model in hand (the seed's MNIST model until another is trained or opened). */
   summary: [Record<string, never>, ModelSummary];
   backend: [Record<string, never>, BackendInfo];
+  /** Every backend with its status here: the picker's lines. */
+  backends: [Record<string, never>, BackendStatus[]];
   /** The app's whole state; events then say what changed (see studioState.ts). */
   getState: [Record<string, never>, StudioState];
   /** Reserves the run at once: a second call while one starts or trains fails with `busy`. */
@@ -110,8 +114,8 @@ export interface ApiShape {
   openImages: [Record<string, never>, { batch: number; names: string[] } | { cancelled: true }];
   /** One file of a batch the user picked in openImages, as base64 bytes. */
   openedImage: [{ batch: number; index: number }, { name: string; data: string }];
-  /** Continues a checkpointed run where it stopped. */
-  resumeRun: [{ dir: string }, { runId: string }];
+  /** Continues a checkpointed run where it stopped, on the backend it ran on (auto) or the one given. */
+  resumeRun: [{ dir: string; backend?: BackendChoice }, { runId: string }];
 }
 
 export type ApiInput<M extends ApiMethod> = ApiShape[M][0];

@@ -2,7 +2,7 @@
 // before any handler sees it. `satisfies` ties each schema to its method in api.ts.
 import { z } from 'zod';
 import type { ApiMethod } from './api';
-import { DataRequestSchema, TrainConfigSchema } from './contract';
+import { BACKEND_CHOICES, DataRequestSchema, TrainConfigSchema } from './contract';
 import { MAX_SIDE } from './modelSpec';
 import { MAX_IMAGE_BYTES } from './imageCheck';
 
@@ -69,6 +69,7 @@ export const API_SCHEMAS = {
     .refine((s) => (s.indices === undefined) !== (s.start === undefined || s.count === undefined), 'give either start and count, or indices'),
   summary: none,
   backend: none,
+  backends: none,
   getState: none,
   startTraining: TrainConfigSchema.strict(),
   pauseTraining: none,
@@ -83,6 +84,6 @@ export const API_SCHEMAS = {
   predict: z.object({ images: base64Images(256) }).strict(),
   testPredictions: none,
   openImages: none,
-  resumeRun: z.object({ dir: path }).strict(),
+  resumeRun: z.object({ dir: path, backend: z.enum(BACKEND_CHOICES).optional() }).strict(),
   openedImage: z.object({ batch: z.number().int().min(1), index: z.number().int().min(0).max(100000) }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

@@ -141,6 +141,14 @@ export interface BackendInfo {
   fallbackReason?: string;
 }
 
+/** One line of the app's backend picker. */
+export interface BackendStatus {
+  choice: BackendChoice;
+  available: boolean;
+  /** What it would train on (for auto: what it picks, and why), or why it cannot be used. */
+  detail: string;
+}
+
 export const RUN_PHASES = ['training', 'evaluating', 'saving'] as const;
 export type RunPhase = (typeof RUN_PHASES)[number];
 
@@ -231,6 +239,8 @@ export type WorkerRequest =
   | { type: 'samples'; id: number; split: 'train' | 'test'; indices: number[] }
   | { type: 'test-predictions'; id: number }
   | { type: 'backend'; id: number; choice: BackendChoice }
+  /** Every choice with its status on this machine, for the app's picker. */
+  | { type: 'backends'; id: number }
   | { type: 'memory'; id: number };
 
 /** A file a dataset import did not use, and why (paths relative to the dataset's folder). */
@@ -299,6 +309,7 @@ export interface WorkerReplies {
   samples: { images: Uint8Array; labels: number[] };
   'test-predictions': { predicted: Uint8Array; labels: Uint8Array };
   backend: BackendInfo;
+  backends: BackendStatus[];
   memory: { tensors: number; rss: number };
 }
 

@@ -33,6 +33,8 @@ export interface RunView {
   /** Unique; also the name of its checkpoint folder. */
   id: string;
   config: TrainConfig;
+  /** Where its checkpoints go (a resumed run's is the folder it resumes). */
+  checkpointDir: string;
   /** Set once the worker has started it. */
   stepsPerEpoch?: number;
   trainCount?: number;
@@ -85,7 +87,7 @@ type WorkerRunEvent = Extract<TrainEvent, { type: 'started' | 'progress' | 'epoc
 
 /** Everything the app pushes to pages, before numbering. */
 export type StudioEventBody =
-  | { type: 'run-starting'; id: string; config: TrainConfig }
+  | { type: 'run-starting'; id: string; config: TrainConfig; checkpointDir: string }
   | WorkerRunEvent
   | { type: 'done'; stopped: boolean }
   /** The run ended with an error; the service is idle again. */
@@ -132,7 +134,7 @@ export function applyEvent(s: StudioState, e: StudioEvent): void {
     case 'run-starting':
       // The model in hand keeps a copy of its run's history from here on: the new run replaces `run`.
       if (s.model?.runId && run && s.model.runId === run.id) s.model = { ...s.model, runId: undefined, history: structuredClone(runHistory(run)) };
-      s.run = { id: e.id, config: e.config, epochs: [], steps: emptySteps() };
+      s.run = { id: e.id, config: e.config, checkpointDir: e.checkpointDir, epochs: [], steps: emptySteps() };
       s.status = 'starting';
       s.error = undefined;
       break;

@@ -1,6 +1,6 @@
 // Picks the training backend (auto: a GPU that beats the CPU kernels, else tfjs-node where it installed,
 // else the wasm kernels) and makes its engine; always says which and why.
-import type { BackendChoice, BackendInfo } from '../../../shared/contract';
+import type { BackendChoice, BackendInfo, BackendStatus } from '../../../shared/contract';
 import type { Engine, EngineOptions } from './engine';
 import type { Dataset } from '../dataset/dataset';
 import { WasmEngine, wasmDetail, wasmThreads } from './wasmEngine';
@@ -126,4 +126,22 @@ async function probe(adapter: GpuAdapter, threads: number): Promise<ProbeVerdict
     gpu.dispose();
     wasm.dispose();
   }
+}
+
+/** Every choice with its status here, for the app's picker: what each trains on, or why it cannot. */
+export async function backendStatuses(threads?: number): Promise<BackendStatus[]> {
+  const adapter = await gpuAdapter();
+  const problem = await nativeProblem();
+  const auto = await resolveBackend('auto', threads);
+  const gpu: Omit<BackendStatus, 'choice'> =
+    typeof adapter === 'string'
+      ? { available: false, detail: adapter }
+      : { available: true, detail: `${adapter.name}${adapter.software ? ' — a software renderer, much slower than wasm' : ''}` };
+  return [
+    { choice: 'auto', available: true, detail: `${auto.backend}: ${auto.detail}` },
+    { choice: 'webgpu', ...gpu },
+    { choice: 'native', available: !problem, detail: problem ?? TFJS_DETAIL.native },
+    { choice: 'wasm', available: true, detail: wasmDetail(wasmThreads(threads)) },
+    { choice: 'cpu', available: true, detail: TFJS_DETAIL.cpu },
+  ];
 }

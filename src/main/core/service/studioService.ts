@@ -9,7 +9,7 @@ import { defaultHome } from '../home';
 import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
 import { API_METHODS, StudioCallError, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type SavedModel } from '../../../shared/api';
 import { API_SCHEMAS } from '../../../shared/apiSchemas';
-import { trainConfigFor, type DataRequest, type StudioError, type TrainConfig, type TrainEvent } from '../../../shared/contract';
+import { trainConfigFor, type BackendChoice, type DataRequest, type StudioError, type TrainConfig, type TrainEvent } from '../../../shared/contract';
 import {
   applyEvent,
   folderName,
@@ -192,12 +192,13 @@ export class StudioService {
     },
     summary: async () => modelSummary(modelSpec(this.state)),
     backend: () => this.trainer.request('backend', { choice: 'auto' }),
+    backends: () => this.trainer.request('backends', {}),
     getState: async () => {
       this.askBackendOnce();
       return this.getState();
     },
     startTraining: (config) => this.startRun({ config }),
-    resumeRun: ({ dir }) => this.startRun({ resumeDir: expandHome(dir) }),
+    resumeRun: ({ dir, backend }) => this.startRun({ resumeDir: expandHome(dir), backend }),
     pauseTraining: async () => {
       if (this.operation?.kind !== 'run') fail('bad-request', 'nothing is training');
       this.trainer.pause();
@@ -293,14 +294,15 @@ export class StudioService {
    * against the dataset, announces it and hands it to the worker. It resolves once the run is
    * announced; from then on the run's end, an error included, arrives as an event and frees the service.
    */
-  private async startRun(request: { config?: TrainConfig; resumeDir?: string }): Promise<{ runId: string }> {
+  private async startRun(request: { config?: TrainConfig; resumeDir?: string; backend?: BackendChoice }): Promise<{ runId: string }> {
     const operation = { kind: 'run' as const, id: newRunName(), stopRequested: false };
     this.claim(operation);
     let config: TrainConfig;
     let checkpointDir: string;
     try {
       if (request.resumeDir) {
-        config = readCheckpointMeta(request.resumeDir).history.config;
+        // The run goes on with its own recipe, on the backend asked for now (the one it failed on may be gone).
+        config = { ...readCheckpointMeta(request.resumeDir).history.config, backend: request.backend ?? 'auto' };
         checkpointDir = request.resumeDir;
       } else {
         const data = await this.trainer.request('load-data', {});
@@ -318,10 +320,8 @@ export class StudioService {
       this.operation = undefined;
       throw error instanceof StudioCallError ? error : new StudioCallError(studioErrorOf(error));
     }
-    this.publish({ type: 'run-starting', id: operation.id, config });
-    const body = request.resumeDir
-      ? { config: { ...config, backend: request.config?.backend ?? 'auto' }, checkpointDir, resume: true }
-      : { config, checkpointDir };
+    this.publish({ type: 'run-starting', id: operation.id, config, checkpointDir });
+    const body = request.resumeDir ? { config, checkpointDir, resume: true } : { config, checkpointDir };
     this.trainer.request('train', body).then(
       (result) => this.endRun({ type: 'done', stopped: result.stopped }),
       (error: unknown) => this.endRun({ type: 'error', error: studioErrorOf(error) }),

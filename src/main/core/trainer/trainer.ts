@@ -110,7 +110,9 @@ export async function train({
   const testCount = Math.min(config.testLimit ?? Infinity, dataset.test.count);
   const stepsPerEpoch = Math.floor(trainCount / config.batchSize);
   if (stepsPerEpoch === 0) throw new RangeError(`batch size ${config.batchSize} is larger than the ${trainCount} training images`);
-  const history: History = start ? structuredClone(start.history) : { config, backend: engine.backend, device: engine.device, epochs: [] };
+  // A resumed run keeps its epochs and steps, and records what it goes on with (its backend may differ now).
+  const fresh = { config, backend: engine.backend, device: engine.device };
+  const history: History = start ? { ...structuredClone(start.history), ...fresh } : { ...fresh, epochs: [] };
   history.steps ??= emptySteps();
   onHistory?.(history);
   const rng = new Rng(start?.rng ?? config.seed);

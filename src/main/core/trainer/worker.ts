@@ -15,7 +15,7 @@ import { dataSummary, type Dataset } from '../dataset/dataset';
 import { openData } from '../dataset/openData';
 import { ImportCancelled } from '../dataset/folderImport';
 import { DataError } from '../dataset/idx';
-import { createEngine, resolveBackend, BackendUnavailableError } from '../backend/backends';
+import { backendStatuses, createEngine, resolveBackend, BackendUnavailableError } from '../backend/backends';
 import { KernelThreadError } from '../backend/kernelThreads';
 import { StudioCallError } from '../../../shared/api';
 import { WasmEngine } from '../backend/wasmEngine';
@@ -221,7 +221,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
           testCount: Math.min(config.testLimit ?? Infinity, d.test.count),
           spec: d.spec,
           resumedAt: checkpoint?.epoch,
-          history: checkpoint?.history,
+          history: checkpoint && { ...checkpoint.history, config },
         },
       });
       running.setParams(checkpoint?.params ?? initialParams(config.seed, d.spec));
@@ -318,6 +318,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     return { images, labels: rows.map((row) => s.labels[row]!) };
   },
   backend: ({ choice }) => resolveBackend(choice),
+  backends: () => backendStatuses(),
   // All of tfjs's live tensors in this thread, whatever the engine: saving and opening use tfjs even on wasm.
   memory: async () => ({ tensors: tf.memory().numTensors, rss: process.memoryUsage().rss }),
 };
