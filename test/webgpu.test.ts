@@ -139,6 +139,26 @@ test('a device lost mid-run ends the run with a clear error, keeps the last chec
   }
 });
 
+test('the GPU running out of memory mid-run ends the run with that message, keeps the last checkpoint, and the worker trains on', { skip }, async () => {
+  const client = faulty('oom:7');
+  const dir = tempDir();
+  try {
+    const epochs: number[] = [];
+    client.onEvent((e) => e.type === 'epoch' && epochs.push(e.epoch));
+    await assert.rejects(client.request('train', { config: FAULT_RECIPE, checkpointDir: dir }), (e: StudioCallError) => {
+      assert.equal(e.studio.code, 'backend-failed');
+      assert.match(e.message, /the GPU ran out of memory: injected/);
+      return true;
+    });
+    assert.deepEqual(epochs, [1]);
+    assert.equal(loadCheckpoint(dir).epoch, 1);
+    const result = await client.request('train', { config: { ...FAULT_RECIPE, backend: 'wasm', epochs: 1 } });
+    assert.equal(result.history.epochs.length, 1);
+  } finally {
+    await client.close();
+  }
+});
+
 test("a shader that does not compile fails the run at its start with the compiler's message", { skip }, async () => {
   const client = faulty('shader');
   try {

@@ -87,11 +87,12 @@ async function createGpuEngine(dataset: Dataset, options: EngineOptions, found?:
   const { GpuEngine } = await import('./webgpu/gpuEngine');
   const device = await requestDevice(adapter.adapter);
   // Fault injection for tests (MNIST_STUDIO_FAULTS=1): 'shader' compiles broken WGSL, 'lost:N' loses the
-  // device after N steps.
+  // device after N steps, 'oom:N' reports an out-of-memory error after N steps.
   const fault = process.env.MNIST_STUDIO_FAULTS === '1' ? process.env.MNIST_STUDIO_GPU_FAULT : undefined;
   const faults = {
     patchShader: fault === 'shader' ? (wgsl: string) => `${wgsl}\nfn broken() -> f32 { return undefined_name; }\n` : undefined,
     loseDeviceAfter: fault?.startsWith('lost:') ? Number(fault.slice(5)) : undefined,
+    outOfMemoryAfter: fault?.startsWith('oom:') ? Number(fault.slice(4)) : undefined,
   };
   return GpuEngine.create(device, dataset, { ...options, ...faults, device: adapter.name, ownsDevice: true });
 }

@@ -28,6 +28,11 @@ export interface GpuEngineOptions extends EngineOptions {
   patchShader?: (wgsl: string) => string;
   /** For fault-injection tests: the device is destroyed (lost) once this many steps have run. */
   loseDeviceAfter?: number;
+  /**
+   * For fault-injection tests: once this many steps have run, the device reports an out-of-memory error
+   * outside any error scope, as a driver does when an allocation fails mid-run.
+   */
+  outOfMemoryAfter?: number;
 }
 
 // The WebGPU spec's flag values, so this module needs no globals at import time (Dawn installs them late).
@@ -100,7 +105,9 @@ export class GpuEngine implements Engine {
         reject(new GpuError(this.failure));
       });
       gpu.addEventListener('uncapturederror', (event) => {
-        this.failure ??= `GPU error: ${(event as GPUUncapturedErrorEvent).error.message.split('\n')[0]}`;
+        const { error } = event as GPUUncapturedErrorEvent;
+        const what = error.constructor.name === 'GPUOutOfMemoryError' ? 'the GPU ran out of memory' : 'GPU error';
+        this.failure ??= `${what}: ${error.message.split('\n')[0]}`;
         reject(new GpuError(this.failure));
       });
     });
@@ -205,9 +212,18 @@ export class GpuEngine implements Engine {
 
   private stepsRun = 0;
 
+  private reportOutOfMemory(): void {
+    const { GPUUncapturedErrorEvent: Event, GPUOutOfMemoryError: OutOfMemory } = globalThis as unknown as {
+      GPUUncapturedErrorEvent: new (type: string, init: { error: GPUError }) => GPUUncapturedErrorEvent;
+      GPUOutOfMemoryError: new (message: string) => GPUError;
+    };
+    this.gpu.dispatchEvent(new Event('uncapturederror', { error: new OutOfMemory('injected: an allocation of the step failed') }));
+  }
+
   async trainSteps(batches: Int32Array[], learningRate: number, momentum: number): Promise<StepResult[]> {
     this.stepsRun += batches.length;
     if (this.stepsRun > (this.options.loseDeviceAfter ?? Infinity)) this.gpu.destroy();
+    if (this.stepsRun > (this.options.outOfMemoryAfter ?? Infinity)) this.reportOutOfMemory();
     this.check();
     if (batches.length > SLOTS) throw new RangeError(`at most ${SLOTS} steps per submission`);
     const rows = new Uint32Array(batches.reduce((n, b) => n + b.length, 0));
