@@ -117,47 +117,33 @@ function faulty(fault: string) {
 }
 const FAULT_RECIPE: TrainConfig = { ...SEED_RECIPE, backend: 'webgpu', epochs: 3, batchSize: 8, trainLimit: 40, testLimit: 40 };
 
-test('a device lost mid-run ends the run with a clear error, keeps the last checkpoint, and the next run starts afresh', { skip }, async () => {
-  const client = faulty('lost:7');
-  const dir = tempDir();
-  try {
-    const epochs: number[] = [];
-    client.onEvent((e) => e.type === 'epoch' && epochs.push(e.epoch));
-    await assert.rejects(client.request('train', { config: FAULT_RECIPE, checkpointDir: dir }), (e: StudioCallError) => {
-      assert.equal(e.studio.code, 'backend-failed');
-      assert.match(e.message, /GPU device was lost/);
-      return true;
-    });
-    assert.deepEqual(epochs, [1], 'epoch 1 (five steps) finished, epoch 2 died at its third step');
-    assert.equal(loadCheckpoint(dir).epoch, 1);
-    await assert.rejects(client.request('predict', { images: new Float32Array(784) }), (e: StudioCallError) => e.studio.code === 'no-model');
-    // The worker survives; a run on another backend goes ahead.
-    const result = await client.request('train', { config: { ...FAULT_RECIPE, backend: 'wasm', epochs: 1 } });
-    assert.equal(result.history.epochs.length, 1);
-  } finally {
-    await client.close();
-  }
-});
-
-test('the GPU running out of memory mid-run ends the run with that message, keeps the last checkpoint, and the worker trains on', { skip }, async () => {
-  const client = faulty('oom:7');
-  const dir = tempDir();
-  try {
-    const epochs: number[] = [];
-    client.onEvent((e) => e.type === 'epoch' && epochs.push(e.epoch));
-    await assert.rejects(client.request('train', { config: FAULT_RECIPE, checkpointDir: dir }), (e: StudioCallError) => {
-      assert.equal(e.studio.code, 'backend-failed');
-      assert.match(e.message, /the GPU ran out of memory: injected/);
-      return true;
-    });
-    assert.deepEqual(epochs, [1]);
-    assert.equal(loadCheckpoint(dir).epoch, 1);
-    const result = await client.request('train', { config: { ...FAULT_RECIPE, backend: 'wasm', epochs: 1 } });
-    assert.equal(result.history.epochs.length, 1);
-  } finally {
-    await client.close();
-  }
-});
+// Two ways a GPU fails mid-run. Five steps make epoch 1; the fault strikes at epoch 2's third step.
+for (const [fault, what, message] of [
+  ['lost:7', 'a device lost', /GPU device was lost/],
+  ['oom:7', 'the GPU running out of memory', /the GPU ran out of memory: injected/],
+] as const) {
+  test(`${what} mid-run ends the run with a clear error, keeps the last checkpoint, and the next run starts afresh`, { skip }, async () => {
+    const client = faulty(fault);
+    const dir = tempDir();
+    try {
+      const epochs: number[] = [];
+      client.onEvent((e) => e.type === 'epoch' && epochs.push(e.epoch));
+      await assert.rejects(client.request('train', { config: FAULT_RECIPE, checkpointDir: dir }), (e: StudioCallError) => {
+        assert.equal(e.studio.code, 'backend-failed');
+        assert.match(e.message, message);
+        return true;
+      });
+      assert.deepEqual(epochs, [1]);
+      assert.equal(loadCheckpoint(dir).epoch, 1);
+      await assert.rejects(client.request('predict', { images: new Float32Array(784) }), (e: StudioCallError) => e.studio.code === 'no-model');
+      // The worker survives; a run on another backend goes ahead.
+      const result = await client.request('train', { config: { ...FAULT_RECIPE, backend: 'wasm', epochs: 1 } });
+      assert.equal(result.history.epochs.length, 1);
+    } finally {
+      await client.close();
+    }
+  });
+}
 
 test("a shader that does not compile fails the run at its start with the compiler's message", { skip }, async () => {
   const client = faulty('shader');
