@@ -5,6 +5,7 @@
 import { appGuards, expect, test } from './fixtures';
 import { startRun } from './studio';
 import { drawingsFolder } from '../test/fixtures/imageFolders';
+import { mnist } from '../test/helpers';
 
 appGuards();
 test.describe.configure({ mode: 'serial' });
@@ -49,6 +50,32 @@ test('a dropped folder trains, and the gallery and confusion matrix speak in its
   await card.getByRole('button', { name: 'Use bundled MNIST' }).click();
   await expect(card.getByTestId('dataset-source')).toContainText('bundled MNIST');
   await expect(card).toContainText('60,000');
+  // The strips' canvases are reused across datasets: the first one of class 0 now shows MNIST's first 0.
+  const d = mnist();
+  const zero = d.train.labels.indexOf(0);
+  const firstImage = () =>
+    classes
+      .locator('tbody tr')
+      .first()
+      .locator('canvas')
+      .first()
+      .evaluate((c: HTMLCanvasElement) =>
+        Array.from(
+          c
+            .getContext('2d')!
+            .getImageData(0, 0, c.width, c.height)
+            .data.filter((_, i) => i % 4 === 0),
+        ),
+      );
+  const firstZero = Array.from(d.train.images.subarray(zero * 784, (zero + 1) * 784));
+  await expect.poll(() => firstImage()).toEqual(firstZero);
+  // And the same folder opened again by its path: the first strip repaints with one of its own images.
+  await card.getByLabel('Dataset folder path').fill(root);
+  await card.getByRole('button', { name: 'Open', exact: true }).click();
+  await expect(card.getByTestId('dataset-source')).toContainText('3 classes');
+  await expect.poll(() => firstImage()).not.toEqual(firstZero);
+  await card.getByRole('button', { name: 'Use bundled MNIST' }).click();
+  await expect(card.getByTestId('dataset-source')).toContainText('bundled MNIST');
   // The spec files share one app, whose model in hand outlives a page reload: leave an MNIST one, as the others expect.
   await page.getByRole('spinbutton', { name: 'Epochs' }).fill('1');
   await page.getByRole('spinbutton', { name: 'Batch size' }).fill('32');
@@ -58,4 +85,8 @@ test('a dropped folder trains, and the gallery and confusion matrix speak in its
   await expect(page.getByTestId('model-classes')).toContainText('10 classes', { timeout: 60_000 });
   await expect(page.locator('.phase')).toHaveText('Finished', { timeout: 60_000 });
   await expect(page.getByRole('table', { name: 'Model' })).toContainText('824,458');
+  // The gallery never shows the folder model's predictions for the new model, not even while it scores.
+  await page.getByRole('tab', { name: 'Test images' }).click();
+  expect(await page.getByRole('tabpanel', { name: 'Test images' }).textContent()).not.toMatch(/of \d+ right/);
+  await expect(page.getByTestId('gallery-accuracy')).toContainText('of 10,000 right');
 });

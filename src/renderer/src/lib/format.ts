@@ -34,8 +34,14 @@ export function paintImage(ctx: CanvasRenderingContext2D, pixels: ArrayLike<numb
 }
 
 /** Svelte action: paints an input into its canvas (sized to the shape). */
-export function painted(canvas: HTMLCanvasElement, [pixels, shape]: [ArrayLike<number>, ImageShape]): void {
-  canvas.width = shape.width;
-  canvas.height = shape.height;
-  paintImage(canvas.getContext('2d')!, pixels, 0, 0, shape);
+export function painted(canvas: HTMLCanvasElement, image: [ArrayLike<number>, ImageShape]): { update(image: [ArrayLike<number>, ImageShape]): void } {
+  const paint = ([pixels, shape]: [ArrayLike<number>, ImageShape]): void => {
+    canvas.width = shape.width;
+    canvas.height = shape.height;
+    paintImage(canvas.getContext('2d')!, pixels, 0, 0, shape);
+  };
+  paint(image);
+  // Svelte reuses a list's canvases when the list changes (another dataset, another page of the gallery):
+  // each must show its new image, not keep the one it was first given.
+  return { update: paint };
 }
