@@ -219,3 +219,33 @@ test('saved models keep every step; opening one restores them; a foreign folder 
     await service.close();
   }
 });
+
+test('resuming a run made on another dataset opens that dataset for every page', async () => {
+  const { call, next, service } = harness();
+  try {
+    const slice = writeSlice(640, 120);
+    assert.ok((await call('openDataset', { dir: slice })).ok);
+    // A two-epoch run on the slice, stopped after its first checkpoint.
+    const firstEpoch = next((e) => e.type === 'epoch');
+    assert.ok((await call('startTraining', { ...quick, epochs: 2, trainLimit: undefined, testLimit: undefined })).ok);
+    await firstEpoch;
+    const ended = next((e) => e.type === 'done' || e.type === 'error');
+    await call('stopTraining');
+    await ended;
+    const state = await call('getState');
+    const run = state.ok && (state.value as StudioState).unfinished[0];
+    assert.ok(run, 'the stopped run is unfinished');
+    assert.equal((await call('useBundledDataset')).ok, true);
+
+    const opened = next((e) => e.type === 'dataset-opened');
+    const done = next((e) => e.type === 'done');
+    assert.ok((await call('resumeRun', { dir: run.dir })).ok);
+    const event = await opened;
+    assert.equal(event.type === 'dataset-opened' && event.dataset.train.count, 640);
+    await done;
+    const now = await call('dataset');
+    assert.equal(now.ok && (now.value as { train: { count: number } }).train.count, 640);
+  } finally {
+    await service.close();
+  }
+});

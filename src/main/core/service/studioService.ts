@@ -124,7 +124,17 @@ export class StudioService {
     if (event.type === 'error') {
       if (from.failed) this.trainer = this.newTrainer();
     } else if (event.type === 'import-progress') this.publish(event);
-    else if (event.type !== 'done' && this.operation?.kind === 'run') this.publish(event);
+    else if (event.type !== 'done' && this.operation?.kind === 'run') {
+      this.publish(event);
+      // A resumed run trains on its own dataset, which the worker has just opened: the pages' dataset card
+      // must say so (and Start afterwards trains on it, as the card will show).
+      if (event.type === 'started' && event.resumedAt !== undefined) {
+        void from.request('load-data', {}).then(
+          (dataset) => this.publish({ type: 'dataset-opened', dataset }),
+          () => undefined,
+        );
+      }
+    }
   }
 
   /** Numbers an event, folds it into the state and sends it to every page. */
@@ -302,7 +312,10 @@ export class StudioService {
     try {
       if (request.resumeDir) {
         // The run goes on with its own recipe, on the backend asked for now (the one it failed on may be gone).
-        config = { ...readCheckpointMeta(request.resumeDir).history.config, backend: request.backend ?? 'auto' };
+        const meta = readCheckpointMeta(request.resumeDir);
+        config = { ...meta.history.config, backend: request.backend ?? 'auto' };
+        // The worker opens the run's dataset; a worker started afresh later must open the same one.
+        this.data = meta.data ?? (meta.dataDir ? { dir: meta.dataDir } : {});
         checkpointDir = request.resumeDir;
       } else {
         const data = await this.trainer.request('load-data', {});
