@@ -220,7 +220,7 @@ test('saved models keep every step; opening one restores them; a foreign folder 
   }
 });
 
-test('resuming a run made on another dataset opens that dataset for every page', async () => {
+test('resuming a run made on another dataset opens that dataset for every page', { timeout: 180_000 }, async () => {
   const { call, next, service } = harness();
   try {
     const slice = writeSlice(640, 120);
