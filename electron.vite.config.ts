@@ -28,12 +28,17 @@ export default defineConfig({
     build: {
       // A sandboxed preload cannot require packages: bundle everything into one CommonJS file.
       externalizeDeps: false,
-      rollupOptions: { input: { index: resolve('src/preload/index.ts') }, output: { format: 'cjs', entryFileNames: '[name].cjs' }, checks },
+      rollupOptions: {
+        input: { index: resolve('src/preload/index.ts'), compute: resolve('src/preload/compute.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+        checks,
+      },
     },
   },
   renderer: {
     root: 'src/renderer',
     plugins: [svelte(), devInlineStyles],
-    build: { rollupOptions: { input: resolve('src/renderer/index.html'), checks } },
+    // The hidden compute window's page (the webgpu engine on Chromium's WebGPU) ships beside the app's.
+    build: { rollupOptions: { input: { index: resolve('src/renderer/index.html'), compute: resolve('src/renderer/compute.html') }, checks } },
   },
 });

@@ -93,3 +93,16 @@ test('the browser host answers the same requests with the same statuses and head
     assert.equal(strip(String(web.headers['content-security-policy'])), strip(app.headers.get('content-security-policy')!), path);
   }
 });
+
+test("app://compute (the hidden compute window) gets its page and scripts only, under the app's one CSP", async () => {
+  writeFileSync(join(rendererDir, 'compute.html'), '<!doctype html><title>compute</title>');
+  const get = async (path: string) => handler(new Request(`app://compute${path}`));
+  const page = await get('/compute.html');
+  assert.equal(page.status, 200);
+  assert.match(page.headers.get('content-security-policy')!, /connect-src 'none'/);
+  assert.equal((await get('/assets/app.js')).status, 200);
+  for (const path of ['/', '/index.html', '/secret.txt', '/assets/../index.html', '/assets/sub/app.js', '/assets/app.css']) {
+    const r = await get(path);
+    assert.equal(r.status, 400, `app://compute${path}`);
+  }
+});

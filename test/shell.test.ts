@@ -9,11 +9,14 @@ import { API_METHODS, channelOf } from '../src/shared/api';
 import { StudioService } from '../src/main/core/service/studioService';
 import { tempDir } from './helpers';
 import { bundleShell } from './fixtures/shellBundle';
+import { COMPUTE_PORT_CHANNEL } from '../src/shared/computeProtocol';
+import { bridgePage } from '../src/main/core/backend/webgpu/computeBridge';
 
-const built = await bundleShell({ window: 'src/main/window.ts', ipc: 'src/main/ipc.ts', index: 'src/main/index.ts' });
+const built = await bundleShell({ window: 'src/main/window.ts', ipc: 'src/main/ipc.ts', index: 'src/main/index.ts', compute: 'src/main/computeWindow.ts' });
 const shell = {
   window: await import(built.window),
   ipc: await import(built.ipc),
+  compute: await import(built.compute),
 };
 // The shell's entry registers its app-wide handlers on import (its start-up waits for a ready that never comes).
 await import(built.index);
@@ -109,4 +112,66 @@ test('only the app frame may call: other origins, subframes and lookalike URLs a
     unregister();
     await service.close();
   }
+});
+
+test('the compute window is hidden, sandboxed, has no Node, cannot navigate or open windows, and gets its port only after loading', async () => {
+  const opening = shell.compute.openComputePage() as Promise<import('../src/main/core/backend/webgpu/computeBridge').ComputePage>;
+  const record = windows.at(-1)!;
+  const { options, events, openHandler, url } = record;
+  assert.equal(options.show, false);
+  assert.deepEqual(
+    { ...options.webPreferences, preload: undefined },
+    {
+      preload: undefined,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      webviewTag: false,
+      navigateOnDragDrop: false,
+      disableBlinkFeatures: 'Auxclick',
+      spellcheck: false,
+      backgroundThrottling: false,
+    },
+  );
+  assert.match(String(options.webPreferences.preload), /preload[\\/]compute\.cjs$/);
+  assert.equal(url, 'app://compute/compute.html');
+  // Its own origin: the app's IPC check refuses it.
+  assert.equal(shell.window.isAppUrl(url), false);
+  assert.deepEqual(prevented(events), ALL_BLOCKED);
+  assert.deepEqual(openHandler!({ url: 'https://evil.example' }), { action: 'deny' });
+  assert.equal(record.posted.length, 0, 'no port before the page has loaded');
+  events['did-finish-load']!();
+  const page = await opening;
+  assert.equal(record.posted.length, 1);
+  assert.equal(record.posted[0]!.channel, COMPUTE_PORT_CHANNEL);
+  // The test plays the page on the port it was handed, and the trainer's worker on the core's bridge.
+  const pagePort = (record.posted[0]!.ports[0] as { port: import('node:worker_threads').MessagePort }).port;
+  const worker = bridgePage(page);
+  const toWorker: unknown[] = [];
+  worker.on('message', (m) => toWorker.push(m));
+  pagePort.on(
+    'message',
+    (m: { type: string }) => m.type === 'adapter' && pagePort.postMessage({ type: 'reply', id: 1, ok: true, value: { name: 'x', fallback: false } }),
+  );
+  worker.postMessage({ type: 'adapter', id: 1 });
+  for (let i = 0; i < 100 && toWorker.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(toWorker, [{ page: { type: 'reply', id: 1, ok: true, value: { name: 'x', fallback: false } } }], 'both ways through the bridge');
+  events['render-process-gone']!({}, { reason: 'crashed' });
+  record.windowEvents.closed!();
+  for (let i = 0; i < 100 && toWorker.length === 1; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(toWorker.slice(1), [{ gone: "the compute window's page is gone (crashed)" }], 'told once, by main, not the page');
+  assert.equal(record.destroyed, true);
+});
+
+test('a compute window that fails to load is refused, and closed', async () => {
+  const opening = shell.compute.openComputePage() as Promise<unknown>;
+  const record = windows.at(-1)!;
+  record.events['did-fail-load']!({}, -6, 'ERR_FILE_NOT_FOUND');
+  await assert.rejects(opening, /could not load \(-6 ERR_FILE_NOT_FOUND\)/);
+  assert.equal(record.destroyed, true);
 });

@@ -6,12 +6,15 @@ import { serveStatic } from './core/host/staticFiles';
 export function appProtocolHandler(rendererDir: string): (request: Request) => Promise<Response> {
   return async (request) => {
     let pathname: string | undefined;
+    let host = '';
     try {
       // Chromium hands over a parsed, still percent-encoded URL; the server decodes and confines it.
-      pathname = new URL(request.url).pathname;
+      ({ pathname, host } = new URL(request.url));
     } catch {
       pathname = undefined;
     }
+    // The hidden compute window (app://compute) gets its page and scripts, nothing else of the app's (refused as a bad request).
+    if (host === 'compute' && !(pathname === '/compute.html' || /^\/assets\/[\w.-]+\.js$/.test(pathname ?? ''))) pathname = undefined;
     const reply = await serveStatic(rendererDir, request.method, pathname, "'none'");
     // A Node Buffer is a valid body; only the DOM typings' ArrayBuffer-vs-SharedArrayBuffer split objects.
     return new Response(request.method === 'HEAD' ? null : (reply.body as BodyInit), { status: reply.status, headers: reply.headers });

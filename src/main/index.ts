@@ -12,6 +12,8 @@ import { EVENT_CHANNEL } from '../shared/api';
 import { appProtocolHandler } from './appProtocol';
 import { IMAGE_EXTENSIONS } from '../shared/imageCheck';
 import { claimSingleInstance, setAbout } from './desktop';
+import { openComputePage } from './computeWindow';
+import { TrainerClient } from './core/trainer/client';
 import type { BackendInfo } from '../shared/contract';
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
@@ -51,7 +53,15 @@ app.whenReady().then(() => {
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
   protocol.handle(APP_SCHEME, appProtocolHandler(rendererDir));
-  const service = new StudioService({ home: process.env.MNIST_STUDIO_HOME ?? join(app.getPath('userData')), pickDirectory, pickImages, confirm });
+  // Dawn cannot run in Electron: the trainer's webgpu engines run in hidden compute windows instead.
+  const createTrainer = (): TrainerClient => new TrainerClient({ gpu: { open: openComputePage } });
+  const service = new StudioService({
+    home: process.env.MNIST_STUDIO_HOME ?? join(app.getPath('userData')),
+    pickDirectory,
+    pickImages,
+    confirm,
+    createTrainer,
+  });
   registerIpc(service);
   service.onEvent((event) => {
     if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);

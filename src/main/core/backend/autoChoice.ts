@@ -13,10 +13,13 @@ export interface ProbeVerdict {
   wasm: number;
 }
 
+/** An adapter as auto weighs it: Dawn's in Node, or the compute window's where the shell gives one. */
+export type GpuCandidate = Pick<GpuAdapter, 'name' | 'software'>;
+
 export interface AutoDeps {
-  adapter: () => Promise<GpuAdapter | string>;
+  adapter: () => Promise<GpuCandidate | string>;
   /** Examples per second of each engine over a few steps at batch 32. */
-  probe: (adapter: GpuAdapter) => Promise<ProbeVerdict>;
+  probe: (adapter: GpuCandidate) => Promise<ProbeVerdict>;
   nativeProblem: () => Promise<string | undefined>;
   /** The verdicts file; undefined keeps nothing. */
   cacheFile?: string;

@@ -6,7 +6,9 @@ import type { Dataset } from '../dataset/dataset';
 import { WasmEngine, wasmDetail, wasmThreads } from './wasmEngine';
 import { TfjsEngine, TFJS_DETAIL } from './tfjsEngine';
 import type { GpuAdapter } from './webgpu/nodeDevice';
-import { autoChoice, probeCacheFile, type ProbeVerdict } from './autoChoice';
+import { autoChoice, probeCacheFile, type GpuCandidate, type ProbeVerdict } from './autoChoice';
+import type { PageProvider } from './webgpu/computeBridge';
+import { softwareRenderer } from './webgpu/device';
 import { defaultHome } from '../home';
 import { initialParams } from '../model/init';
 import { INPUT_SHAPE, CLASSES } from '../model/architecture';
@@ -42,8 +44,34 @@ export interface BackendPick {
   fallbackReason?: string;
 }
 
-/** Dawn's best adapter here, or why there is none; Dawn is loaded only when this is first called. */
-async function gpuAdapter(): Promise<GpuAdapter | string> {
+/**
+ * Where webgpu engines come from when Dawn cannot run here (Electron): compute pages the owner opens.
+ * Set once, by the trainer worker, when its owner gave it a way to open them.
+ */
+let pages: PageProvider | undefined;
+export function useComputePages(provider: PageProvider | undefined): void {
+  pages = provider;
+}
+
+/** The compute page's adapter, asked once per worker (a page that could not answer is asked again next time). */
+let pageAdapter: Promise<GpuCandidate | string> | undefined;
+function askPageAdapter(provider: PageProvider): Promise<GpuCandidate | string> {
+  pageAdapter ??= (async () => {
+    try {
+      const { PortEngine } = await import('./webgpu/portEngine');
+      const reply = await PortEngine.adapter(await provider.open(), provider.timeouts);
+      return { name: reply.name, software: reply.fallback || softwareRenderer(reply.name) };
+    } catch (error) {
+      pageAdapter = undefined;
+      return `the compute window has no WebGPU: ${(error as Error).message.split('\n')[0]}`;
+    }
+  })();
+  return pageAdapter;
+}
+
+/** The best adapter here (the compute page's where one is provided, else Dawn's), or why there is none; Dawn is loaded only when this is first called. */
+async function gpuAdapter(): Promise<GpuAdapter | GpuCandidate | string> {
+  if (pages) return askPageAdapter(pages);
   const { findAdapter } = await import('./webgpu/nodeDevice');
   return findAdapter();
 }
@@ -79,10 +107,16 @@ export async function createEngine(choice: BackendChoice, dataset: Dataset, opti
   return { engine, fallbackReason };
 }
 
-/** The webgpu engine on a fresh device from Dawn's best adapter (or the one given). */
-async function createGpuEngine(dataset: Dataset, options: EngineOptions, found?: GpuAdapter): Promise<Engine> {
-  const adapter = found ?? (await gpuAdapter());
-  if (typeof adapter === 'string') throw new BackendUnavailableError(`backend webgpu is unavailable: ${adapter}`);
+/** The webgpu engine: in a fresh compute page where pages are provided, else on a fresh device from Dawn's best adapter (or the one given). */
+async function createGpuEngine(dataset: Dataset, options: EngineOptions, found?: GpuAdapter | GpuCandidate): Promise<Engine> {
+  if (pages) {
+    const { PortEngine } = await import('./webgpu/portEngine');
+    return PortEngine.create(await pages.open(), dataset, options, pages.timeouts);
+  }
+  const given = found && 'adapter' in found ? found : await gpuAdapter();
+  if (typeof given === 'string') throw new BackendUnavailableError(`backend webgpu is unavailable: ${given}`);
+  // Without compute pages every candidate is Dawn's.
+  const adapter = given as GpuAdapter;
   const { requestDevice } = await import('./webgpu/nodeDevice');
   const { GpuEngine } = await import('./webgpu/gpuEngine');
   const device = await requestDevice(adapter.adapter);
@@ -98,7 +132,7 @@ async function createGpuEngine(dataset: Dataset, options: EngineOptions, found?:
 }
 
 /** Training examples per second of the GPU and of the wasm kernels, on made-up images (speed does not depend on them). */
-async function probe(adapter: GpuAdapter, threads: number): Promise<ProbeVerdict> {
+async function probe(adapter: GpuCandidate, threads: number): Promise<ProbeVerdict> {
   const size = INPUT_SHAPE.reduce((a, b) => a * b, 1),
     count = 32 * 32;
   const split = {

@@ -1,27 +1,42 @@
 // The owner's side of the trainer worker: typed requests with promised replies, and training events
 // with an unsubscribe. Used by the CLI, the browser host and the Electron shell alike.
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { prepareGpuEnvironment } from '../backend/webgpu/nodeDevice';
+import { servePages, type GpuPages } from '../backend/webgpu/computeBridge';
 import type { StudioError, TrainEvent, WorkerMessage, WorkerReplies, WorkerRequest } from '../../../shared/contract';
 import { StudioCallError } from '../../../shared/api';
 
 type Request = Extract<WorkerRequest, { id: number }>;
 type Body<K extends Request['type']> = Omit<Extract<Request, { type: K }>, 'id' | 'type'>;
 
+export interface TrainerOptions {
+  /**
+   * Where Dawn cannot run (Electron), how to open compute pages for the webgpu backend: the worker
+   * then trains webgpu in those, through PortEngine. The Electron shell gives its hidden window here.
+   */
+  gpu?: GpuPages;
+}
+
 /** Starts the worker: built JavaScript next to this module, or the TypeScript source through tsx's loader. */
-function startWorker(): Worker {
+function startWorker(gpuPages?: MessagePort, options: TrainerOptions = {}): Worker {
   prepareGpuEnvironment();
+  // Electron gives only the main thread process.resourcesPath; the worker gets it from here.
+  const workerData = { resourcesPath: (process as { resourcesPath?: string }).resourcesPath, gpuPages, gpuTimeouts: options.gpu?.timeouts };
+  const transferList = gpuPages ? [gpuPages] : [];
   // In the electron-vite build this module sits in out/main/ or out/main/chunks/, the worker in out/main/.
   for (const built of [new URL('./worker.js', import.meta.url), new URL('../worker.js', import.meta.url)]) {
-    // Electron gives only the main thread process.resourcesPath; the worker gets it from here.
-    if (existsSync(fileURLToPath(built))) return new Worker(built, { workerData: { resourcesPath: (process as { resourcesPath?: string }).resourcesPath } });
+    if (existsSync(fileURLToPath(built))) return new Worker(built, { workerData, transferList });
   }
   // Node 20 does not hand --import loaders to workers, so the worker registers tsx itself first.
   const tsx = import.meta.resolve('tsx/esm/api');
   const source = new URL('./worker.ts', import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); })`, { eval: true });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(source)}); })`, {
+    eval: true,
+    workerData,
+    transferList,
+  });
 }
 
 export class TrainerClient {
@@ -31,8 +46,17 @@ export class TrainerClient {
   private readonly listeners = new Set<(event: TrainEvent) => void>();
   private dead: StudioError | undefined;
 
-  constructor() {
-    this.worker = startWorker();
+  private readonly pages: MessagePort | undefined;
+
+  constructor(options: TrainerOptions = {}) {
+    let theirs: MessagePort | undefined;
+    if (options.gpu) {
+      const { port1, port2 } = new MessageChannel();
+      servePages(port1, options.gpu);
+      port1.unref();
+      [this.pages, theirs] = [port1, port2];
+    }
+    this.worker = startWorker(theirs, options);
     this.worker.on('message', (m: WorkerMessage) => this.receive(m));
     this.worker.on('error', (error) => this.fail(`the trainer worker failed: ${error.message}`));
     this.worker.on('exit', (code) => this.fail(`the trainer worker exited (code ${code})`));
@@ -105,6 +129,7 @@ export class TrainerClient {
   /** Ends the worker; requests still waiting are rejected with worker-failed. */
   async close(): Promise<void> {
     this.fail('the trainer was closed', false);
+    this.pages?.close();
     await this.worker.terminate();
   }
 }

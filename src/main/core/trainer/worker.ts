@@ -1,6 +1,6 @@
 // The trainer worker: the one thread that imports tfjs. It owns the dataset, the engine and the run,
 // and answers predictions while a run trains (the loop yields between steps).
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
   type BackendChoice,
   type DataRequest,
@@ -15,7 +15,9 @@ import { dataSummary, type Dataset } from '../dataset/dataset';
 import { openData } from '../dataset/openData';
 import { ImportCancelled } from '../dataset/folderImport';
 import { DataError } from '../dataset/idx';
-import { backendStatuses, createEngine, resolveBackend, BackendUnavailableError } from '../backend/backends';
+import { backendStatuses, createEngine, resolveBackend, useComputePages, BackendUnavailableError } from '../backend/backends';
+import { pageProvider } from '../backend/webgpu/computeBridge';
+import type { PortTimeouts } from '../backend/webgpu/portEngine';
 import { KernelThreadError } from '../backend/kernelThreads';
 import { StudioCallError } from '../../../shared/api';
 import { WasmEngine } from '../backend/wasmEngine';
@@ -28,9 +30,11 @@ import { softmaxRows } from './metrics';
 import { ModelFileError, openModel, saveModel } from '../store/modelStore';
 import { loadCheckpoint, saveCheckpoint } from '../store/checkpoint';
 
+const given = workerData as { resourcesPath?: string; gpuPages?: MessagePort; gpuTimeouts?: PortTimeouts } | null;
 // The owner's process.resourcesPath (Electron sets it on the main thread only), for resourcePath().
-const resourcesPath = (workerData as { resourcesPath?: string } | null)?.resourcesPath;
-if (resourcesPath) Object.defineProperty(process, 'resourcesPath', { value: resourcesPath });
+if (given?.resourcesPath) Object.defineProperty(process, 'resourcesPath', { value: given.resourcesPath });
+// Where the owner can open compute pages (the Electron shell's hidden window), webgpu runs in those, not on Dawn.
+if (given?.gpuPages) useComputePages(pageProvider(given.gpuPages, given.gpuTimeouts));
 
 const port = parentPort!;
 const post = (message: WorkerMessage): void => port.postMessage(message);

@@ -4,6 +4,7 @@
 // backend first (Vulkan, Metal, D3D12), then OpenGL ES in compatibility mode, which is what Mesa's
 // llvmpipe offers on a machine with no GPU.
 import { createRequire } from 'node:module';
+import { softwareRenderer } from './device';
 
 export interface GpuAdapter {
   /** "webgpu: NVIDIA H200 (vulkan)" */
@@ -22,7 +23,6 @@ let dawn: Promise<Dawn> | undefined;
 let noNative = false;
 
 const PLATFORM_BACKEND: Record<string, string> = { linux: 'vulkan', darwin: 'metal', win32: 'd3d12' };
-const SOFTWARE = /llvmpipe|softpipe|lavapipe|swiftshader|microsoft basic render|\bwarp\b/i;
 
 /**
  * Without a display Dawn's EGL needs the surfaceless platform, read from the process's environment when
@@ -59,7 +59,8 @@ function instance(gpu: Dawn, flags: string[]): GPU {
 function describe(adapter: GPUAdapter, backend: string): GpuAdapter {
   const info = adapter.info;
   const device = (info.device || info.description || info.vendor || 'unknown adapter').replace(/[-\s]+$/, '');
-  const software = Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) || SOFTWARE.test(`${info.device} ${info.description} ${info.vendor}`);
+  const software =
+    Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) || softwareRenderer(`${info.device} ${info.description} ${info.vendor}`);
   return { name: `webgpu: ${device} (${backend})`, software, adapter };
 }
 
@@ -92,17 +93,4 @@ export async function findAdapter(): Promise<GpuAdapter | string> {
   return `Dawn found no GPU adapter (no ${platform} driver, and no OpenGL ES through EGL)`;
 }
 
-/** A device with the adapter's own storage limits (the defaults allow only 8 storage buffers per stage). */
-export async function requestDevice(adapter: GPUAdapter): Promise<GPUDevice> {
-  const limits = adapter.limits;
-  return adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBuffersPerShaderStage: limits.maxStorageBuffersPerShaderStage,
-      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-      maxBufferSize: limits.maxBufferSize,
-      maxComputeWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
-      maxComputeWorkgroupSizeX: limits.maxComputeWorkgroupSizeX,
-    },
-  });
-}
+export { requestDevice } from './device';
