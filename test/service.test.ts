@@ -5,12 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { StudioService } from '../src/main/core/service/studioService';
 import { SEED_RECIPE, type TrainConfig } from '../src/shared/contract';
 import { applyEvent, modelHistory, type StudioEvent, type StudioState } from '../src/shared/studioState';
 import { addLosses, emptySteps, stepCount, MAX_STEP_POINTS } from '../src/shared/stepLosses';
 import { mnist, tempDir, writeSlice } from './helpers';
+import { drawingsFolder } from './fixtures/imageFolders';
 
 const quick: TrainConfig = { ...SEED_RECIPE, backend: 'wasm', epochs: 1, trainLimit: 320, testLimit: 200 };
 
@@ -245,6 +246,72 @@ test('resuming a run made on another dataset opens that dataset for every page',
     await done;
     const now = await call('dataset');
     assert.equal(now.ok && (now.value as { train: { count: number } }).train.count, 640);
+  } finally {
+    await service.close();
+  }
+});
+
+test('paths typed into a page: ~ is expanded, a relative one is refused in plain words', async () => {
+  const { call, service } = harness();
+  const home = process.env.HOME;
+  try {
+    const slice = writeSlice(64, 32);
+    process.env.HOME = dirname(slice);
+    const viaHome = await call('openDataset', { dir: `~/${basename(slice)}` });
+    assert.equal(viaHome.ok && (viaHome.value as { train: { count: number } }).train.count, 64);
+    for (const [method, input] of [
+      ['openDataset', { dir: basename(slice) }],
+      ['openModel', { dir: 'models/x' }],
+      ['resumeRun', { dir: './runs/x' }],
+    ] as const) {
+      const reply = await call(method, input);
+      assert.equal(!reply.ok && reply.error.code, 'bad-request', `${method}: ${JSON.stringify(reply)}`);
+      assert.match(!reply.ok ? reply.error.message : '', /give the full path \(starting with \/ or ~\)/);
+    }
+  } finally {
+    process.env.HOME = home;
+    await service.close();
+  }
+});
+
+test('while a dataset is being opened a run cannot start on the old one, and the latest choice of dataset wins', async () => {
+  const { call, service } = harness();
+  try {
+    const folder = await drawingsFolder(200, false);
+    const importing = call('openDataset', { dir: folder });
+    await new Promise((r) => setTimeout(r, 100));
+    const start = await call('startTraining', quick);
+    assert.equal(!start.ok && start.error.code, 'busy', JSON.stringify(start));
+    // Back to MNIST mid-import: the import is cancelled, not left to finish over the choice.
+    const bundled = await call('useBundledDataset');
+    assert.ok(bundled.ok, JSON.stringify(bundled));
+    const first = await importing;
+    assert.equal(!first.ok && first.error.code, 'cancelled', JSON.stringify(first).slice(0, 300));
+    const now = await call('dataset');
+    assert.equal(now.ok && (now.value as { train: { count: number } }).train.count, 60000);
+  } finally {
+    await service.close();
+  }
+});
+
+test('saving under the name of another model asks first; the model in hand re-saves under its own name', async () => {
+  const { call, next, service } = harness();
+  const train = async () => {
+    const done = next((e) => e.type === 'done');
+    assert.ok((await call('startTraining', quick)).ok);
+    await done;
+  };
+  try {
+    await train();
+    assert.ok((await call('saveModel', { name: 'keep' })).ok);
+    assert.ok((await call('saveModel', { name: 'keep' })).ok, 'the model in hand is the one saved as keep');
+    await train();
+    const again = await call('saveModel', { name: 'keep' });
+    assert.equal(!again.ok && again.error.code, 'model-exists', JSON.stringify(again));
+    assert.match(!again.ok ? again.error.message : '', /a model named keep already exists \(1 epoch, saved \d{4}-\d\d-\d\d\)/);
+    assert.ok((await call('saveModel', { name: 'keep', overwrite: true })).ok);
+    const relative = await call('saveModel', { dir: 'keep2' });
+    assert.match(!relative.ok ? relative.error.message : '', /^keep2: give the full path/);
   } finally {
     await service.close();
   }

@@ -203,6 +203,7 @@ export const ERROR_CODES = [
   'busy',
   'no-model',
   'foreign-folder',
+  'model-exists',
   'worker-failed',
   'backend-failed',
   'internal',

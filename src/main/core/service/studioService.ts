@@ -3,7 +3,7 @@
 // is a numbered event folded into it, so any page can render from getState() and then follow events.
 // Every input is validated here, once, against the shared schemas, and every failure comes back as a
 // typed error envelope. Nothing in here knows about Electron.
-import { basename, join } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { readRegularFileAsync } from '../store/files';
 import { defaultHome } from '../home';
 import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
@@ -21,7 +21,7 @@ import {
   type StudioState,
 } from '../../../shared/studioState';
 import { newRunName, pruneRuns, readCheckpointMeta, unfinishedRuns } from '../store/checkpoint';
-import { expandHome, foreignFolder, modelsUnder } from '../store/modelFolders';
+import { describeModel, expandHome, foreignFolder, modelsUnder } from '../store/modelFolders';
 import { ModelFileError } from '../store/modelValidation';
 import { makeFolders } from '../store/files';
 import { TrainerClient } from '../trainer/client';
@@ -67,7 +67,18 @@ const studioErrorOf = (error: unknown): StudioError =>
       : { code: 'internal', message: (error as Error)?.message ?? String(error) };
 
 /** What holds the worker's model: a run (from reservation to its end), an open or a save. */
-type Operation = { kind: 'run'; id: string; stopRequested: boolean } | { kind: 'open' | 'save' };
+/**
+ * A path typed into a page: `~` expanded; a relative one refused, since it would resolve against wherever
+ * the app happened to start, which the person typing cannot see.
+ */
+function fullPath(path: string): string {
+  const given = path.trim();
+  if (given !== '~' && !given.startsWith('~/') && !given.startsWith('~\\') && !isAbsolute(given))
+    fail('bad-request', `${given || 'an empty path'}: give the full path (starting with / or ~)`);
+  return expandHome(given);
+}
+
+type Operation = { kind: 'run'; id: string; stopRequested: boolean; resumed: boolean } | { kind: 'open' | 'save' };
 
 export class StudioService {
   private trainer: TrainerClient;
@@ -78,6 +89,8 @@ export class StudioService {
   private readonly state: StudioState;
   /** Set synchronously, before any await, by whatever claims the worker's model; cleared when it ends. */
   private operation: Operation | undefined;
+  /** The dataset being opened, while it is: a run cannot start on a dataset about to be replaced. */
+  private importing: Promise<unknown> | undefined;
   /** Files the user picked through openImages, by batch: the only paths openedImage will read. */
   private readonly pickedImages = new Map<number, string[]>();
   private readonly uploads: Uploads;
@@ -128,13 +141,16 @@ export class StudioService {
       this.publish(event);
       // A resumed run trains on its own dataset, which the worker has just opened: the pages' dataset card
       // must say so (and Start afterwards trains on it, as the card will show).
-      if (event.type === 'started' && event.resumedAt !== undefined) {
-        void from.request('load-data', {}).then(
-          (dataset) => this.publish({ type: 'dataset-opened', dataset }),
-          () => undefined,
-        );
-      }
+      if (event.type === 'started' && event.resumedAt !== undefined) this.announceDataset();
     }
+  }
+
+  /** Tells the pages which dataset the worker has in hand (after a resume opened its run's own). */
+  private announceDataset(): void {
+    void this.trainer.request('load-data', {}).then(
+      (dataset) => this.publish({ type: 'dataset-opened', dataset }),
+      () => undefined,
+    );
   }
 
   /** Numbers an event, folds it into the state and sends it to every page. */
@@ -175,7 +191,7 @@ export class StudioService {
     dataset: () => this.trainer.request('load-data', {}),
     openDataset: async (request) => {
       if (!request.dir && !this.options.pickDirectory) return fail('bad-request', "this window has no file dialog: type the dataset folder's path or drop it");
-      const dir = request.dir ?? (await this.options.pickDirectory!('dataset'));
+      const dir = request.dir !== undefined ? fullPath(request.dir) : await this.options.pickDirectory!('dataset');
       if (!dir) return { cancelled: true as const };
       return this.switchData({ ...request, dir });
     },
@@ -208,7 +224,7 @@ export class StudioService {
       return this.getState();
     },
     startTraining: (config) => this.startRun({ config }),
-    resumeRun: ({ dir, backend }) => this.startRun({ resumeDir: expandHome(dir), backend }),
+    resumeRun: ({ dir, backend }) => this.startRun({ resumeDir: fullPath(dir), backend }),
     pauseTraining: async () => {
       if (this.operation?.kind !== 'run') fail('bad-request', 'nothing is training');
       this.trainer.pause();
@@ -231,8 +247,12 @@ export class StudioService {
         if (!this.state.model) fail('no-model', 'no model: train or open one first');
         const picked = dir === undefined && name === undefined;
         if (picked && !this.options.pickDirectory) fail('bad-request', 'give the model a name');
-        const target = dir !== undefined ? expandHome(dir) : name !== undefined ? join(this.state.modelsDir, name) : await this.options.pickDirectory!('save');
+        const target = dir !== undefined ? fullPath(dir) : name !== undefined ? join(this.state.modelsDir, name) : await this.options.pickDirectory!('save');
         if (!target) return { cancelled: true as const };
+        // A name is how people tell their models apart: another model under the same name is not replaced unasked.
+        const other = name !== undefined && !overwrite && resolve(target) !== resolve(this.state.model?.dir ?? '') ? describeModel(target) : undefined;
+        if (other)
+          fail('model-exists', `a model named ${name} already exists (${other.epochs} epoch${other.epochs === 1 ? '' : 's'}, saved ${other.at.slice(0, 10)})`);
         const foreign = overwrite ? undefined : foreignFolder(target);
         if (foreign) {
           // A folder picked in the native dialog is confirmed natively; pages confirm and call again with overwrite.
@@ -247,7 +267,7 @@ export class StudioService {
     openModel: ({ dir }) =>
       this.withClaim('open', async () => {
         if (dir === undefined && !this.options.pickDirectory) fail('bad-request', "give the model folder's path");
-        const target = dir !== undefined ? expandHome(dir) : await this.options.pickDirectory!('open');
+        const target = dir !== undefined ? fullPath(dir) : await this.options.pickDirectory!('open');
         if (!target) return { cancelled: true as const };
         const opened = await this.trainer.request('open', { dir: target, backend: 'auto' });
         const { history, spec, ...backend } = opened;
@@ -293,10 +313,21 @@ export class StudioService {
 
   private async switchData(data: DataRequest) {
     if (this.operation?.kind === 'run') fail('busy', 'a run is training: stop it before changing the dataset');
-    const summary = await this.trainer.request('load-data', { data });
-    this.data = data;
-    this.publish({ type: 'dataset-opened', dataset: summary });
-    return summary;
+    // The latest choice wins: an import still under way is cancelled, not left to finish over it.
+    if (this.importing) {
+      this.trainer.cancelImport();
+      await this.importing.catch(() => undefined);
+    }
+    const loading = this.trainer.request('load-data', { data });
+    this.importing = loading;
+    try {
+      const summary = await loading;
+      this.data = data;
+      this.publish({ type: 'dataset-opened', dataset: summary });
+      return summary;
+    } finally {
+      if (this.importing === loading) this.importing = undefined;
+    }
   }
 
   /**
@@ -305,7 +336,8 @@ export class StudioService {
    * announced; from then on the run's end, an error included, arrives as an event and frees the service.
    */
   private async startRun(request: { config?: TrainConfig; resumeDir?: string; backend?: BackendChoice }): Promise<{ runId: string }> {
-    const operation = { kind: 'run' as const, id: newRunName(), stopRequested: false };
+    if (this.importing) fail('busy', 'a dataset is being opened: wait for it or cancel it, then start');
+    const operation = { kind: 'run' as const, id: newRunName(), stopRequested: false, resumed: request.resumeDir !== undefined };
     this.claim(operation);
     let config: TrainConfig;
     let checkpointDir: string;
@@ -344,6 +376,8 @@ export class StudioService {
   }
 
   private endRun(end: StudioEventBody): void {
+    // A resume opens its run's dataset in the worker, even one that then fails: the pages must hear of it.
+    if (this.operation?.kind === 'run' && this.operation.resumed) this.announceDataset();
     this.operation = undefined;
     this.publish(end);
     this.publish({ type: 'runs-changed', unfinished: unfinishedRuns(this.runsDir) });
