@@ -243,3 +243,17 @@ test('the backend picker lists every backend with its status, and a GPU run that
   // The form shows the run's recipe with the backend it finished on, so Start does not go back to the GPU.
   await expect(picker).toHaveValue('wasm');
 });
+
+test('a page with a stale address (the token of an earlier start) says so instead of connecting forever', async ({ app: { page } }, testInfo) => {
+  test.skip(testInfo.project.name !== 'browser-host', 'Electron has no address or token');
+  const stale = await page.context().browser()!.newPage();
+  try {
+    const url = new URL(page.url());
+    url.searchParams.set('token', 'from-an-earlier-start');
+    // The refused WebSocket is logged by Chromium itself; this page is not watched for console errors.
+    await stale.goto(url.toString());
+    await expect(stale.getByRole('alert')).toHaveText(/does not answer at this address.*open the new address it printed/, { timeout: 15_000 });
+  } finally {
+    await stale.close();
+  }
+});

@@ -8,7 +8,7 @@ const methods = Object.fromEntries(
 );
 
 const api = {
-  ...(methods as Omit<StudioApi, 'onEvent' | 'onReconnect' | 'pathForFile'>),
+  ...(methods as Omit<StudioApi, 'onEvent' | 'onReconnect' | 'onConnectionTrouble' | 'pathForFile'>),
   onEvent(listener: (event: StudioEvent) => void): () => void {
     const wrapped = (_: IpcRendererEvent, event: StudioEvent): void => listener(event);
     ipcRenderer.on(EVENT_CHANNEL, wrapped);

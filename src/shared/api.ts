@@ -129,6 +129,8 @@ export type StudioApi = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiO
   pathForFile?(file: File): string | undefined;
   /** Called after the connection to the app was lost and is back (events may have been missed). */
   onReconnect(listener: () => void): () => void;
+  /** The browser host's page: why it cannot reach the app (undefined once it can again). Absent in Electron. */
+  onConnectionTrouble?(listener: (problem: string | undefined) => void): () => void;
 };
 
 /** Replies travel as envelopes so a typed error survives IPC and JSON (thrown Errors lose their fields). */

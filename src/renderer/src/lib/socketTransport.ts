@@ -5,12 +5,16 @@
 import { API_METHODS, QUERY_METHODS, type ApiMethod, type Envelope, type StudioApi, type StudioEvent, unwrap } from '../../../shared/api';
 
 const RETRY_MS = [250, 500, 1000, 2000, 5000];
+/** Failed connection attempts in a row before the page says something is wrong. */
+const TROUBLE_AFTER = 3;
 
 export function socketStudio(url: string): StudioApi {
   let nextId = 1;
   const pending = new Map<number, (reply: Envelope<unknown> | 'lost') => void>();
   const listeners = new Set<(event: StudioEvent) => void>();
   const reconnectListeners = new Set<() => void>();
+  const troubleListeners = new Set<(problem: string | undefined) => void>();
+  const tell = (problem: string | undefined) => troubleListeners.forEach((listener) => listener(problem));
   /** The open socket calls go to; while there is none, a promise of the next. */
   let resolveReady: (ws: WebSocket) => void = () => undefined;
   const nextSocket = (): Promise<WebSocket> => new Promise((resolve) => (resolveReady = resolve));
@@ -22,6 +26,7 @@ export function socketStudio(url: string): StudioApi {
   const connect = (): void => {
     const ws = new WebSocket(url);
     ws.addEventListener('open', () => {
+      if (failures >= TROUBLE_AFTER) tell(undefined);
       failures = 0;
       live = ws;
       resolveReady(ws);
@@ -43,7 +48,15 @@ export function socketStudio(url: string): StudioApi {
       }
       for (const settle of pending.values()) settle('lost');
       pending.clear();
-      setTimeout(connect, RETRY_MS[Math.min(failures++, RETRY_MS.length - 1)]);
+      // A browser does not say why a WebSocket was refused (a stale token gets 403): after a few tries in a
+      // row, say what usually causes it, and keep trying.
+      if (++failures === TROUBLE_AFTER)
+        tell(
+          opened
+            ? 'The connection to MNIST Studio was lost: is it still running? Trying again…'
+            : 'MNIST Studio does not answer at this address. If it was restarted, open the new address it printed: the port and token change each time.',
+        );
+      setTimeout(connect, RETRY_MS[Math.min(failures - 1, RETRY_MS.length - 1)]);
     });
   };
   connect();
@@ -61,7 +74,7 @@ export function socketStudio(url: string): StudioApi {
   };
   const api = Object.fromEntries(API_METHODS.map((m) => [m, (input: unknown) => call(m, input)]));
   return {
-    ...(api as Omit<StudioApi, 'onEvent' | 'onReconnect' | 'pathForFile'>),
+    ...(api as Omit<StudioApi, 'onEvent' | 'onReconnect' | 'onConnectionTrouble' | 'pathForFile'>),
     onEvent: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -69,6 +82,10 @@ export function socketStudio(url: string): StudioApi {
     onReconnect: (listener) => {
       reconnectListeners.add(listener);
       return () => reconnectListeners.delete(listener);
+    },
+    onConnectionTrouble: (listener) => {
+      troubleListeners.add(listener);
+      return () => troubleListeners.delete(listener);
     },
   } as StudioApi;
 }
