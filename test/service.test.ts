@@ -316,3 +316,26 @@ test('saving under the name of another model asks first; the model in hand re-sa
     await service.close();
   }
 });
+
+test('a run stopped inside an epoch says how far past its last test it went, in its state and in the saved model', { timeout: 180_000 }, async () => {
+  const { call, next, service } = harness();
+  try {
+    const intoSecond = next((e) => e.type === 'progress' && e.epoch === 2 && e.phase === 'training' && e.step > 0);
+    assert.ok((await call('startTraining', { ...quick, epochs: 3, trainLimit: 3200 })).ok);
+    await intoSecond;
+    const done = next((e) => e.type === 'done');
+    await call('stopTraining');
+    const event = await done;
+    const at = event.type === 'done' ? event.stoppedAt : undefined;
+    assert.ok(at && at.epoch === 2 && at.of === 100 && at.step >= 1 && at.step < 100, JSON.stringify(event));
+    const state = (await call('getState')) as { ok: true; value: StudioState };
+    assert.deepEqual(modelHistory(state.value)?.stoppedAt, at);
+    assert.equal(modelHistory(state.value)?.epochs.length, 1);
+    const dir = join(tempDir(), 'stopped');
+    assert.ok((await call('saveModel', { dir })).ok);
+    const saved = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8'));
+    assert.deepEqual(saved.stoppedAt, at);
+  } finally {
+    await service.close();
+  }
+});

@@ -110,6 +110,17 @@ export interface History {
   epochs: EpochMetrics[];
   /** Every step's loss, downsampled for long runs (absent in models saved before it was kept). */
   steps?: StepLosses;
+  /**
+   * Set when the run was stopped inside an epoch: the weights then have `step` of `of` steps of `epoch`
+   * more training than the last epoch's test figures measured.
+   */
+  stoppedAt?: StoppedAt;
+}
+
+export interface StoppedAt {
+  epoch: number;
+  step: number;
+  of: number;
 }
 
 const MetricsSchema = z.object({ loss: z.number(), accuracy: z.number().min(0).max(1) });
@@ -130,6 +141,7 @@ export const HistorySchema = z.object({
     )
     .max(10000),
   steps: StepLossesSchema.optional(),
+  stoppedAt: z.object({ epoch: z.number().int().min(1), step: z.number().int().min(1), of: z.number().int().min(1) }).optional(),
 }) satisfies z.ZodType<History>;
 
 export interface BackendInfo {

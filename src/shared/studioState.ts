@@ -2,7 +2,7 @@
 // The service and the page fold events in with the same applyEvent, so a page that loads a snapshot
 // and then follows events holds exactly the service's state; a gap in the numbers means "fetch a
 // fresh snapshot". Plain data only: it crosses IPC and JSON unchanged.
-import type { BackendInfo, DataSummary, EpochMetrics, History, RunPhase, StudioError, TrainConfig, TrainEvent } from './contract';
+import type { BackendInfo, DataSummary, EpochMetrics, History, RunPhase, StoppedAt, StudioError, TrainConfig, TrainEvent } from './contract';
 import { MNIST_SPEC, type ModelSpec } from './modelSpec';
 import { addLosses, emptySteps, type StepLosses } from './stepLosses';
 
@@ -46,6 +46,8 @@ export interface RunView {
   /** The input and classes of the run's data, once started. */
   spec?: ModelSpec;
   outcome?: 'done' | 'stopped' | 'failed';
+  /** Where a run stopped inside an epoch (see History.stoppedAt). */
+  stoppedAt?: StoppedAt;
 }
 
 /** The model whose weights are in the worker: what predictions, the gallery and Save use. */
@@ -89,7 +91,7 @@ type WorkerRunEvent = Extract<TrainEvent, { type: 'started' | 'progress' | 'epoc
 export type StudioEventBody =
   | { type: 'run-starting'; id: string; config: TrainConfig; checkpointDir: string }
   | WorkerRunEvent
-  | { type: 'done'; stopped: boolean }
+  | { type: 'done'; stopped: boolean; stoppedAt?: StoppedAt }
   /** The run ended with an error; the service is idle again. */
   | { type: 'error'; error: StudioError }
   | { type: 'model-opened'; model: ModelInHand }
@@ -108,7 +110,7 @@ export const initialState = (nativeDialogs: boolean, modelsDir: string): StudioS
 export const folderName = (dir: string): string => dir.split(/[\\/]/).filter(Boolean).at(-1) ?? dir;
 
 export function runHistory(run: RunView): History {
-  return { config: run.config, backend: run.backend ?? 'wasm', epochs: run.epochs, steps: run.steps };
+  return { config: run.config, backend: run.backend ?? 'wasm', epochs: run.epochs, steps: run.steps, ...(run.stoppedAt ? { stoppedAt: run.stoppedAt } : {}) };
 }
 
 /** The model in hand's history: its run's while it is that run's model, else its own. */
@@ -177,7 +179,7 @@ export function applyEvent(s: StudioState, e: StudioEvent): void {
       break;
     case 'done':
       s.status = 'idle';
-      if (run) run.outcome = e.stopped ? 'stopped' : 'done';
+      if (run) Object.assign(run, { outcome: e.stopped ? 'stopped' : 'done', stoppedAt: e.stoppedAt });
       break;
     case 'error':
       s.status = 'idle';

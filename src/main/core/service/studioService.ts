@@ -368,7 +368,7 @@ export class StudioService {
     this.publish({ type: 'run-starting', id: operation.id, config, checkpointDir });
     const body = request.resumeDir ? { config, checkpointDir, resume: true } : { config, checkpointDir };
     this.trainer.request('train', body).then(
-      (result) => this.endRun({ type: 'done', stopped: result.stopped }),
+      (result) => this.endRun({ type: 'done', stopped: result.stopped, stoppedAt: result.history.stoppedAt }),
       (error: unknown) => this.endRun({ type: 'error', error: studioErrorOf(error) }),
     );
     if (operation.stopRequested) this.trainer.stop();

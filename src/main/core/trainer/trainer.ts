@@ -184,7 +184,12 @@ export async function train({
         windowExamples = 0;
       }
     }
-    if (control.stopped) break;
+    if (control.stopped) {
+      // The weights are now ahead of the last epoch's test figures: say by how much, wherever they are shown.
+      const step = Math.round(seen / config.batchSize);
+      if (step > 0) history.stoppedAt = { epoch, step, of: stepsPerEpoch };
+      break;
+    }
     const predicted = new Uint8Array(testCount);
     const evalStart = performance.now();
     let lastSlice = evalStart;
