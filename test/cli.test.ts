@@ -62,6 +62,27 @@ test('bad flags get one error line and exit 2', () => {
   assertUsageError(cli('predict', '/tmp/x.png'), /--model/);
 });
 
+test('train checks where its results go, and its recipe against the data, before it trains', () => {
+  // Another tool's model folder is not overwritten (the app asks; the command line refuses).
+  const foreign = tempDir();
+  writeFileSync(join(foreign, 'model.json'), '{"format":"layers-model"}');
+  writeFileSync(join(foreign, 'weights-abc.bin'), 'theirs');
+  const refused = cli('train', '--epochs', '1', '--train-limit', '64', '--test-limit', '32', '--out', foreign);
+  assertUsageError(refused, /--out .* already holds files \(model\.json, weights-abc\.bin\) and is not a saved model.*give a new or empty folder/);
+  assert.equal(readFileSync(join(foreign, 'weights-abc.bin'), 'utf8'), 'theirs');
+  assert.doesNotMatch(refused.stdout, /train epoch/);
+  // A folder that cannot be made fails at once, not after the run.
+  const unmakeable = cli('train', '--epochs', '1', '--train-limit', '64', '--out', '/proc/self/mnist-model');
+  assertUsageError(unmakeable, /--out \/proc\/self\/mnist-model: /);
+  assert.doesNotMatch(unmakeable.stdout, /train epoch/);
+  // A train limit below the batch size, in the form's words, before any backend is chosen.
+  const small = cli('train', '--train-limit', '10');
+  assertUsageError(small, /--train-limit: at least the batch size, 32/);
+  assert.doesNotMatch(small.stdout, /backend:/);
+  // serve with a dataset folder that is not there says so instead of serving MNIST.
+  assertUsageError(cli('serve', '--data', '/no/such/folder'), /--data \/no\/such\/folder: no such folder/);
+});
+
 test('--backend native trains where tfjs-node loads, and is one error line where it does not', async () => {
   const problem = await nativeProblem();
   const r = cli('train', '--backend', 'native', '--epochs', '1', '--train-limit', '64', '--test-limit', '32', '--json');

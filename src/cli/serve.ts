@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InputMode, InputShape } from '../shared/modelSpec';
 import { dataRequest } from './data';
+import { UsageError } from './options';
 import { StudioService } from '../main/core/service/studioService';
 import { keepHostAlive, startBrowserHost } from '../main/core/host/browserHost';
 
@@ -31,6 +32,11 @@ export async function ensureRenderer(): Promise<string> {
 }
 
 export async function serveCommand(flags: HostFlags): Promise<void> {
+  // A dataset folder that is not there is said at once, as `data` and `train` say it, not left to the page.
+  if (flags.data !== undefined) {
+    const kind = existsSync(flags.data) ? (statSync(flags.data).isDirectory() ? 'folder' : 'other') : 'none';
+    if (kind !== 'folder') throw new UsageError(`--data ${flags.data}: ${kind === 'none' ? 'no such folder' : 'not a folder'}`);
+  }
   await hostRenderer(await ensureRenderer(), flags);
 }
 

@@ -1,5 +1,7 @@
 // `train`: the seed's recipe in the trainer worker, with the seed's two lines per epoch (or JSON events).
-import type { TrainConfig, TrainEvent } from '../shared/contract';
+import { trainConfigFor, type TrainConfig, type TrainEvent } from '../shared/contract';
+import { foreignFolder } from '../main/core/store/modelFolders';
+import { makeFolders } from '../main/core/store/files';
 import { TrainerClient } from '../main/core/trainer/client';
 import { ProgressBar } from './progress';
 import { UsageError } from './options';
@@ -49,6 +51,16 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
     backend: flags.backend,
     threads: flags.threads,
   };
+  // Where the run's results go is checked before it trains, not after: a model that cannot be saved is lost.
+  for (const [flag, dir] of [
+    ['--out', flags.out],
+    ['--checkpoint', flags.resume ? undefined : flags.checkpoint],
+  ] as const) {
+    if (!dir) continue;
+    const foreign = foreignFolder(dir);
+    if (foreign) throw new UsageError(`${flag} ${foreign}; give a new or empty folder`);
+    makeFolders(dir, (_file, problem) => new UsageError(`${flag} ${dir}: ${problem}`));
+  }
   const client = new TrainerClient();
   const bar = !flags.json && process.stderr.isTTY ? new ProgressBar(process.stderr, config.epochs) : undefined;
   const print = (line: string): void => {
@@ -87,6 +99,12 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
         print(`data: ${data.source}: ${data.classes.length} classes, ${inputLabel(data.spec)} ${data.spec.mode} input`);
         for (const note of data.notes) print(`note: ${note}`);
         if (data.refused.length) print(`refused ${data.refused.length} file${data.refused.length === 1 ? '' : 's'} (see: data --data DIR)`);
+      }
+      // Checked against the dataset before any backend is chosen or probed, in the app's plain words.
+      const checked = trainConfigFor({ train: data.train.count }).safeParse(config);
+      if (!checked.success) {
+        const issue = checked.error.issues[0]!;
+        throw new UsageError(`${flagName(String(issue.path[0]))}: ${issue.message}`);
       }
     }
     const checkpointDir = flags.resume ?? flags.checkpoint;
