@@ -61,6 +61,9 @@ test('auto passes over a GPU the probe found slower, a software renderer and no 
   assert.equal(probes, 2, 'a failed probe is not kept as a verdict');
   const none = await autoChoice(deps({ adapter: async () => 'Dawn found no GPU adapter', nativeProblem: async () => undefined }).deps);
   assert.deepEqual(none, { backend: 'native', reason: 'no webgpu: Dawn found no GPU adapter' });
+  // For predictions alone a GPU is not considered, so it is not named among what was passed over.
+  const unconsidered = await autoChoice(deps({ adapter: async () => undefined }).deps);
+  assert.deepEqual(unconsidered, { backend: 'wasm', reason: 'tfjs-node is not installed' });
 });
 
 test("this machine's adapter: auto's reason names it; --backend webgpu uses it and names it in bench and train", { skip }, async () => {

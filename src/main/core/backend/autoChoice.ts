@@ -17,7 +17,8 @@ export interface ProbeVerdict {
 export type GpuCandidate = Pick<GpuAdapter, 'name' | 'software'>;
 
 export interface AutoDeps {
-  adapter: () => Promise<GpuCandidate | string>;
+  /** Dawn's best adapter, why there is none, or undefined where a GPU is not considered at all (predictions alone). */
+  adapter: () => Promise<GpuCandidate | string | undefined>;
   /** Examples per second of each engine over a few steps at batch 32. */
   probe: (adapter: GpuCandidate) => Promise<ProbeVerdict>;
   nativeProblem: () => Promise<string | undefined>;
@@ -61,7 +62,9 @@ const valid = (v: ProbeVerdict | undefined): v is ProbeVerdict => Number.isFinit
 export async function autoChoice(deps: AutoDeps): Promise<AutoPick> {
   const reasons: string[] = [];
   const adapter = await deps.adapter();
-  if (typeof adapter === 'string') reasons.push(`no webgpu: ${adapter}`);
+  if (adapter === undefined) {
+    // Not considered, so nothing was passed over.
+  } else if (typeof adapter === 'string') reasons.push(`no webgpu: ${adapter}`);
   else if (adapter.software) reasons.push(`no webgpu: ${adapter.name.replace(/^webgpu: /, '')} is a software renderer, slower than the CPU kernels`);
   else {
     const key = `${hostname()} | ${adapter.name} | ${deps.threads} threads`;

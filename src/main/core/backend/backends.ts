@@ -80,7 +80,7 @@ async function gpuAdapter(): Promise<GpuAdapter | GpuCandidate | string> {
 export async function resolveBackend(choice: BackendChoice, threads?: number, gpu = true): Promise<BackendInfo> {
   if (choice === 'auto') {
     const pick = await autoChoice({
-      adapter: gpu ? gpuAdapter : async () => 'not considered for predictions alone',
+      adapter: gpu ? gpuAdapter : async () => undefined,
       probe: (adapter) => probe(adapter, wasmThreads(threads)),
       nativeProblem,
       cacheFile: probeCacheFile(defaultHome()),
