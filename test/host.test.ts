@@ -131,3 +131,30 @@ test('with the token, calls work and bad payloads get typed errors on a connecti
     ws.close();
   }
 });
+
+test('a connection gets busy past 64 calls at once, and one that stops reading its answers is closed', async () => {
+  const ws = await connect(`?token=${host.token}`, { Origin: origin });
+  const replies: { id: number; reply: { ok: boolean; error?: { code: string } } }[] = [];
+  let closed = false;
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d));
+    if ('reply' in m) replies.push(m);
+  });
+  ws.on('close', () => (closed = true));
+  // 100 calls in one go, each answered with a thousand images (about 1 MB), and none of it read yet.
+  const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+  socket.pause();
+  for (let id = 1; id <= 100; id++) ws.send(JSON.stringify({ id, method: 'samples', input: { split: 'train', start: 0, count: 1000 } }));
+  await new Promise((r) => setTimeout(r, 3000));
+  socket.resume();
+  for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 100));
+  ws.terminate();
+  const busy = replies.filter((r) => r.reply.error?.code === 'busy');
+  assert.ok(busy.length > 0 && busy.every((r) => r.id > 64), `${busy.length} busy answers`);
+  assert.ok(closed, 'the connection stayed open');
+  assert.ok(replies.filter((r) => r.reply.ok).length < 64, 'every answer was held for a client that did not read');
+  // Others are served as before.
+  const other = await connect(`?token=${host.token}`, { Origin: origin });
+  assert.equal((await call(other, { id: 1, method: 'ping', input: {} })).reply.ok, true);
+  other.close();
+});

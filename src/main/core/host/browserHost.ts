@@ -15,6 +15,10 @@ import { serveStatic } from './staticFiles';
 const MAX_MESSAGE = 1024 * 1024;
 /** Requests one connection may have waiting for their answers (pipelined); browsers do not pipeline at all. */
 const MAX_PIPELINED = 16;
+/** API calls one WebSocket may have in progress; more are answered `busy` at once. */
+const MAX_CALLS_IN_FLIGHT = 64;
+/** Answers and events a WebSocket client may leave unread before its connection is closed. */
+const MAX_UNSENT = 32 * 1024 * 1024;
 /** Answer bytes a client may leave unread on one connection (queued answers and the socket's buffer) before it is dropped. */
 const MAX_UNREAD = 4 * 1024 * 1024;
 
@@ -122,25 +126,39 @@ export async function startBrowserHost(options: HostOptions): Promise<RunningHos
   });
 
   const serveSocket = (ws: WebSocket): void => {
-    const off = options.service.onEvent((event) => ws.send(JSON.stringify({ event })));
+    // A client that stops reading leaves our answers and events in its socket's buffer: past
+    // MAX_UNSENT the connection is closed instead of holding them all.
+    const send = (message: unknown): void => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (ws.bufferedAmount > MAX_UNSENT) ws.terminate();
+      else ws.send(JSON.stringify(message));
+    };
+    let inFlight = 0;
+    const off = options.service.onEvent((event) => send({ event }));
     ws.on('close', off);
     // An oversized or malformed frame ends this connection (ws has already sent the close code);
     // without a listener the error would be uncaught and take the whole host down.
     ws.on('error', () => ws.terminate());
-    ws.on('message', (data) => void answer(ws, data).catch(() => ws.terminate()));
-  };
-
-  const answer = async (ws: WebSocket, data: unknown): Promise<void> => {
-    let message: { id?: unknown; method?: unknown; input?: unknown };
-    try {
-      message = JSON.parse(String(data));
-    } catch {
-      ws.send(JSON.stringify({ id: null, reply: { ok: false, error: { code: 'bad-request', message: 'not JSON' } } }));
-      return;
-    }
-    const id = typeof message?.id === 'number' ? message.id : null;
-    const reply = await options.service.dispatch(message?.method, message?.input);
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, reply }));
+    ws.on('message', (data) => {
+      let message: { id?: unknown; method?: unknown; input?: unknown };
+      try {
+        message = JSON.parse(String(data));
+      } catch {
+        send({ id: null, reply: { ok: false, error: { code: 'bad-request', message: 'not JSON' } } });
+        return;
+      }
+      const id = typeof message?.id === 'number' ? message.id : null;
+      if (inFlight >= MAX_CALLS_IN_FLIGHT) {
+        send({ id, reply: { ok: false, error: { code: 'busy', message: `more than ${MAX_CALLS_IN_FLIGHT} calls at once: wait for their answers` } } });
+        return;
+      }
+      inFlight++;
+      options.service
+        .dispatch(message?.method, message?.input)
+        .then((reply) => send({ id, reply }))
+        .catch(() => ws.terminate())
+        .finally(() => inFlight--);
+    });
   };
 
   await new Promise<void>((resolve, reject) => {
