@@ -10,6 +10,7 @@ import { networkInterfaces } from 'node:os';
 import WebSocket from 'ws';
 import { StudioService } from '../src/main/core/service/studioService';
 import { startBrowserHost } from '../src/main/core/host/browserHost';
+import { PREDICT_MAX_BASE64, predictBatchSize } from '../src/shared/apiSchemas';
 import { tempDir } from './helpers';
 
 const rendererDir = tempDir();
@@ -157,4 +158,23 @@ test('a connection gets busy past 64 calls at once, and one that stops reading i
   const other = await connect(`?token=${host.token}`, { Origin: origin });
   assert.equal((await call(other, { id: 1, method: 'ping', input: {} })).reply.ok, true);
   other.close();
+});
+
+test('predict calls are capped below the message limit with a typed error, and a full batch of the largest images fits', async () => {
+  const ws = await connect(`?token=${host.token}`, { Origin: origin });
+  try {
+    assert.equal(predictBatchSize(28 * 28), 256);
+    const largest = 64 * 64 * 3;
+    // A full batch of the largest images, as the renderer sends it, travels whole: answered, not closed.
+    const full = Buffer.alloc(predictBatchSize(largest) * largest).toString('base64');
+    assert.ok(JSON.stringify({ id: 1, method: 'predict', input: { images: full } }).length < 1024 * 1024);
+    assert.ok((await call(ws, { id: 1, method: 'predict', input: { images: full } })).reply.error);
+    // More than the cap, still under the frame limit, gets a typed error on a connection that stays open.
+    const refused = await call(ws, { id: 2, method: 'predict', input: { images: 'A'.repeat(PREDICT_MAX_BASE64 + 4) } });
+    assert.equal(refused.reply.error!.code, 'bad-request');
+    assert.match(refused.reply.error!.message, /split the images over several calls/);
+    assert.equal((await call(ws, { id: 3, method: 'ping', input: {} })).reply.ok, true);
+  } finally {
+    ws.close();
+  }
 });

@@ -11,7 +11,7 @@ import type { StudioService } from '../service/studioService';
 import { parseTarget } from './requestTarget';
 import { serveStatic } from './staticFiles';
 
-/** Largest message a client may send (a predict call carries up to 256 images as base64). */
+/** Largest message a client may send (a predict call's images are capped below it: PREDICT_MAX_BASE64). */
 const MAX_MESSAGE = 1024 * 1024;
 /** Requests one connection may have waiting for their answers (pipelined); browsers do not pipeline at all. */
 const MAX_PIPELINED = 16;
