@@ -91,6 +91,9 @@ test('folders that cannot be datasets get one clear error', async () => {
   mkdirSync(join(long, 'a'), { recursive: true });
   mkdirSync(join(long, 'x'.repeat(80)));
   await assert.rejects(importFolder(long), (e: unknown) => e instanceof DataError && /cannot be a class name/.test(e.message));
+  const blank = join(tempDir(), 'blank');
+  for (const c of ['a', '   ']) mkdirSync(join(blank, c), { recursive: true });
+  await assert.rejects(importFolder(blank), (e: unknown) => e instanceof DataError && /cannot be a class name: class names cannot be blank/.test(e.message));
   const many = join(tempDir(), 'many');
   for (const c of ['a', 'b']) mkdirSync(join(many, c), { recursive: true });
   for (let i = 0; i < 5; i++) writeFileSync(join(many, 'a', `${i}.png`), 'x');
