@@ -19,7 +19,9 @@ export const ModelNameSchema = z
   .trim()
   .min(1, { error: 'a name is needed' })
   .max(100, { error: 'at most 100 characters' })
-  .refine((n) => !/[/\\\0:*?"<>|]/.test(n) && !n.startsWith('.'), { error: 'a name, without / \\ : * ? " < > | or a leading dot' });
+  .refine((n) => !/[/\\\0:*?"<>|]/.test(n) && !n.startsWith('.'), { error: 'a name, without / \\ : * ? " < > | or a leading dot' })
+  // Control characters (newlines, ESC) and bidirectional overrides would forge lines or reorder text wherever the name is shown.
+  .refine((n) => !/[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/u.test(n), { error: 'a name without control or text-direction characters' });
 
 /** Most images one predict call may carry. */
 export const PREDICT_MAX_IMAGES = 256;
