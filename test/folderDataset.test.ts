@@ -3,7 +3,7 @@
 // the train/test layout; and IDX folders with 26 labels named by classes.txt.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { importFolder, type ImportProgress } from '../src/main/core/dataset/folderImport';
 import { listFolder } from '../src/main/core/dataset/folderListing';
@@ -91,6 +91,9 @@ test('folders that cannot be datasets get one clear error', async () => {
   mkdirSync(join(long, 'a'), { recursive: true });
   mkdirSync(join(long, 'x'.repeat(80)));
   await assert.rejects(importFolder(long), (e: unknown) => e instanceof DataError && /cannot be a class name/.test(e.message));
+  const blank = join(tempDir(), 'blank');
+  for (const c of ['a', '   ']) mkdirSync(join(blank, c), { recursive: true });
+  await assert.rejects(importFolder(blank), (e: unknown) => e instanceof DataError && /cannot be a class name: class names cannot be blank/.test(e.message));
   const many = join(tempDir(), 'many');
   for (const c of ['a', 'b']) mkdirSync(join(many, c), { recursive: true });
   for (let i = 0; i < 5; i++) writeFileSync(join(many, 'a', `${i}.png`), 'x');
@@ -129,3 +132,23 @@ test('an IDX folder with 26 labels takes its class names from classes.txt, or nu
     (e: unknown) => e instanceof DataError && /names a class twice/.test(e.message),
   );
 });
+
+test(
+  'a subfolder that cannot be read is listed as refused, and the rest is listed',
+  { skip: (process.platform === 'win32' || process.getuid?.() === 0) && 'needs file permissions' },
+  (t) => {
+    const dir = join(tempDir(), 'locked');
+    for (const c of ['a', 'b']) {
+      mkdirSync(join(dir, c, 'inner'), { recursive: true });
+      writeFileSync(join(dir, c, '1.png'), 'x');
+    }
+    chmodSync(join(dir, 'a', 'inner'), 0);
+    t.after(() => chmodSync(join(dir, 'a', 'inner'), 0o755));
+    const listing = listFolder(dir);
+    assert.deepEqual(listing.refused, [{ file: 'a/inner', reason: 'a folder that cannot be read (permission denied)' }]);
+    assert.deepEqual(
+      listing.files.map((f) => f.rel),
+      ['a/1.png', 'b/1.png'],
+    );
+  },
+);

@@ -10,6 +10,7 @@ import { networkInterfaces } from 'node:os';
 import WebSocket from 'ws';
 import { StudioService } from '../src/main/core/service/studioService';
 import { startBrowserHost } from '../src/main/core/host/browserHost';
+import { PREDICT_MAX_BASE64, predictBatchSize } from '../src/shared/apiSchemas';
 import { tempDir } from './helpers';
 
 const rendererDir = tempDir();
@@ -127,6 +128,52 @@ test('with the token, calls work and bad payloads get typed errors on a connecti
     }
     const data = await call(ws, { id: 8, method: 'dataset', input: {} });
     assert.equal((data.reply.value as { train: { count: number } }).train.count, 60000);
+  } finally {
+    ws.close();
+  }
+});
+
+test('a connection gets busy past 64 calls at once, and one that stops reading its answers is closed', async () => {
+  const ws = await connect(`?token=${host.token}`, { Origin: origin });
+  const replies: { id: number; reply: { ok: boolean; error?: { code: string } } }[] = [];
+  let closed = false;
+  ws.on('message', (d) => {
+    const m = JSON.parse(String(d));
+    if ('reply' in m) replies.push(m);
+  });
+  ws.on('close', () => (closed = true));
+  // 100 calls in one go, each answered with a thousand images (about 1 MB), and none of it read yet.
+  const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket;
+  socket.pause();
+  for (let id = 1; id <= 100; id++) ws.send(JSON.stringify({ id, method: 'samples', input: { split: 'train', start: 0, count: 1000 } }));
+  await new Promise((r) => setTimeout(r, 3000));
+  socket.resume();
+  for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 100));
+  ws.terminate();
+  const busy = replies.filter((r) => r.reply.error?.code === 'busy');
+  assert.ok(busy.length > 0 && busy.every((r) => r.id > 64), `${busy.length} busy answers`);
+  assert.ok(closed, 'the connection stayed open');
+  assert.ok(replies.filter((r) => r.reply.ok).length < 64, 'every answer was held for a client that did not read');
+  // Others are served as before.
+  const other = await connect(`?token=${host.token}`, { Origin: origin });
+  assert.equal((await call(other, { id: 1, method: 'ping', input: {} })).reply.ok, true);
+  other.close();
+});
+
+test('predict calls are capped below the message limit with a typed error, and a full batch of the largest images fits', async () => {
+  const ws = await connect(`?token=${host.token}`, { Origin: origin });
+  try {
+    assert.equal(predictBatchSize(28 * 28), 256);
+    const largest = 64 * 64 * 3;
+    // A full batch of the largest images, as the renderer sends it, travels whole: answered, not closed.
+    const full = Buffer.alloc(predictBatchSize(largest) * largest).toString('base64');
+    assert.ok(JSON.stringify({ id: 1, method: 'predict', input: { images: full } }).length < 1024 * 1024);
+    assert.ok((await call(ws, { id: 1, method: 'predict', input: { images: full } })).reply.error);
+    // More than the cap, still under the frame limit, gets a typed error on a connection that stays open.
+    const refused = await call(ws, { id: 2, method: 'predict', input: { images: 'A'.repeat(PREDICT_MAX_BASE64 + 4) } });
+    assert.equal(refused.reply.error!.code, 'bad-request');
+    assert.match(refused.reply.error!.message, /split the images over several calls/);
+    assert.equal((await call(ws, { id: 3, method: 'ping', input: {} })).reply.ok, true);
   } finally {
     ws.close();
   }

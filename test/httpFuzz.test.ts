@@ -8,7 +8,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { Rng } from '../src/main/core/model/rng';
@@ -18,6 +18,7 @@ const rendererDir = tempDir();
 mkdirSync(join(rendererDir, 'assets'));
 writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>MNIST Studio</title>');
 writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
+writeFileSync(join(rendererDir, 'assets', 'big.js'), `//${'x'.repeat(1024 * 1024)}`);
 
 async function startHost(): Promise<{ child: ChildProcess; port: number; token: string; stderr: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/hostProcess.ts', rendererDir], {
@@ -112,6 +113,45 @@ test('requests that used to end the host (GET /%, GET //, an upgrade to //) are 
   assert.equal((await raw(`GET / HTTP/1.1\r\n${hostHeader()}\r\n\r\n`)).status, 200);
   assert.doesNotMatch(host.stderr(), /error: (uncaught|unhandled)/, 'nothing reached the process guard');
 });
+
+/** The host process's resident memory in bytes (Linux). */
+const hostRss = (): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${host.child.pid}/status`, 'utf8'))![1]) * 1024;
+
+test(
+  'a client that pipelines many requests and never reads is dropped before its answers fill our memory',
+  { skip: process.platform !== 'linux' },
+  async () => {
+    // Settled first: a host just started is still growing while it loads.
+    assert.equal((await raw(`GET /assets/big.js HTTP/1.1\r\n${hostHeader()}\r\n\r\n`)).status, 200);
+    let before = hostRss();
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      const now = hostRss();
+      if (Math.abs(now - before) < 2 ** 20) break;
+      before = now;
+    }
+    const socket = connect(host.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.pause();
+    let closed = false;
+    socket.on('close', () => (closed = true));
+    // 300 answers of 1 MB each, none of them read: unbounded, they would all wait in the host's memory.
+    socket.write(`GET /assets/big.js HTTP/1.1\r\n${hostHeader()}\r\n\r\n`.repeat(300));
+    await new Promise((r) => setTimeout(r, 3000));
+    const grown = (hostRss() - before) / 2 ** 20;
+    assert.ok(grown < 100, `the host grew by ${grown.toFixed(0)} MiB for one connection that does not read`);
+    // Reading now, the client finds its connection closed after a few answers, not 300 of them.
+    let answers = 0;
+    socket.on('data', (c: Buffer) => (answers += c.toString('latin1').split('HTTP/1.1 200').length - 1));
+    socket.resume();
+    for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 100));
+    socket.destroy();
+    assert.ok(closed, 'the host kept the connection open');
+    assert.ok(answers < 300, `${answers} answers`);
+    assert.ok(alive(), `the host died: ${host.stderr()}`);
+    assert.equal((await raw(`GET / HTTP/1.1\r\n${hostHeader()}\r\n\r\n`)).status, 200);
+  },
+);
 
 // --- the fuzzer -------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import { openModel, saveModel, ModelFileError } from '../src/main/core/store/mod
 import { parseJsonSafely } from '../src/main/core/store/modelValidation';
 import { initialParams } from '../src/main/core/model/init';
 import { SEED_RECIPE, type History } from '../src/shared/contract';
+import { ModelNameSchema } from '../src/shared/apiSchemas';
 import { tempDir } from './helpers';
 import type { ModelSpec } from '../src/shared/modelSpec';
 
@@ -181,4 +182,11 @@ test('save and open round-trip the spec and class names of a non-MNIST model', a
   // A plain TF.js export of the same network (no metadata) opens too, its classes named by number.
   rewrite(dir, { ...json, userDefinedMetadata: undefined });
   assert.deepEqual((await openModel(dir)).spec, { height: 32, width: 32, channels: 3, mode: 'drawing', classes: ['0', '1', '2'] });
+});
+
+test('a model name refuses control and text-direction characters (newlines, ESC, right-to-left override)', () => {
+  for (const name of ['a\nb', 'a\u001b[31mb', 'evil\u202egnp.exe', 'a\u0085b', 'tab\there']) {
+    assert.equal(ModelNameSchema.safeParse(name).success, false, JSON.stringify(name));
+  }
+  assert.equal(ModelNameSchema.safeParse('my model é 2').success, true);
 });

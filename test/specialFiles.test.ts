@@ -125,6 +125,32 @@ test('an IDX file or the recent-models list as a FIFO or /dev/zero: refused, or 
   }
 });
 
+test('the decoded-image cache or backend-probe.json as a FIFO or /dev/zero: ignored at once', { skip: !linux && 'needs FIFOs' }, async () => {
+  for (const make of [fifo, toZero]) {
+    const dir = tempDir();
+    make(join(dir, 'k.dataset'));
+    assert.deepEqual(await probe('folderCache', dir), { ok: true, value: 'no cache' });
+    const probeFile = join(tempDir(), 'backend-probe.json');
+    make(probeFile);
+    assert.deepEqual(await probe('autoChoice', probeFile), { ok: true, value: 'wasm' }, 'probed afresh');
+  }
+});
+
+test('a no-follow read refuses a symbolic link, to a file outside or to a device', { skip: !linux && 'needs symlinks and /dev/zero' }, async () => {
+  const dir = tempDir();
+  writeFileSync(join(tempDir(), 'secret'), 'secret');
+  const outside = join(dir, 'outside.png');
+  symlinkSync(join(dir, '..', 'secret'), outside);
+  writeFileSync(join(dir, 'plain.png'), 'plain');
+  assert.deepEqual(await probe('readNoFollow', join(dir, 'plain.png')), { ok: true, value: 5 });
+  for (const link of [outside, join(dir, 'zero.png')]) {
+    if (link.endsWith('zero.png')) toZero(link);
+    const r = await probe('readNoFollow', link);
+    assert.equal(r.ok, false);
+    assert.match(r.error!, /a symbolic link \(not followed\)/);
+  }
+});
+
 test('cli predict on a FIFO or a link to /dev/zero: one error line each, and the other files still answered', { skip: !linux && 'needs FIFOs' }, async () => {
   const model = await savedModel(true);
   const dir = tempDir();

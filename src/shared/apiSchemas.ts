@@ -19,16 +19,33 @@ export const ModelNameSchema = z
   .trim()
   .min(1, { error: 'a name is needed' })
   .max(100, { error: 'at most 100 characters' })
-  .refine((n) => !/[/\\\0:*?"<>|]/.test(n) && !n.startsWith('.'), { error: 'a name, without / \\ : * ? " < > | or a leading dot' });
+  .refine((n) => !/[/\\\0:*?"<>|]/.test(n) && !n.startsWith('.'), { error: 'a name, without / \\ : * ? " < > | or a leading dot' })
+  // Control characters (newlines, ESC) and bidirectional overrides would forge lines or reorder text wherever the name is shown.
+  .refine((n) => !/[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/u.test(n), { error: 'a name without control or text-direction characters' });
+
+/** Most images one predict call may carry. */
+export const PREDICT_MAX_IMAGES = 256;
+/**
+ * Most base64 characters of images one predict call may carry: the browser host's messages are capped at
+ * 1 MiB, so this leaves room for the rest of the message. 256 images of 28x28x1 fit in one call; of the
+ * largest inputs (64x64x3), 62 do, and a caller splits more over several calls (predictBatches).
+ */
+export const PREDICT_MAX_BASE64 = 1000 * 1024;
+
+/** How many images of `imageBytes` bytes each one predict call may carry (at least one). */
+export const predictBatchSize = (imageBytes: number): number =>
+  Math.max(1, Math.min(PREDICT_MAX_IMAGES, Math.floor((Math.floor(PREDICT_MAX_BASE64 / 4) * 3) / Math.max(1, imageBytes))));
 
 /**
- * Base64 image bytes, at most `most` images of the largest input a model may take. Whether they are whole
- * images of the model in hand's shape is checked by the worker, which knows that shape.
+ * Base64 image bytes, at most `most` images of the largest input a model may take and at most
+ * PREDICT_MAX_BASE64 characters. Whether they are whole images of the model in hand's shape is checked by
+ * the worker, which knows that shape.
  */
 function base64Images(most: number) {
+  const chars = Math.min(PREDICT_MAX_BASE64, Math.ceil((most * MAX_SIDE * MAX_SIDE * 3) / 3) * 4);
   return z
     .string()
-    .max(Math.ceil((most * MAX_SIDE * MAX_SIDE * 3) / 3) * 4)
+    .max(chars, { error: `at most ${chars} base64 characters in one call: split the images over several calls` })
     .regex(/^[A-Za-z0-9+/]*={0,2}$/, 'not base64')
     .refine((s) => s.length % 4 === 0 && s.length > 0, 'not base64');
 }
@@ -81,7 +98,7 @@ export const API_SCHEMAS = {
     .refine((s) => s.dir === undefined || s.name === undefined, 'give a dir or a name, not both'),
   openModel: z.object({ dir: path.optional() }).strict(),
   savedModels: none,
-  predict: z.object({ images: base64Images(256) }).strict(),
+  predict: z.object({ images: base64Images(PREDICT_MAX_IMAGES) }).strict(),
   testPredictions: none,
   openImages: none,
   resumeRun: z.object({ dir: path, backend: z.enum(BACKEND_CHOICES).optional() }).strict(),

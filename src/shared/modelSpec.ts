@@ -25,7 +25,8 @@ export const ClassNameSchema = z
   .min(1)
   .max(MAX_CLASS_NAME)
   // eslint-disable-next-line no-control-regex
-  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'class names cannot hold control characters');
+  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'class names cannot hold control characters')
+  .refine((s) => s.trim() !== '', 'class names cannot be blank');
 
 /** An input shape the network takes: H x W x C. */
 export const InputShapeSchema = z.object({ height: side, width: side, channels: z.union([z.literal(1), z.literal(3)]) }).strict();

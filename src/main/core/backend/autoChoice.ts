@@ -2,7 +2,8 @@
 // the wasm kernels, else tfjs-node where it loads, else wasm, with the reasons for every backend passed
 // over. The probe's verdict is kept per machine, adapter and thread count under the app's home, so it
 // runs once.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readRegularFile } from '../store/files';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BackendName } from '../../../shared/contract';
@@ -34,12 +35,16 @@ export interface AutoPick {
   reason?: string;
 }
 
+/** The probe cache holds a few verdicts; anything larger is not ours. */
+const MAX_PROBE_FILE = 1024 * 1024;
+
 export const probeCacheFile = (home: string): string => join(home, 'backend-probe.json');
 
 function readCache(file: string | undefined): Record<string, ProbeVerdict> {
   if (!file || !existsSync(file)) return {};
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    // Read like any file someone else may have put there: a FIFO must not hang the worker.
+    const parsed = JSON.parse(readRegularFile(file, MAX_PROBE_FILE).toString('utf8')) as unknown;
     return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, ProbeVerdict>) : {};
   } catch {
     // A damaged file only costs a new probe.

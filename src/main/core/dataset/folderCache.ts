@@ -3,17 +3,20 @@
 // version, so any change to the folder makes a new key. A file holds a JSON header and the raw splits;
 // it is written like models are (to a temporary name, then renamed), and a damaged one is just ignored.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { inputSize, ModelSpecSchema } from '../../../shared/modelSpec';
 import { writeDurably } from '../store/modelStore';
+import { readRegularFile } from '../store/files';
 import type { Listing } from './folderListing';
 import type { Dataset } from './dataset';
 
 const VERSION = 1;
 /** Cached folders kept; the least recently used go first. */
 const KEEP = 8;
+/** A cache file holds at most 1 GB of decoded images (the import's limit), their labels and a header. */
+const MAX_CACHE_FILE = 1024 ** 3 + 256 * 1024 * 1024;
 
 const Header = z.object({
   version: z.literal(VERSION),
@@ -37,7 +40,8 @@ export function readCache(dir: string, key: string): Omit<Dataset, 'source'> | u
   const file = fileOf(dir, key);
   if (!existsSync(file)) return undefined;
   try {
-    const raw = readFileSync(file);
+    // Not a plain read: a FIFO or device put here would hang the worker or fill its memory.
+    const raw = readRegularFile(file, MAX_CACHE_FILE);
     const headerLength = raw.readUInt32LE(0);
     const header = Header.parse(JSON.parse(raw.subarray(4, 4 + headerLength).toString('utf8')));
     const size = inputSize(header.spec);

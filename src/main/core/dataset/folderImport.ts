@@ -90,7 +90,7 @@ async function chooseInput(listing: Listing, options: ImportOptions): Promise<{ 
   for (let i = 0; i < listing.files.length && seen.length < SAMPLE; i += stride) {
     const f = listing.files[i]!;
     try {
-      seen.push(looks(await decodeImage(basename(f.rel), readRegularFile(f.path, MAX_IMAGE_BYTES, refuse))));
+      seen.push(looks(await decodeImage(basename(f.rel), readRegularFile(f.path, MAX_IMAGE_BYTES, refuse, { noFollow: true }))));
     } catch {
       // bad files are reported by the import itself
     }
@@ -131,7 +131,7 @@ async function decodeAll(
       const index = next++;
       const file = files[index]!;
       try {
-        const bytes = readRegularFile(file.path, MAX_IMAGE_BYTES, refuse);
+        const bytes = readRegularFile(file.path, MAX_IMAGE_BYTES, refuse, { noFollow: true });
         const input = toModelInput(await decodeImage(basename(file.rel), bytes), target);
         if (input.empty) throw new ImageRefused('no ink found: the image is blank');
         images.set(input.bytes, index * size);

@@ -2,7 +2,7 @@
 // Create ML and Lobe: ROOT/<class>/... or ROOT/train/<class>/... with ROOT/test/<class>/....
 // Nothing here reads a file's contents. Links are resolved and must stay inside the folder (links to
 // folders are not followed at all, so there are no cycles); FIFOs, devices and sockets are refused by type.
-import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, type Dirent, type Stats } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { DataError } from './idx';
 import { ClassNameSchema, MAX_CLASSES, MIN_CLASSES } from '../../../shared/modelSpec';
@@ -75,7 +75,19 @@ export function listFolder(dir: string, maxFiles = MAX_FOLDER_IMAGES): Listing {
   const refuse = (rel: string, reason: string): void => void listing.refused.push({ file: rel, reason });
 
   const walk = (abs: string, rel: string, label: number, where: ListedFile['split'], depth: number): void => {
-    for (const entry of readdirSync(abs, { withFileTypes: true }).sort((a, b) => natural(a.name, b.name))) {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(abs, { withFileTypes: true });
+    } catch (error) {
+      // One folder we may not read is listed as refused; the rest of the import goes on.
+      const code = (error as { code?: string }).code;
+      refuse(
+        rel,
+        code === 'EACCES' || code === 'EPERM' ? 'a folder that cannot be read (permission denied)' : `a folder that cannot be read (${code ?? 'error'})`,
+      );
+      return;
+    }
+    for (const entry of entries.sort((a, b) => natural(a.name, b.name))) {
       if (hidden(entry.name)) continue;
       const path = join(abs, entry.name),
         relPath = `${rel}/${entry.name}`;

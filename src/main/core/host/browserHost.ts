@@ -11,8 +11,22 @@ import type { StudioService } from '../service/studioService';
 import { parseTarget } from './requestTarget';
 import { serveStatic } from './staticFiles';
 
-/** Largest message a client may send (a predict call carries up to 256 images as base64). */
+/** Largest message a client may send (a predict call's images are capped below it: PREDICT_MAX_BASE64). */
 const MAX_MESSAGE = 1024 * 1024;
+/** Requests one connection may have waiting for their answers (pipelined); browsers do not pipeline at all. */
+const MAX_PIPELINED = 16;
+/** API calls one WebSocket may have in progress; more are answered `busy` at once. */
+const MAX_CALLS_IN_FLIGHT = 64;
+/** Answers and events a WebSocket client may leave unread before its connection is closed. */
+const MAX_UNSENT = 32 * 1024 * 1024;
+/** Answer bytes a client may leave unread on one connection (queued answers and the socket's buffer) before it is dropped. */
+const MAX_UNREAD = 4 * 1024 * 1024;
+
+/** What one HTTP connection has asked for and not yet taken: a client that never reads must not grow our memory. */
+interface Backlog {
+  waiting: number;
+  bytes: number;
+}
 
 export interface HostOptions {
   service: StudioService;
@@ -40,19 +54,46 @@ export async function startBrowserHost(options: HostOptions): Promise<RunningHos
   let port = 0;
   const allowedHosts = (): string[] => [`127.0.0.1:${port}`, `localhost:${port}`];
 
-  const serveFile = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const serveFile = async (req: IncomingMessage, res: ServerResponse, backlog: Backlog): Promise<void> => {
     if (!allowedHosts().includes(req.headers.host ?? '')) {
       res.writeHead(421).end('misdirected request');
       return;
     }
     const reply = await serveStatic(options.rendererDir, req.method, req.url, `ws://127.0.0.1:${port} ws://localhost:${port}`);
-    res.writeHead(reply.status, reply.headers).end(req.method === 'HEAD' ? undefined : reply.body);
+    const body = req.method === 'HEAD' ? undefined : reply.body;
+    const size = typeof body === 'string' ? Buffer.byteLength(body) : (body?.byteLength ?? 0);
+    // Pipelined answers wait in memory until the client reads the ones before them: one that has left
+    // more than MAX_UNREAD unread is dropped instead of being answered (one large file still goes out).
+    if (req.socket.destroyed || req.socket.writableLength + backlog.bytes > MAX_UNREAD) {
+      req.socket.destroy();
+      return;
+    }
+    backlog.bytes += size;
+    let counted = true;
+    const taken = (): void => {
+      if (counted) backlog.bytes -= size;
+      counted = false;
+    };
+    res.once('finish', taken).once('close', taken);
+    res.writeHead(reply.status, reply.headers).end(body);
   };
 
+  const backlogs = new WeakMap<object, Backlog>();
   // Each request is contained: whatever goes wrong answers that request (or drops its connection)
   // and nothing else; an unhandled rejection here would end the process and any run in it.
   const http = createServer((req, res) => {
-    serveFile(req, res).catch(() => (res.headersSent ? res.destroy() : res.writeHead(500).end()));
+    const socket = req.socket;
+    let backlog = backlogs.get(socket);
+    if (!backlog) backlogs.set(socket, (backlog = { waiting: 0, bytes: 0 }));
+    if (socket.destroyed) return;
+    if (backlog.waiting >= MAX_PIPELINED) {
+      socket.destroy();
+      return;
+    }
+    const mine = backlog;
+    mine.waiting++;
+    res.once('close', () => mine.waiting--);
+    serveFile(req, res, mine).catch(() => (res.headersSent ? res.destroy() : res.writeHead(500).end()));
   });
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE });
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -85,25 +126,39 @@ export async function startBrowserHost(options: HostOptions): Promise<RunningHos
   });
 
   const serveSocket = (ws: WebSocket): void => {
-    const off = options.service.onEvent((event) => ws.send(JSON.stringify({ event })));
+    // A client that stops reading leaves our answers and events in its socket's buffer: past
+    // MAX_UNSENT the connection is closed instead of holding them all.
+    const send = (message: unknown): void => {
+      if (ws.readyState !== ws.OPEN) return;
+      if (ws.bufferedAmount > MAX_UNSENT) ws.terminate();
+      else ws.send(JSON.stringify(message));
+    };
+    let inFlight = 0;
+    const off = options.service.onEvent((event) => send({ event }));
     ws.on('close', off);
     // An oversized or malformed frame ends this connection (ws has already sent the close code);
     // without a listener the error would be uncaught and take the whole host down.
     ws.on('error', () => ws.terminate());
-    ws.on('message', (data) => void answer(ws, data).catch(() => ws.terminate()));
-  };
-
-  const answer = async (ws: WebSocket, data: unknown): Promise<void> => {
-    let message: { id?: unknown; method?: unknown; input?: unknown };
-    try {
-      message = JSON.parse(String(data));
-    } catch {
-      ws.send(JSON.stringify({ id: null, reply: { ok: false, error: { code: 'bad-request', message: 'not JSON' } } }));
-      return;
-    }
-    const id = typeof message?.id === 'number' ? message.id : null;
-    const reply = await options.service.dispatch(message?.method, message?.input);
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id, reply }));
+    ws.on('message', (data) => {
+      let message: { id?: unknown; method?: unknown; input?: unknown };
+      try {
+        message = JSON.parse(String(data));
+      } catch {
+        send({ id: null, reply: { ok: false, error: { code: 'bad-request', message: 'not JSON' } } });
+        return;
+      }
+      const id = typeof message?.id === 'number' ? message.id : null;
+      if (inFlight >= MAX_CALLS_IN_FLIGHT) {
+        send({ id, reply: { ok: false, error: { code: 'busy', message: `more than ${MAX_CALLS_IN_FLIGHT} calls at once: wait for their answers` } } });
+        return;
+      }
+      inFlight++;
+      options.service
+        .dispatch(message?.method, message?.input)
+        .then((reply) => send({ id, reply }))
+        .catch(() => ws.terminate())
+        .finally(() => inFlight--);
+    });
   };
 
   await new Promise<void>((resolve, reject) => {

@@ -8,7 +8,7 @@ import { readRegularFileAsync } from '../store/files';
 import { defaultHome } from '../home';
 import { MAX_IMAGE_BYTES } from '../../../shared/imageCheck';
 import { API_METHODS, StudioCallError, type ApiInput, type ApiMethod, type ApiOutput, type Envelope, type SavedModel } from '../../../shared/api';
-import { API_SCHEMAS } from '../../../shared/apiSchemas';
+import { API_SCHEMAS, PREDICT_MAX_IMAGES } from '../../../shared/apiSchemas';
 import { trainConfigFor, type BackendChoice, type DataRequest, type StudioError, type TrainConfig, type TrainEvent } from '../../../shared/contract';
 import {
   applyEvent,
@@ -47,8 +47,8 @@ export interface ServiceOptions {
 
 type Handlers = { [M in ApiMethod]: (input: ApiInput<M>) => Promise<ApiOutput<M>> };
 
-/** Images one predict call may carry. */
-const MAX_PREDICT = 256;
+/** Images one predict call may carry (and at most PREDICT_MAX_BASE64 characters of them, by the schema). */
+const MAX_PREDICT = PREDICT_MAX_IMAGES;
 
 /** Checkpoint folders kept under home/runs; older ones are removed as new runs start. */
 const KEEP_RUNS = 10;

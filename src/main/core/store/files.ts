@@ -6,8 +6,8 @@
 // but a regular file before opening it (opening a FIFO for reading blocks until a writer comes; O_NONBLOCK
 // makes even a FIFO swapped in afterwards open at once), fstat the open file to catch such a swap, and
 // read at most the fstat size plus one byte (never more than the cap), so a file that grows is caught.
-import { closeSync, constants, fstatSync, mkdirSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { open, stat, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { lstat, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
 /** A file that cannot be read safely; the message is `file: problem`. */
@@ -26,9 +26,20 @@ const fileReadError: MakeError = (file, problem) => new FileReadError(file, prob
 
 // O_NONBLOCK and O_NOCTTY do not exist on Windows, which has no FIFOs or terminals to open by path.
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+// O_NOFOLLOW too is missing on Windows; there, noFollow rests on the lstat before opening.
+const NO_FOLLOW_FLAGS = READ_FLAGS | (constants.O_NOFOLLOW ?? 0);
+
+export interface ReadOptions {
+  /**
+   * Refuse a file that is a symbolic link (its last path component): lstat instead of stat, and
+   * O_NOFOLLOW where the platform has it, so a name swapped for a link after it was listed is not followed.
+   */
+  noFollow?: boolean;
+}
 
 function notRegular(stats: Stats): string | undefined {
   if (stats.isFile()) return undefined;
+  if (stats.isSymbolicLink()) return 'a symbolic link (not followed)';
   const kind = stats.isDirectory()
     ? 'a folder'
     : stats.isFIFO()
@@ -50,7 +61,7 @@ function problemOf(error: unknown): string {
   const code = (error as { code?: string }).code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return 'not found';
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'ELOOP') return 'too many symbolic links';
+  if (code === 'ELOOP') return 'a symbolic link (not followed), or too many of them';
   return `cannot be read (${code ?? (error as Error)?.message ?? error})`;
 }
 
@@ -76,17 +87,17 @@ function filled(file: string, buffer: Buffer, length: number, fail: MakeError): 
 }
 
 /** The whole of a regular file of at most maxBytes; anything else is refused with one clear error. */
-export function readRegularFile(file: string, maxBytes: number, fail: MakeError = fileReadError): Buffer {
+export function readRegularFile(file: string, maxBytes: number, fail: MakeError = fileReadError, options: ReadOptions = {}): Buffer {
   let before: Stats;
   try {
-    before = statSync(file);
+    before = options.noFollow ? lstatSync(file) : statSync(file);
   } catch (error) {
     throw fail(file, problemOf(error));
   }
   check(file, before, maxBytes, fail);
   let fd: number;
   try {
-    fd = openSync(file, READ_FLAGS);
+    fd = openSync(file, options.noFollow ? NO_FOLLOW_FLAGS : READ_FLAGS);
   } catch (error) {
     throw fail(file, problemOf(error));
   }
@@ -103,17 +114,17 @@ export function readRegularFile(file: string, maxBytes: number, fail: MakeError 
 }
 
 /** readRegularFile without blocking the thread: for the Electron main process and the browser host. */
-export async function readRegularFileAsync(file: string, maxBytes: number, fail: MakeError = fileReadError): Promise<Buffer> {
+export async function readRegularFileAsync(file: string, maxBytes: number, fail: MakeError = fileReadError, options: ReadOptions = {}): Promise<Buffer> {
   let before: Stats;
   try {
-    before = await stat(file);
+    before = await (options.noFollow ? lstat(file) : stat(file));
   } catch (error) {
     throw fail(file, problemOf(error));
   }
   check(file, before, maxBytes, fail);
   let handle: FileHandle;
   try {
-    handle = await open(file, READ_FLAGS);
+    handle = await open(file, options.noFollow ? NO_FOLLOW_FLAGS : READ_FLAGS);
   } catch (error) {
     throw fail(file, problemOf(error));
   }

@@ -3,6 +3,7 @@
 import type { ImageJob, ImageResult } from './imageWorker';
 import type { Prediction } from '../../../shared/contract';
 import type { InputTarget } from '../../../shared/preprocess';
+import { predictBatchSize } from '../../../shared/apiSchemas';
 import { studio } from './studio';
 
 export function toBase64(bytes: Uint8Array): string {
@@ -32,10 +33,19 @@ export function prepareImage(name: string, bytes: ArrayBuffer, target: InputTarg
   });
 }
 
-/** Predictions for several byte images of the model's input shape in one call. */
+/**
+ * Predictions for several byte images of the model's input shape, in as few calls as the API's limits
+ * allow (at most 256 images, and about 1 MB of base64, per call: 62 images of 64x64x3).
+ */
 export async function predictImages(images: Uint8Array[]): Promise<Prediction[]> {
   const size = images[0]?.length ?? 0;
-  const all = new Uint8Array(images.length * size);
-  images.forEach((img, i) => all.set(img, i * size));
-  return studio.predict({ images: toBase64(all) });
+  const batch = predictBatchSize(size);
+  const predictions: Prediction[] = [];
+  for (let start = 0; start < images.length; start += batch) {
+    const part = images.slice(start, start + batch);
+    const all = new Uint8Array(part.length * size);
+    part.forEach((img, i) => all.set(img, i * size));
+    predictions.push(...(await studio.predict({ images: toBase64(all) })));
+  }
+  return predictions;
 }
