@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { importFolder, type ImportProgress } from '../src/main/core/dataset/folderImport';
 import { listFolder } from '../src/main/core/dataset/folderListing';
 import { loadDataset, IDX_FILES, labelCounts } from '../src/main/core/dataset/dataset';
@@ -133,9 +134,11 @@ test('an IDX folder with 26 labels takes its class names from classes.txt, or nu
   );
 });
 
+// Root reads every folder whatever its mode, so as root the listing runs in a child as "nobody".
+const asNobody = process.getuid?.() === 0;
 test(
   'a subfolder that cannot be read is listed as refused, and the rest is listed',
-  { skip: (process.platform === 'win32' || process.getuid?.() === 0) && 'needs file permissions' },
+  { skip: process.platform === 'win32' && 'needs POSIX file permissions' },
   (t) => {
     const dir = join(tempDir(), 'locked');
     for (const c of ['a', 'b']) {
@@ -144,7 +147,19 @@ test(
     }
     chmodSync(join(dir, 'a', 'inner'), 0);
     t.after(() => chmodSync(join(dir, 'a', 'inner'), 0o755));
-    const listing = listFolder(dir);
+    let listing: ReturnType<typeof listFolder>;
+    if (asNobody) {
+      chmodSync(dirname(dir), 0o755);
+      const script = `import { listFolder } from ${JSON.stringify(join(process.cwd(), 'src/main/core/dataset/folderListing.ts'))}; process.stdout.write(JSON.stringify(listFolder(${JSON.stringify(dir)})));`;
+      const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        uid: 65534,
+        gid: 65534,
+        encoding: 'utf8',
+        env: { ...process.env, HOME: '/tmp' },
+      });
+      assert.equal(child.status, 0, child.stderr);
+      listing = JSON.parse(child.stdout);
+    } else listing = listFolder(dir);
     assert.deepEqual(listing.refused, [{ file: 'a/inner', reason: 'a folder that cannot be read (permission denied)' }]);
     assert.deepEqual(
       listing.files.map((f) => f.rel),
