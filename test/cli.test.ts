@@ -2,12 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { IDX_FILES } from '../src/main/core/dataset/dataset';
 import { idxImages, mnist, tempDir, writeSlice } from './helpers';
 import sharp from 'sharp';
 import { styledBmp, styledImage, styledPng } from './digitStyles';
+import { png } from './fixtures/imageFolders';
 import { TrainerClient } from '../src/main/core/trainer/client';
 import { nativeProblem } from '../src/main/core/backend/backends';
 
@@ -235,4 +236,15 @@ test('train --json streams epoch events, saves with --out, and predict classifie
   } finally {
     await client.close();
   }
+});
+
+test('file and folder names with control characters are printed escaped, so every error stays one line', async () => {
+  const dir = tempDir();
+  for (const name of ['ok', 'bad\u001b[31m\nname']) {
+    mkdirSync(join(dir, name));
+    for (let i = 0; i < 3; i++) writeFileSync(join(dir, name, `${i}.png`), await png('circle', i));
+  }
+  const r = cli('data', '--data', dir);
+  assertUsageError(r, /bad\\u001b\[31m\\u000aname/);
+  assert.ok(!r.stderr.includes('\u001b'), 'no raw ESC on stderr');
 });

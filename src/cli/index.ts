@@ -9,6 +9,7 @@ import { inputLabel } from '../shared/modelSpec';
 import { cacheDir, dataRequest, importProgress } from './data';
 import { formatSummary, modelSummary } from '../main/core/model/summary';
 import { StudioCallError } from '../shared/api';
+import { printable } from '../shared/format';
 import { TrainerClient } from '../main/core/trainer/client';
 import { backend, inputShape, integer, mode, real, UsageError } from './options';
 import { expandHome } from '../main/core/store/modelFolders';
@@ -49,12 +50,12 @@ program
     if (flags.json) return void console.log(JSON.stringify({ classes, input: inputLabel(spec), mode: spec.mode, train, test, notes, refused }));
     console.log(`dataset: ${source}`);
     console.log(`input: ${inputLabel(spec)} (${spec.mode}); ${classes.length} classes`);
-    for (const note of notes) console.log(`note: ${note}`);
+    for (const note of notes) console.log(`note: ${printable(note)}`);
     for (const [name, s] of Object.entries({ train, test })) {
       console.log(`${name}: ${s.count} images; per class ${s.labelCounts.map((c, l) => `${classes[l]}:${c}`).join(' ')}`);
     }
     if (refused.length) console.log(`refused ${refused.length} file${refused.length === 1 ? '' : 's'}:`);
-    for (const r of refused) console.log(`  ${r.file}: ${r.reason}`);
+    for (const r of refused) console.log(`  ${printable(`${r.file}: ${r.reason}`)}`);
   });
 
 program
@@ -130,7 +131,7 @@ program
   .action(serveCommand);
 
 function fail(message: string): never {
-  process.stderr.write(`error: ${message}\n`);
+  process.stderr.write(`error: ${printable(message)}\n`);
   process.exit(2);
 }
 

@@ -6,6 +6,7 @@ import { TrainerClient } from '../main/core/trainer/client';
 import { imageFileInput } from '../main/core/dataset/decode';
 import type { BackendChoice } from '../shared/contract';
 import { MNIST_SPEC } from '../shared/modelSpec';
+import { printable } from '../shared/format';
 
 const natural = new Intl.Collator('en', { numeric: true }).compare;
 
@@ -48,14 +49,14 @@ export async function predictCommand(paths: string[], flags: { model: string; js
       try {
         pixels = await imageFileInput(file, spec, (n) => (note = n));
       } catch (error) {
-        process.stderr.write(`error: ${file}: ${(error as Error).message}\n`);
+        process.stderr.write(`error: ${printable(`${file}: ${(error as Error).message}`)}\n`);
         allGood = false;
         continue;
       }
       const [p] = await client.request('predict', { images: pixels });
       const { label, class: name, probabilities } = p!;
       // The note goes to stderr in text mode, so stdout keeps one `FILE: CLASS (P)` line per file.
-      if (note && !flags.json) process.stderr.write(`note: ${file}: ${note}\n`);
+      if (note && !flags.json) process.stderr.write(`note: ${printable(`${file}: ${note}`)}\n`);
       process.stdout.write(
         flags.json
           ? `${JSON.stringify({ file, label, class: name, probabilities, ...(note ? { note } : {}) })}\n`

@@ -8,6 +8,7 @@ import { UsageError } from './options';
 import type { Command } from 'commander';
 import type { InputMode, InputShape } from '../shared/modelSpec';
 import { inputLabel } from '../shared/modelSpec';
+import { printable } from '../shared/format';
 import { cacheDir, dataRequest } from './data';
 
 export interface TrainFlags {
@@ -97,7 +98,7 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
       // With --json the started event carries the spec (classes, input); `data --json` has the rest.
       if (!flags.json) {
         print(`data: ${data.source}: ${data.classes.length} classes, ${inputLabel(data.spec)} ${data.spec.mode} input`);
-        for (const note of data.notes) print(`note: ${note}`);
+        for (const note of data.notes) print(`note: ${printable(note)}`);
         if (data.refused.length) print(`refused ${data.refused.length} file${data.refused.length === 1 ? '' : 's'} (see: data --data DIR)`);
       }
       // Checked against the dataset before any backend is chosen or probed, in the app's plain words.
