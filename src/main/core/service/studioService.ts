@@ -66,7 +66,6 @@ const studioErrorOf = (error: unknown): StudioError =>
       ? { code: 'bad-model', message: error.message }
       : { code: 'internal', message: (error as Error)?.message ?? String(error) };
 
-/** What holds the worker's model: a run (from reservation to its end), an open or a save. */
 /**
  * A path typed into a page: `~` expanded; a relative one refused, since it would resolve against wherever
  * the app happened to start, which the person typing cannot see.
@@ -78,6 +77,7 @@ function fullPath(path: string): string {
   return expandHome(given);
 }
 
+/** What holds the worker's model: a run (from reservation to its end), an open or a save. */
 type Operation = { kind: 'run'; id: string; stopRequested: boolean; resumed: boolean } | { kind: 'open' | 'save' };
 
 export class StudioService {

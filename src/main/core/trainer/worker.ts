@@ -126,8 +126,19 @@ function toStudioError(error: unknown): StudioError {
   if ((error as { code?: string })?.code === 'gpu-failed') return { code: 'backend-failed', message: (error as Error).message };
   if (error instanceof KernelThreadError) return { code: 'backend-failed', message: error.message };
   if (error instanceof StudioCallError) return error.studio;
+  // The file system said no (a read-only or protected folder, a full disk): something a person can act on.
+  const { code, path } = error as { code?: string; path?: string };
+  if (code && code in REFUSALS) return { code: 'bad-request', message: `${path ?? 'a file'}: ${REFUSALS[code]}` };
   return { code: 'internal', message: (error as Error)?.message ?? String(error) };
 }
+
+const REFUSALS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'not permitted (the folder or file is protected)',
+  EROFS: 'on a read-only file system',
+  ENOSPC: 'no space left on the disk',
+  EDQUOT: 'over the disk quota',
+};
 
 const noModel = (): never => {
   throw StudioCallError.of('no-model', 'no model: train or open one first');
