@@ -8,7 +8,7 @@ const startButton = (page: import('@playwright/test').Page) => page.getByRole('b
 
 test('the window shows the bundled dataset, the backend and the model summary', async ({ app: { page } }) => {
   await expect(page.getByRole('heading', { name: 'MNIST Studio' })).toBeVisible();
-  await expect(page.getByLabel('Backend')).toContainText(/wasm|native/);
+  await expect(page.getByLabel('Backend in use')).toContainText(/wasm|native/);
   await expect(page.getByRole('region', { name: 'Dataset' })).toContainText('60,000');
   await expect(page.getByRole('region', { name: 'Dataset' })).toContainText('10,000');
   await expect(page.getByRole('table', { name: 'Model' })).toContainText('824,458');
@@ -133,6 +133,10 @@ test('the model is saved by name, survives a reload, and opens again with its hi
   const open = page.getByRole('dialog', { name: 'Open model' });
   await expect(open.getByRole('listitem').first()).toContainText(/3 epochs, test \d+\.\d\d%/);
   await open.getByRole('button', { name: 'three epochs' }).click();
+  // The 1-epoch model in hand was never saved: opening another asks first.
+  const ask = page.getByRole('alertdialog', { name: 'Replace the unsaved model?' });
+  await expect(ask).toContainText('is not saved. Opening another model replaces it.');
+  await ask.getByRole('button', { name: 'Replace it' }).click();
   await expect(page.getByRole('status')).toContainText('Opened');
   await page.getByRole('tab', { name: 'Train' }).click();
   await expect(rows).toHaveCount(3);
