@@ -91,3 +91,34 @@ test('batches drop the remainder and every epoch is a fresh seeded permutation',
   assert.deepEqual(await seen(0), runs, 'the same seed, the same orders');
   assert.notDeepEqual(await seen(1), runs, 'another seed, other orders');
 });
+
+test('pause and stop act while the test set is scored, and its progress moves every 500 images', async () => {
+  const data = mnist();
+  const config: TrainConfig = { ...SEED_RECIPE, backend: 'wasm', epochs: 2, trainLimit: 320, testLimit: 10_000 };
+  const engine = new WasmEngine(data, { maxBatch: 32, threads: 2 });
+  engine.setParams(initialParams(0));
+  try {
+    const control = createControl();
+    const events: TrainEvent[] = [];
+    let pausedAt = -1;
+    const emit = (e: TrainEvent): void => {
+      events.push(e);
+      // Paused once the test pass is under way; stopped while paused, still inside epoch 1's test.
+      if (e.type === 'progress' && e.phase === 'evaluating' && e.tested > 0 && pausedAt < 0) {
+        pausedAt = e.tested;
+        control.pause();
+      }
+      if (e.type === 'paused') setTimeout(() => control.stop(), 200);
+    };
+    const result = await train({ engine, dataset: data, config, control, emit });
+    assert.ok(result.stopped);
+    const paused = events.find((e) => e.type === 'paused');
+    assert.ok(paused && paused.type === 'paused' && paused.epoch === 1, 'paused inside the test pass');
+    const tested = events.flatMap((e) => (e.type === 'progress' && e.phase === 'evaluating' ? [e.tested] : []));
+    assert.ok(tested.every((t) => t % 500 === 0) && Math.max(...tested) < 10_000, `tested ${tested.join(', ')}`);
+    assert.ok(!events.some((e) => e.type === 'epoch'), 'epoch 1 was not finished: its test pass was stopped');
+    assert.deepEqual(result.history.stoppedAt, { epoch: 1, step: 10, of: 10 });
+  } finally {
+    engine.dispose();
+  }
+});

@@ -11,8 +11,10 @@ import { epochSteps } from './steps';
 
 /** Progress events are throttled to this interval: smooth charts, no flood of messages. */
 const PROGRESS_MS = 100;
-/** Test images scored per slice, with a yield between slices. */
+/** Test images scored per slice: the loss is summed slice by slice, so this fixes the test loss's last bits. */
 const EVAL_SLICE = 2000;
+/** Test images per engine call within a slice: progress, pause and stop are heard this often while testing. */
+const EVAL_PART = 500;
 
 export interface RunControl {
   paused: boolean;
@@ -44,7 +46,8 @@ const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
  * Test metrics over the first `count` test images; `predicted` (if given) receives every predicted label,
- * and `onSlice` hears how many are scored after each slice.
+ * and `onSlice` hears how many have been run through the model, every EVAL_PART images. `between` runs
+ * there too (a pause waits in it); when it answers false the evaluation is abandoned and this returns undefined.
  */
 export async function evaluateTest(
   engine: Engine,
@@ -52,16 +55,24 @@ export async function evaluateTest(
   count: number,
   predicted?: Uint8Array,
   onSlice?: (tested: number) => void,
-): Promise<EpochMetrics['test']> {
+  between: () => Promise<boolean> = async () => true,
+): Promise<EpochMetrics['test'] | undefined> {
   let lossSum = 0,
     correct = 0;
+  const k = dataset.spec.classes.length;
   for (let start = 0; start < count; start += EVAL_SLICE) {
     const n = Math.min(EVAL_SLICE, count - start);
-    const s = scoreLogits(await engine.logits('test', start, n), dataset.test.labels.subarray(start, start + n), predicted?.subarray(start, start + n));
+    const logits = new Float32Array(n * k);
+    for (let part = 0; part < n; part += EVAL_PART) {
+      const m = Math.min(EVAL_PART, n - part);
+      logits.set(await engine.logits('test', start + part, m), part * k);
+      onSlice?.(start + part + m);
+      await tick();
+      if (!(await between())) return undefined;
+    }
+    const s = scoreLogits(logits, dataset.test.labels.subarray(start, start + n), predicted?.subarray(start, start + n));
     lossSum += s.lossSum;
     correct += s.correct;
-    onSlice?.(start + n);
-    await tick();
   }
   return { ...toMetrics({ lossSum, correct, count }), count };
 }
@@ -194,13 +205,25 @@ export async function train({
     const evalStart = performance.now();
     let lastSlice = evalStart;
     report('evaluating', stepsPerEpoch, 0);
-    const test = await evaluateTest(engine, dataset, testCount, predicted, (tested) => {
-      const now = performance.now();
-      evalRate = (tested / (now - evalStart)) * 1000;
-      if (now - lastSlice < PROGRESS_MS && tested < testCount) return;
-      report('evaluating', stepsPerEpoch, tested);
-      lastSlice = now;
-    });
+    const test = await evaluateTest(
+      engine,
+      dataset,
+      testCount,
+      predicted,
+      (tested) => {
+        const now = performance.now();
+        evalRate = (tested / (now - evalStart)) * 1000;
+        if (now - lastSlice < PROGRESS_MS && tested < testCount) return;
+        report('evaluating', stepsPerEpoch, tested);
+        lastSlice = now;
+      },
+      // Pause and Stop act while testing too: a pause waits here; a stop leaves this epoch untested.
+      async () => (await pauseAt(epoch, stepsPerEpoch), !control.stopped),
+    );
+    if (!test) {
+      history.stoppedAt = { epoch, step: stepsPerEpoch, of: stepsPerEpoch };
+      break;
+    }
     onTestPredictions?.(predicted);
     const metrics: EpochMetrics = {
       epoch,
