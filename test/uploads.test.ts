@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { StudioService } from '../src/main/core/service/studioService';
+import { Uploads } from '../src/main/core/service/uploads';
 import type { DataSummary } from '../src/shared/contract';
 import { tempDir } from './helpers';
 import { drawingsFolder } from './fixtures/imageFolders';
@@ -48,4 +49,28 @@ test('an uploaded folder opens as a dataset; paths that leave it, and files sent
   assert.ok(summary.refused.some((r) => r.file === 'square/broken.png'));
   const back = await service.dispatch('useBundledDataset', {});
   assert.ok(back.ok && (back.value as DataSummary).source === 'bundled MNIST');
+});
+
+test('making room for a new upload removes only old ones: not the dataset in hand, not one still arriving', () => {
+  const root = tempDir();
+  const png = { path: 'a/1.png', data: new Uint8Array([1]) };
+  let inUse: string[] = [];
+  // No upload counts as arriving here, so the rule for the rest shows.
+  const uploads = new Uploads(root, () => inUse, 0);
+  const first = uploads.add(undefined, [png]);
+  inUse = [first.dir]; // opened as the dataset in hand
+  const others = [1, 2, 3, 4].map(() => uploads.add(undefined, [png]));
+  const left = readdirSync(root).map((n) => join(root, n));
+  assert.ok(left.includes(first.dir), 'the dataset in hand stays');
+  // Three unused uploads are kept (the new one included); the oldest unused one went.
+  assert.ok(!existsSync(others[0]!.dir), 'the oldest unused one goes');
+  assert.deepEqual(left.sort(), [first.dir, ...others.slice(1).map((o) => o.dir)].sort());
+  // A removed upload cannot be added to: its files would land in a recreated, partial folder.
+  assert.throws(() => uploads.add(others[0]!.upload, [{ path: 'a/2.png', data: new Uint8Array([2]) }]), /no upload/);
+  // With the usual grace, uploads still arriving (another window's) are never removed.
+  const patient = new Uploads(tempDir());
+  const early = patient.add(undefined, [png]);
+  for (let i = 0; i < 4; i++) patient.add(undefined, [png]);
+  assert.ok(existsSync(early.dir));
+  assert.ok(patient.add(early.upload, [{ path: 'a/2.png', data: new Uint8Array([2]) }]));
 });

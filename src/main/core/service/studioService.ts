@@ -103,7 +103,18 @@ export class StudioService {
     this.runsDir = join(this.home, 'runs');
     this.recents = new Recents(this.home);
     this.data = options.data ?? {};
-    this.uploads = new Uploads(join(this.home, 'uploads'));
+    // The dataset in hand and unfinished runs' datasets may be uploads: those are kept.
+    this.uploads = new Uploads(join(this.home, 'uploads'), () => [
+      ...(this.data.dir ? [this.data.dir] : []),
+      ...unfinishedRuns(this.runsDir).flatMap((run) => {
+        try {
+          const meta = readCheckpointMeta(run.dir);
+          return meta.data?.dir ?? meta.dataDir ?? [];
+        } catch {
+          return [];
+        }
+      }),
+    ]);
     this.state = initialState(options.pickDirectory !== undefined, join(this.home, 'models'));
     this.state.unfinished = unfinishedRuns(this.runsDir);
     this.trainer = this.newTrainer();

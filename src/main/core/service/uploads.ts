@@ -9,8 +9,10 @@ import { MAX_FOLDER_IMAGES } from '../dataset/folderListing';
 
 /** Bytes one upload may hold in all. */
 export const MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
-/** Upload folders kept; older ones are removed when a new one starts. */
+/** Upload folders kept besides those in use; older ones are removed when a new one starts. */
 const KEEP = 3;
+/** An upload begun this recently may still be arriving (another window's): it is not removed. */
+const ARRIVING_MS = 10 * 60 * 1000;
 const MAX_DEPTH = 10;
 
 export class UploadError extends Error {}
@@ -25,10 +27,15 @@ export function badUploadPath(path: string): string | undefined {
 }
 
 export class Uploads {
-  private readonly folders = new Map<number, { dir: string; files: number; bytes: number }>();
+  private readonly folders = new Map<number, { dir: string; files: number; bytes: number; begun: number }>();
   private next = 1;
 
-  constructor(private readonly root: string) {}
+  /** `inUse` names the folders a dataset in hand or an unfinished run still reads: never removed. */
+  constructor(
+    private readonly root: string,
+    private readonly inUse: () => string[] = () => [],
+    private readonly arrivingMs = ARRIVING_MS,
+  ) {}
 
   /** Writes a batch of files, into a new upload (no id) or one this service began; returns its id and folder. */
   add(upload: number | undefined, files: { path: string; data: Uint8Array }[]): { upload: number; dir: string } {
@@ -41,7 +48,7 @@ export class Uploads {
       id = this.next++;
       const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 23);
       this.prune();
-      this.folders.set(id, { dir: join(this.root, `upload_${stamp}_${id}`), files: 0, bytes: 0 });
+      this.folders.set(id, { dir: join(this.root, `upload_${stamp}_${id}`), files: 0, bytes: 0, begun: Date.now() });
     }
     const folder = this.folders.get(id);
     if (!folder) throw new UploadError(`no upload ${id}`);
@@ -71,6 +78,13 @@ export class Uploads {
     } catch {
       return;
     }
-    for (const name of names.slice(0, Math.max(0, names.length - (KEEP - 1)))) rmSync(join(this.root, name), { recursive: true, force: true });
+    const used = new Set(this.inUse().map((dir) => resolve(dir)));
+    const arriving = new Set([...this.folders.values()].filter((f) => Date.now() - f.begun < this.arrivingMs).map((f) => resolve(f.dir)));
+    const removable = names.filter((name) => !used.has(resolve(this.root, name)) && !arriving.has(resolve(this.root, name)));
+    for (const name of removable.slice(0, Math.max(0, removable.length - (KEEP - 1)))) {
+      rmSync(join(this.root, name), { recursive: true, force: true });
+      // A removed upload can no longer be added to (its id would write into a recreated, partial folder).
+      for (const [id, folder] of this.folders) if (resolve(folder.dir) === resolve(this.root, name)) this.folders.delete(id);
+    }
   }
 }
