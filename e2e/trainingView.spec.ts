@@ -142,6 +142,8 @@ test('after a 3-epoch run the epoch charts show three points each', async ({ app
 test('an opened model with one epoch of history shows its point', async ({ app: { page } }) => {
   await page.getByRole('tab', { name: 'Models' }).click();
   await page.getByRole('list', { name: 'Recent models' }).getByRole('button').first().click();
+  // The 3-epoch model in hand was not saved: opening another asks first.
+  await page.getByRole('alertdialog', { name: 'Replace the unsaved model?' }).getByRole('button', { name: 'Replace it' }).click();
   await expect(page.getByRole('status')).toContainText('Opened');
   await page.getByRole('tab', { name: 'Train' }).click();
   await page.setViewportSize(VIEWPORTS[0]!);
