@@ -143,12 +143,15 @@ test('the test gallery pages through predictions, filters mistakes, and opens co
   await page.getByRole('button', { name: /^Wrong only/ }).click();
   for (const width of [1280, 1024]) {
     await page.setViewportSize({ width, height: 768 });
-    // An inline caption's box spans all its lines: one line is about 1.2 font sizes tall, two 2.4.
-    const heights = await grid
-      .locator('span')
-      .evaluateAll((spans) => spans.map((span) => span.getBoundingClientRect().height / parseFloat(getComputedStyle(span).fontSize)));
-    expect(heights.length).toBeGreaterThan(1);
-    expect(Math.max(...heights), `captions on one line at ${width}px`).toBeLessThan(1.8);
+    // An inline caption's box spans all its lines: one line is about 1.2 font sizes tall, two 2.4. Read once
+    // the grid has settled (a caption being replaced has no size): NaN until then, so the poll waits.
+    const tallest = async (): Promise<number> => {
+      const heights = await grid
+        .locator('span')
+        .evaluateAll((spans) => spans.map((span) => span.getBoundingClientRect().height / parseFloat(getComputedStyle(span).fontSize)));
+      return heights.length > 1 && heights.every(Number.isFinite) ? Math.max(...heights) : NaN;
+    };
+    await expect.poll(tallest, { message: `captions on one line at ${width}px` }).toBeLessThan(1.8);
   }
   await page.setViewportSize({ width: 1280, height: 1000 });
   await page.getByLabel('Per page').selectOption('25');
