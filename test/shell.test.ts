@@ -30,28 +30,27 @@ function prevented(events: Record<string, (...args: unknown[]) => unknown>): str
   });
 }
 const ALL_BLOCKED = ['will-navigate', 'will-frame-navigate', 'will-redirect', 'will-attach-webview'];
+/** Every window's web preferences, as window.ts and computeWindow.ts spell them out (preload aside). */
+const LOCKED_PREFERENCES = {
+  preload: undefined,
+  contextIsolation: true,
+  sandbox: true,
+  nodeIntegration: false,
+  nodeIntegrationInWorker: false,
+  nodeIntegrationInSubFrames: false,
+  webSecurity: true,
+  allowRunningInsecureContent: false,
+  experimentalFeatures: false,
+  webviewTag: false,
+  navigateOnDragDrop: false,
+  disableBlinkFeatures: 'Auxclick',
+  spellcheck: false,
+};
 
 test('the window is sandboxed and isolated, with no Node in its content, and cannot navigate or open windows', () => {
   shell.window.createMainWindow();
   const { options, events, openHandler, url } = windows.at(-1)!;
-  assert.deepEqual(
-    { ...options.webPreferences, preload: undefined },
-    {
-      preload: undefined,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      experimentalFeatures: false,
-      webviewTag: false,
-      navigateOnDragDrop: false,
-      disableBlinkFeatures: 'Auxclick',
-      spellcheck: false,
-    },
-  );
+  assert.deepEqual({ ...options.webPreferences, preload: undefined }, LOCKED_PREFERENCES);
   assert.match(String(options.webPreferences.preload), /preload[\\/]index\.cjs$/);
   assert.equal(url, 'app://studio/index.html');
   assert.deepEqual(prevented(events), ALL_BLOCKED);
@@ -119,25 +118,8 @@ test('the compute window is hidden, sandboxed, has no Node, cannot navigate or o
   const record = windows.at(-1)!;
   const { options, events, openHandler, url } = record;
   assert.equal(options.show, false);
-  assert.deepEqual(
-    { ...options.webPreferences, preload: undefined },
-    {
-      preload: undefined,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      experimentalFeatures: false,
-      webviewTag: false,
-      navigateOnDragDrop: false,
-      disableBlinkFeatures: 'Auxclick',
-      spellcheck: false,
-      backgroundThrottling: false,
-    },
-  );
+  // A hidden window is throttled by default; training in it must not be.
+  assert.deepEqual({ ...options.webPreferences, preload: undefined }, { ...LOCKED_PREFERENCES, backgroundThrottling: false });
   assert.match(String(options.webPreferences.preload), /preload[\\/]compute\.cjs$/);
   assert.equal(url, 'app://compute/compute.html');
   // Its own origin: the app's IPC check refuses it.
