@@ -5,6 +5,7 @@ import type { ApiMethod } from './api';
 import { BACKEND_CHOICES, DataRequestSchema, TrainConfigSchema } from './contract';
 import { MAX_SIDE } from './modelSpec';
 import { MAX_IMAGE_BYTES } from './imageCheck';
+import { UNPRINTABLE_CLASS } from './format';
 
 const none = z.object({}).strict();
 /** Paths are plain strings of sane length; what they point at is checked by whoever opens them. */
@@ -14,6 +15,8 @@ const path = z
   .max(4096)
   .refine((p) => !p.includes('\0'), 'path contains a NUL byte');
 /** A model's name: one folder under the app's models folder, never a path. */
+// What printable() escapes, and the left-to-right and right-to-left marks besides.
+const NOT_IN_NAMES = new RegExp(`[${UNPRINTABLE_CLASS}\\u200e\\u200f]`, 'u');
 export const ModelNameSchema = z
   .string()
   .trim()
@@ -21,7 +24,7 @@ export const ModelNameSchema = z
   .max(100, { error: 'at most 100 characters' })
   .refine((n) => !/[/\\\0:*?"<>|]/.test(n) && !n.startsWith('.'), { error: 'a name, without / \\ : * ? " < > | or a leading dot' })
   // Control characters (newlines, ESC) and bidirectional overrides would forge lines or reorder text wherever the name is shown.
-  .refine((n) => !/[\p{Cc}\u200e\u200f\u202a-\u202e\u2066-\u2069]/u.test(n), { error: 'a name without control or text-direction characters' });
+  .refine((n) => !NOT_IN_NAMES.test(n), { error: 'a name without control or text-direction characters' });
 
 /** Most images one predict call may carry. */
 export const PREDICT_MAX_IMAGES = 256;

@@ -3,9 +3,12 @@
 /** Every percentage the app or the CLI shows: two decimals, as the Flax Quick Start notebook prints accuracy. */
 export const percent = (fraction: number): string => `${(fraction * 100).toFixed(2)}%`;
 
-// C0 and C1 controls, and the bidirectional overrides and isolates that reorder what a terminal shows.
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+/**
+ * C0 and C1 controls (\p{Cc}), and the bidirectional embeddings, overrides and isolates that reorder what
+ * a terminal or a page shows: a regex character class's body, for the `u` flag.
+ */
+export const UNPRINTABLE_CLASS = '\\p{Cc}\\u202a-\\u202e\\u2066-\\u2069';
+const UNPRINTABLE = new RegExp(`[${UNPRINTABLE_CLASS}]`, 'gu');
 
 /** Text from files and folders as one printable line: control characters written as \u escapes. */
 export const printable = (text: string): string => text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
