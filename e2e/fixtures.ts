@@ -2,7 +2,7 @@
 // app where its binary exists. Console errors and page errors are collected and fail the test.
 import { test as base, chromium, _electron, expect, type Page } from '@playwright/test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -77,7 +77,7 @@ export const test = base.extend<object, { electronProblem: string | undefined; a
         watch(page);
         await use({ page, home, errors });
         await electron.close();
-        return;
+        return void rmSync(home, { recursive: true, force: true });
       }
       const { child, url } = await startHost(home);
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
@@ -87,6 +87,9 @@ export const test = base.extend<object, { electronProblem: string | undefined; a
       await use({ page, home, errors });
       await browser.close();
       child.kill('SIGTERM');
+      // The host may still be writing (a checkpoint) as it stops: remove its home once it has gone.
+      if (child.exitCode === null && child.signalCode === null) await new Promise((done) => child.once('exit', done));
+      rmSync(home, { recursive: true, force: true });
     },
     { scope: 'worker' },
   ],

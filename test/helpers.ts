@@ -1,5 +1,5 @@
 // Shared test fixtures: small real slices of the bundled MNIST written as real IDX files.
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -12,8 +12,24 @@ export function mnist(): Dataset {
   return bundled;
 }
 
+// Every test file runs in its own process: the folders it made go when it exits (one full run used to leave
+// ~70 of them, 250 MB with the packaging test's). MNIST_STUDIO_KEEP_TEMP=1 keeps them to look at after a failure.
+const made: string[] = [];
+process.once('exit', () => {
+  if (process.env.MNIST_STUDIO_KEEP_TEMP) return void console.log(`kept ${made.length} temporary folders: ${made.join(' ')}`);
+  for (const dir of made) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a test left a folder we may not remove (a read-only one, when not root): leave it to the system
+    }
+  }
+});
+
 export function tempDir(prefix = 'mnist-studio-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
 
 export function idxImages(images: Uint8Array, count: number, rows = 28, cols = 28, magic = 0x803): Uint8Array {
