@@ -339,3 +339,26 @@ test('a run stopped inside an epoch says how far past its last test it went, in 
     await service.close();
   }
 });
+
+test('a finished run is not resumed, and a run stopped before its first checkpoint leaves no folder behind', async () => {
+  const { service, call, next, events } = harness();
+  try {
+    assert.ok((await call('startTraining', quick)).ok);
+    await next((e) => e.type === 'done');
+    const runs = join(service.home, 'runs');
+    const [finished] = readdirSync(runs);
+    const starts = events.filter((e) => e.type === 'run-starting').length;
+    const refused = await call('resumeRun', { dir: join(runs, finished!) });
+    assert.deepEqual(refused.ok ? undefined : refused.error.code, 'bad-request');
+    assert.match(refused.ok ? '' : refused.error.message, /already finished its 1 epoch:/);
+    assert.equal(events.filter((e) => e.type === 'run-starting').length, starts, 'nothing was announced');
+    assert.equal(service.getState().status, 'idle');
+    // Stopped at once: no checkpoint was written, and its empty folder does not stay to pile up.
+    assert.ok((await call('startTraining', { ...quick, batchSize: 64 })).ok);
+    assert.ok((await call('stopTraining')).ok);
+    await next((e) => e.type === 'done');
+    assert.deepEqual(readdirSync(runs), [finished]);
+  } finally {
+    await service.close();
+  }
+});

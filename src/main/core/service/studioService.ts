@@ -20,7 +20,7 @@ import {
   type StudioEventBody,
   type StudioState,
 } from '../../../shared/studioState';
-import { newRunName, pruneRuns, readCheckpointMeta, unfinishedRuns } from '../store/checkpoint';
+import { finishedRunMessage, newRunName, pruneRuns, readCheckpointMeta, removeIfEmpty, unfinishedRuns } from '../store/checkpoint';
 import { describeModel, expandHome, foreignFolder, modelsUnder } from '../store/modelFolders';
 import { ModelFileError } from '../store/modelValidation';
 import { makeFolders } from '../store/files';
@@ -356,6 +356,8 @@ export class StudioService {
       if (request.resumeDir) {
         // The run goes on with its own recipe, on the backend asked for now (the one it failed on may be gone).
         const meta = readCheckpointMeta(request.resumeDir);
+        // Refused here, not after the run is announced: the worker would only find nothing left to train.
+        if (meta.epoch >= meta.history.config.epochs) fail('bad-request', finishedRunMessage(folderName(request.resumeDir), meta.history.config.epochs));
         config = { ...meta.history.config, backend: request.backend ?? 'auto' };
         // The worker opens the run's dataset; a worker started afresh later must open the same one.
         this.data = meta.data ?? (meta.dataDir ? { dir: meta.dataDir } : {});
@@ -389,6 +391,9 @@ export class StudioService {
   private endRun(end: StudioEventBody): void {
     // A resume opens its run's dataset in the worker, even one that then fails: the pages must hear of it.
     if (this.operation?.kind === 'run' && this.operation.resumed) this.announceDataset();
+    // A new run that ended before its first checkpoint leaves an empty folder, which pruning (it counts
+    // checkpoints) would never take away.
+    if (this.operation?.kind === 'run' && !this.operation.resumed) removeIfEmpty(join(this.runsDir, this.operation.id));
     this.operation = undefined;
     this.publish(end);
     this.publish({ type: 'runs-changed', unfinished: unfinishedRuns(this.runsDir) });

@@ -1,7 +1,7 @@
 // Checkpoints: everything a run needs to continue exactly where it was after an epoch — weights,
 // momentum buffers, the random generator's state, the epoch, the history and the recipe — committed
 // like models are (new data files first, then checkpoint.json renamed over the old one).
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -141,4 +141,17 @@ export function pruneRuns(root: string, keep: number): void {
     .filter((name) => /^run_[\w-]+$/.test(name) && existsSync(join(root, name, FILE)))
     .sort();
   for (const name of runs.slice(0, Math.max(0, runs.length - keep))) rmSync(join(root, name), { recursive: true, force: true });
+}
+
+/** What resuming a run that already trained all its epochs is told (the app and the CLI alike). */
+export const finishedRunMessage = (where: string, epochs: number): string =>
+  `the run in ${where} already finished its ${epochs} epoch${epochs === 1 ? '' : 's'}: nothing is left to resume`;
+
+/** Removes a run's checkpoint folder if nothing was written into it (rmdir takes only an empty folder). */
+export function removeIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // it holds a checkpoint, or is gone already: either way there is nothing to tidy
+  }
 }

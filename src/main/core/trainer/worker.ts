@@ -28,7 +28,7 @@ import { initialParams } from '../model/init';
 import { createControl, evaluateTest, train } from './trainer';
 import { softmaxRows } from './metrics';
 import { ModelFileError, openModel, saveModel } from '../store/modelStore';
-import { loadCheckpoint, saveCheckpoint } from '../store/checkpoint';
+import { finishedRunMessage, loadCheckpoint, saveCheckpoint } from '../store/checkpoint';
 
 const given = workerData as { resourcesPath?: string; gpuPages?: MessagePort; gpuTimeouts?: PortTimeouts } | null;
 // The owner's process.resourcesPath (Electron sets it on the main thread only), for resourcePath().
@@ -212,8 +212,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
       before = { ...before, params: engine ? await engine.getParams() : undefined };
       const checkpoint = resume && checkpointDir ? loadCheckpoint(checkpointDir) : undefined;
       const config = checkpoint ? { ...checkpoint.config, backend: given.backend, threads: given.threads } : given;
-      if (checkpoint && checkpoint.epoch >= config.epochs)
-        throw StudioCallError.of('bad-request', `the run in ${checkpointDir} already finished its ${config.epochs} epochs`);
+      if (checkpoint && checkpoint.epoch >= config.epochs) throw StudioCallError.of('bad-request', finishedRunMessage(checkpointDir!, config.epochs));
       const d = await ensureDataset(checkpoint?.data ?? dataRequest);
       if (checkpoint && !sameSpec(checkpoint.spec, d.spec))
         throw StudioCallError.of('bad-data', `the dataset of the run in ${checkpointDir} has changed: its model no longer fits it`);
