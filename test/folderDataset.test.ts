@@ -83,6 +83,22 @@ test('colour photos get the photo mode, RGB 32x32, and train/ with test/ is used
   assert.deepEqual([asked.spec.mode, asked.spec.height, asked.spec.channels], ['drawing', 16, 1]);
 });
 
+test('a class folder with no images, or too few to hold one out, is named in the notes', async () => {
+  const root = await drawingsFolder(5, false);
+  mkdirSync(join(root, 'ghost'));
+  mkdirSync(join(root, 'lonely'));
+  writeFileSync(join(root, 'lonely', 'one.png'), await png('circle', 7));
+  const d = await importFolder(root);
+  assert.deepEqual(d.spec.classes, ['bar', 'circle', 'ghost', 'lonely', 'square']);
+  assert.deepEqual(labelCounts(d.train, 5), [5, 4, 0, 1, 4]);
+  assert.deepEqual(labelCounts(d.test, 5), [1, 1, 0, 0, 1]);
+  assert.ok(d.notes!.includes('no training images for "ghost": the model cannot learn that class'), d.notes!.join('\n'));
+  assert.ok(d.notes!.includes('no test images for "ghost", "lonely": the test accuracy does not cover those classes'), d.notes!.join('\n'));
+  // A folder where every class has both says nothing of the kind.
+  const full = await importFolder(await drawingsFolder(5, false));
+  assert.ok(!full.notes!.some((n) => /^no (training|test) images/.test(n)), full.notes!.join('\n'));
+});
+
 test('folders that cannot be datasets get one clear error', async () => {
   const one = join(tempDir(), 'one');
   mkdirSync(join(one, 'only'), { recursive: true });
