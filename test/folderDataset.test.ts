@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { importFolder, type ImportProgress } from '../src/main/core/dataset/folderImport';
+import { importFolder, ImportCancelled, type ImportProgress } from '../src/main/core/dataset/folderImport';
 import { listFolder } from '../src/main/core/dataset/folderListing';
 import { loadDataset, IDX_FILES, labelCounts } from '../src/main/core/dataset/dataset';
 import { openData } from '../src/main/core/dataset/openData';
@@ -50,7 +50,7 @@ test('the stratified split is deterministic, and the second open comes from the 
     third: ImportProgress[] = [];
   await importFolder(root, { cacheDir, onProgress: (p) => first.push(p) });
   const cached = await importFolder(root, { cacheDir, onProgress: (p) => second.push(p) });
-  assert.deepEqual(phases(first), ['listing', 'decoding']);
+  assert.deepEqual(phases(first), ['listing', 'sampling', 'decoding']);
   assert.deepEqual(phases(second), ['listing', 'cached']);
   assert.deepEqual(cached.train.images, a.train.images);
   assert.deepEqual(cached.test.labels, a.test.labels);
@@ -58,7 +58,7 @@ test('the stratified split is deterministic, and the second open comes from the 
   // Touching one file changes the listing, so the folder is decoded again.
   utimesSync(join(root, 'bar', 'bar-0.png'), new Date(), new Date(2001, 1, 1));
   await importFolder(root, { cacheDir, onProgress: (p) => third.push(p) });
-  assert.deepEqual(phases(third), ['listing', 'decoding']);
+  assert.deepEqual(phases(third), ['listing', 'sampling', 'decoding']);
   assert.equal(readdirSync(cacheDir).filter((n) => n.endsWith('.dataset')).length, 2);
 });
 
@@ -97,6 +97,25 @@ test('a class folder with no images, or too few to hold one out, is named in the
   // A folder where every class has both says nothing of the kind.
   const full = await importFolder(await drawingsFolder(5, false));
   assert.ok(!full.notes!.some((n) => /^no (training|test) images/.test(n)), full.notes!.join('\n'));
+});
+
+test('choosing the input mode reports its progress and hears a cancel; a mode and shape given skip it', async () => {
+  const root = await drawingsFolder(20, false);
+  const controller = new AbortController();
+  const phases: string[] = [];
+  const onProgress = (p: ImportProgress): void => {
+    phases.push(`${p.phase} ${p.done}/${p.total}`);
+    if (p.phase === 'sampling' && p.done === 2) controller.abort();
+  };
+  await assert.rejects(importFolder(root, { signal: controller.signal, onProgress }), ImportCancelled);
+  assert.deepEqual(phases, ['listing 0/0', 'sampling 0/48', 'sampling 1/48', 'sampling 2/48']);
+  const given: string[] = [];
+  const d = await importFolder(root, { mode: 'drawing', input: { height: 28, width: 28, channels: 1 }, onProgress: (p) => given.push(p.phase) });
+  assert.ok(!given.includes('sampling'), given.join());
+  assert.ok(
+    d.notes!.some((n) => n.startsWith('input mode drawing, as asked: 28x28x1')),
+    d.notes!.join('\n'),
+  );
 });
 
 test('folders that cannot be datasets get one clear error', async () => {

@@ -20,7 +20,14 @@ export function importProgress(): ((p: ImportProgress) => void) | undefined {
   if (!process.stderr.isTTY) return undefined;
   return (p) => {
     const text =
-      p.phase === 'decoding' ? `decoding images: ${p.done} of ${p.total}` : p.phase === 'cached' ? `${p.total} images from the cache` : 'listing the folder';
-    process.stderr.write(`\r\x1b[K${text}${p.phase === 'decoding' && p.done < p.total ? '' : '\n'}`);
+      p.phase === 'decoding'
+        ? `decoding images: ${p.done} of ${p.total}`
+        : p.phase === 'sampling'
+          ? `looking at images to choose the input mode: ${p.done} of ${p.total}`
+          : p.phase === 'cached'
+            ? `${p.total} images from the cache`
+            : 'listing the folder';
+    const counting = (p.phase === 'decoding' || p.phase === 'sampling') && p.done < p.total;
+    process.stderr.write(`\r\x1b[K${text}${counting ? '' : '\n'}`);
   };
 }

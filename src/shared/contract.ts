@@ -203,7 +203,7 @@ export type TrainEvent =
   | { type: 'resumed'; epoch: number; step: number }
   | { type: 'done'; stopped: boolean; history: History }
   /** A dataset import's progress: listing the folder, decoding its images, or found in the cache. */
-  | { type: 'import-progress'; phase: 'listing' | 'decoding' | 'cached'; done: number; total: number }
+  | { type: 'import-progress'; phase: 'listing' | 'sampling' | 'decoding' | 'cached'; done: number; total: number }
   | { type: 'error'; error: StudioError };
 
 export const ERROR_CODES = [

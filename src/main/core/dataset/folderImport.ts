@@ -28,7 +28,8 @@ const PROGRESS_MS = 100;
 const SAMPLE = 48;
 
 export interface ImportProgress {
-  phase: 'listing' | 'decoding' | 'cached';
+  /** sampling: a few images are looked at to choose the input mode (slow on very large images). */
+  phase: 'listing' | 'sampling' | 'decoding' | 'cached';
   done: number;
   total: number;
 }
@@ -87,7 +88,13 @@ function looks(image: RgbaImage): { colour: boolean; drawing: boolean } {
 async function chooseInput(listing: Listing, options: ImportOptions): Promise<{ target: InputTarget; note: string }> {
   const stride = Math.max(1, Math.floor(listing.files.length / SAMPLE));
   const seen: { colour: boolean; drawing: boolean }[] = [];
-  for (let i = 0; i < listing.files.length && seen.length < SAMPLE; i += stride) {
+  // Only a photo without a given shape needs the sample (colour or not); a guess needs it whole.
+  const needed = !options.mode || (options.mode === 'photo' && !options.input);
+  const total = needed ? Math.min(SAMPLE, Math.ceil(listing.files.length / stride)) : 0;
+  for (let i = 0, looked = 0; needed && i < listing.files.length && seen.length < SAMPLE; i += stride, looked++) {
+    // Each sampled image is decoded whole: a folder of huge ones takes a while, and can be cancelled meanwhile.
+    if (options.signal?.aborted) throw new ImportCancelled();
+    options.onProgress?.({ phase: 'sampling', done: Math.min(looked, total), total });
     const f = listing.files[i]!;
     try {
       seen.push(looks(await decodeImage(basename(f.rel), readRegularFile(f.path, MAX_IMAGE_BYTES, refuse, { noFollow: true }))));
