@@ -24,6 +24,18 @@ test('bad hyperparameters get plain messages and keep Start disabled', async ({ 
   await expect(page.locator('#epochs-problem')).toHaveText('a whole number');
   await field(page, 'Epochs').fill('');
   await expect(page.locator('#epochs-problem')).toHaveText('required');
+  // What a number field cannot read is "not a number", not "required"; and an optional field is not
+  // quietly dropped (a train limit typed as "5e" used to train on everything).
+  await field(page, 'Epochs').pressSequentially('1e');
+  await expect(page.locator('#epochs-problem')).toHaveText('not a number');
+  await field(page, 'Epochs').fill('3');
+  await expect(page.locator('#epochs-problem')).toHaveText('');
+  await field(page, 'Test limit').fill('');
+  await field(page, 'Test limit').pressSequentially('5e');
+  await expect(page.locator('#testLimit-problem')).toHaveText('not a number');
+  await expect(startButton(page)).toBeDisabled();
+  await field(page, 'Test limit').fill('');
+  await expect(page.locator('#testLimit-problem')).toHaveText('');
   await field(page, 'Momentum').fill('1.5');
   await expect(page.locator('#momentum-problem')).toHaveText('less than 1');
   // Every problem shows at once, this one even while others remain.
