@@ -1,7 +1,7 @@
 // The model spec: what it accepts, and the seed's network derived from it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MNIST_SPEC, ModelSpecSchema, parseInput, digitClasses, type ModelSpec } from '../src/shared/modelSpec';
+import { ClassNameSchema, MNIST_SPEC, ModelSpecSchema, parseInput, digitClasses, type ModelSpec } from '../src/shared/modelSpec';
 import { architectureOf, layersFor, PARAM_COUNT } from '../src/main/core/model/architecture';
 import { buildLayersModel } from '../src/main/core/model/layersModel';
 import { formatSummary, modelSummary } from '../src/main/core/model/summary';
@@ -25,6 +25,15 @@ test('the spec accepts sides that are multiples of 4 up to 64, 1 or 3 channels, 
     { ...MNIST_SPEC, extra: 1 },
   ]) {
     assert.equal(ModelSpecSchema.safeParse(bad).success, false, JSON.stringify(bad).slice(0, 80));
+  }
+});
+
+test('class names: any script and spaces, but no control or text-direction characters (they would disguise a name)', () => {
+  for (const name of ['cat', 'chat noir', 'café', '猫', 'كلب', 'T-shirt/top']) assert.ok(ClassNameSchema.safeParse(name).success, name);
+  for (const name of ['a\nb', 'a\u0085b', '\u202egpj.cat', 'dog\u2066', 'x\u0000', 'a\u200fb']) {
+    const parsed = ClassNameSchema.safeParse(name);
+    assert.ok(!parsed.success, JSON.stringify(name));
+    assert.equal(parsed.error.issues[0]!.message, 'class names cannot hold control or text-direction characters');
   }
 });
 

@@ -5,7 +5,7 @@ import type { ApiMethod } from './api';
 import { BACKEND_CHOICES, DataRequestSchema, TrainConfigSchema } from './contract';
 import { MAX_SIDE } from './modelSpec';
 import { MAX_IMAGE_BYTES } from './imageCheck';
-import { UNPRINTABLE_CLASS } from './format';
+import { NOT_IN_NAMES } from './format';
 
 const none = z.object({}).strict();
 /** Paths are plain strings of sane length; what they point at is checked by whoever opens them. */
@@ -16,7 +16,6 @@ const path = z
   .refine((p) => !p.includes('\0'), 'path contains a NUL byte');
 /** A model's name: one folder under the app's models folder, never a path. */
 // What printable() escapes, and the left-to-right and right-to-left marks besides.
-const NOT_IN_NAMES = new RegExp(`[${UNPRINTABLE_CLASS}\\u200e\\u200f]`, 'u');
 export const ModelNameSchema = z
   .string()
   .trim()

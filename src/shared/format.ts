@@ -9,6 +9,8 @@ export const percent = (fraction: number): string => `${(fraction * 100).toFixed
  */
 export const UNPRINTABLE_CLASS = '\\p{Cc}\\u202a-\\u202e\\u2066-\\u2069';
 const UNPRINTABLE = new RegExp(`[${UNPRINTABLE_CLASS}]`, 'gu');
+/** What no name a person gives (a model's, a class's) may hold: the above and the LRM/RLM marks. */
+export const NOT_IN_NAMES = new RegExp(`[${UNPRINTABLE_CLASS}\\u200e\\u200f]`, 'u');
 
 /** Text from files and folders as one printable line: control characters written as \u escapes. */
 export const printable = (text: string): string => text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);

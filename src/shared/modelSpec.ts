@@ -2,6 +2,7 @@
 // that input, and the names of its classes. The seed's network and everything that depends on its shape
 // (kernels, tfjs model, validation, views) are derived from one of these. MNIST is the default.
 import { z } from 'zod';
+import { NOT_IN_NAMES } from './format';
 
 export const INPUT_MODES = ['drawing', 'photo'] as const;
 /** drawing: MNIST's preprocessing (greyscale, ink centred); photo: the picture centre-cropped and resized. */
@@ -24,8 +25,8 @@ export const ClassNameSchema = z
   .string()
   .min(1)
   .max(MAX_CLASS_NAME)
-  // eslint-disable-next-line no-control-regex
-  .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'class names cannot hold control characters')
+  // Names are shown in charts, captions and files: a direction override could make one read as another.
+  .refine((s) => !NOT_IN_NAMES.test(s), 'class names cannot hold control or text-direction characters')
   .refine((s) => s.trim() !== '', 'class names cannot be blank');
 
 /** An input shape the network takes: H x W x C. */
