@@ -34,6 +34,18 @@ export default tseslint.config(
       'svelte/no-useless-mustaches': 'off',
     },
   },
+  {
+    files: ['src/main/**', 'src/cli/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.name=/^mkdir/] Property[key.name='recursive']",
+          message: "Node's recursive mkdir spins forever on a path under /proc: use makeFolders (store/files.ts).",
+        },
+      ],
+    },
+  },
   // Playwright's fixtures take their dependencies as a destructured first argument, `{}` when there are none.
   { files: ['e2e/**'], rules: { 'no-empty-pattern': 'off' } },
   // Tests build hostile and malformed objects on purpose.

@@ -43,6 +43,30 @@ test('auto takes a hardware GPU that beats the wasm kernels, and probes it once 
   assert.equal(calls.probe, 3);
 });
 
+test("a probe cache that cannot be written (a home under /proc, where Node's recursive mkdir spins forever) costs a probe, not a hang", async () => {
+  const { deps: d, calls } = deps({ cacheFile: probeCacheFile('/proc/mnist-studio-no-such-home') });
+  assert.deepEqual(await autoChoice(d), { backend: 'webgpu', device: hardware.name });
+  assert.deepEqual(await autoChoice(d), { backend: 'webgpu', device: hardware.name });
+  assert.equal(calls.probe, 2);
+});
+
+test('the probe cache: a FIFO where the old code staged its write, a verdict no probe gives, and three asks at once cost one probe each', async () => {
+  const { deps: d, calls } = deps({});
+  // A FIFO at the old staging name used to block the worker in open() forever.
+  spawnSync('mkfifo', [`${d.cacheFile}.tmp`]);
+  assert.deepEqual(await autoChoice(d), { backend: 'webgpu', device: hardware.name });
+  assert.equal(calls.probe, 1);
+  const key = Object.keys(JSON.parse(readFileSync(d.cacheFile!, 'utf8')) as object)[0]!;
+  writeFileSync(d.cacheFile!, JSON.stringify({ [key]: { gpu: 1e300, wasm: -5 } }));
+  await autoChoice(d);
+  assert.equal(calls.probe, 2, 'a verdict with a negative speed is not believed');
+  // The picker, auto and another page asking at once share one probe (one measured beside another is wrong).
+  const slow = deps({ probe: async () => (await new Promise((r) => setTimeout(r, 200)), slow.calls.probe++, { gpu: 30000, wasm: 1900 }) });
+  const picks = await Promise.all([autoChoice(slow.deps), autoChoice(slow.deps), autoChoice(slow.deps)]);
+  assert.deepEqual(new Set(picks.map((p) => p.backend)), new Set(['webgpu']));
+  assert.equal(slow.calls.probe, 1);
+});
+
 test('auto passes over a GPU the probe found slower, a software renderer and no GPU at all, saying why', async () => {
   const slow = await autoChoice(deps({ probe: async () => ({ gpu: 900, wasm: 1900 }) }).deps);
   assert.equal(slow.backend, 'wasm');

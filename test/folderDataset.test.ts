@@ -118,6 +118,16 @@ test('choosing the input mode reports its progress and hears a cancel; a mode an
   );
 });
 
+test("a cache folder that cannot be made (under /proc, where Node's recursive mkdir spins forever) costs the cache, not the import", async () => {
+  const root = await drawingsFolder(4, false);
+  const d = await importFolder(root, { cacheDir: '/proc/mnist-studio-no-such-home/datasets' });
+  assert.equal(d.train.count + d.test.count, 13);
+  assert.ok(
+    d.notes!.some((n) => /^the decoded images could not be cached: \/proc\/mnist-studio-no-such-home: cannot be created/.test(n)),
+    d.notes!.join('\n'),
+  );
+});
+
 test('folders that cannot be datasets get one clear error', async () => {
   const one = join(tempDir(), 'one');
   mkdirSync(join(one, 'only'), { recursive: true });

@@ -2,8 +2,8 @@
 // the wasm kernels, else tfjs-node where it loads, else wasm, with the reasons for every backend passed
 // over. The probe's verdict is kept per machine, adapter and thread count under the app's home, so it
 // runs once.
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { readRegularFile } from '../store/files';
+import { existsSync } from 'node:fs';
+import { makeFolders, readRegularFile, writeDurably } from '../store/files';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { BackendName } from '../../../shared/contract';
@@ -54,15 +54,22 @@ function readCache(file: string | undefined): Record<string, ProbeVerdict> {
 
 function writeCache(file: string, cache: Record<string, ProbeVerdict>): void {
   try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(`${file}.tmp`, JSON.stringify(cache, null, 1));
-    renameSync(`${file}.tmp`, file);
+    // Our own mkdir (Node's recursive one spins forever under /proc) and a fresh staging file (one left in
+    // the way, a FIFO or a link, is neither opened nor followed).
+    makeFolders(dirname(file));
+    writeDurably(file, JSON.stringify(cache, null, 1));
   } catch {
     // An unwritable home only costs a probe per run.
   }
 }
 
-const valid = (v: ProbeVerdict | undefined): v is ProbeVerdict => Number.isFinite(v?.gpu) && Number.isFinite(v?.wasm);
+/** A verdict as a probe gives it: two speeds. Anything else in the file is not believed. */
+const valid = (v: ProbeVerdict | undefined): v is ProbeVerdict =>
+  typeof v?.gpu === 'number' && typeof v.wasm === 'number' && v.gpu > 0 && v.wasm > 0 && v.gpu < 1e9 && v.wasm < 1e9;
+
+/** One probe per adapter at a time: the picker, auto and a second page asking at once share it (a probe
+ *  measured beside another would be wrong, and its verdict is kept). */
+const probing = new Map<string, Promise<ProbeVerdict>>();
 
 export async function autoChoice(deps: AutoDeps): Promise<AutoPick> {
   const reasons: string[] = [];
@@ -78,8 +85,18 @@ export async function autoChoice(deps: AutoDeps): Promise<AutoPick> {
     let failure: string | undefined;
     if (!valid(verdict)) {
       // A GPU that fails its probe is passed over, not fatal; it is probed again next time.
-      verdict = await deps.probe(adapter).catch((error: Error) => ((failure = error.message.split('\n')[0]), undefined));
-      if (deps.cacheFile && verdict) writeCache(deps.cacheFile, { ...cache, [key]: verdict });
+      let probe = probing.get(key);
+      if (!probe) {
+        probe = deps.probe(adapter);
+        probing.set(key, probe);
+        void probe
+          .then(
+            (measured) => deps.cacheFile && valid(measured) && writeCache(deps.cacheFile, { ...readCache(deps.cacheFile), [key]: measured }),
+            () => undefined,
+          )
+          .finally(() => probing.delete(key));
+      }
+      verdict = await probe.catch((error: Error) => ((failure = error.message.split('\n')[0]), undefined));
     }
     const name = adapter.name.replace(/^webgpu: /, '');
     if (verdict && verdict.gpu > verdict.wasm) return { backend: 'webgpu', device: adapter.name };

@@ -3,12 +3,11 @@
 // version, so any change to the folder makes a new key. A file holds a JSON header and the raw splits;
 // it is written like models are (to a temporary name, then renamed), and a damaged one is just ignored.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { inputSize, ModelSpecSchema } from '../../../shared/modelSpec';
-import { writeDurably } from '../store/modelStore';
-import { readRegularFile } from '../store/files';
+import { makeFolders, readRegularFile, writeDurably } from '../store/files';
 import type { Listing } from './folderListing';
 import type { Dataset } from './dataset';
 
@@ -65,7 +64,7 @@ export function readCache(dir: string, key: string): Omit<Dataset, 'source'> | u
 }
 
 export function writeCache(dir: string, key: string, d: Dataset): void {
-  mkdirSync(dir, { recursive: true });
+  makeFolders(dir); // not Node's recursive mkdir, which spins forever under /proc
   const header = Buffer.from(
     JSON.stringify({ version: VERSION, spec: d.spec, train: d.train.count, test: d.test.count, notes: d.notes ?? [], refused: d.refused ?? [] }),
   );

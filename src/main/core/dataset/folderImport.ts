@@ -225,6 +225,11 @@ export async function importFolder(dir: string, options: ImportOptions = {}): Pr
   notes.push(...emptyClassNotes(listing.classes, train, test));
   const spec: ModelSpec = { ...target, classes: listing.classes };
   const dataset: Dataset = { source: dir, spec, train, test, notes, refused };
-  if (options.cacheDir) writeCache(options.cacheDir, key, dataset);
+  try {
+    if (options.cacheDir) writeCache(options.cacheDir, key, dataset);
+  } catch (error) {
+    // The cache only saves the next open some time: a folder it cannot go in costs that, not the import.
+    notes.push(`the decoded images could not be cached: ${(error as Error).message}`);
+  }
   return dataset;
 }

@@ -6,7 +6,8 @@
 // but a regular file before opening it (opening a FIFO for reading blocks until a writer comes; O_NONBLOCK
 // makes even a FIFO swapped in afterwards open at once), fstat the open file to catch such a swap, and
 // read at most the fstat size plus one byte (never more than the cap), so a file that grows is caught.
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { lstat, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
@@ -167,5 +168,27 @@ export function makeFolders(dir: string, fail: MakeError = fileReadError): void 
       if (code === 'EEXIST' && statSync(folder).isDirectory()) continue; // made by someone else meanwhile
       throw fail(folder, `cannot be created (${code ?? (error as Error).message})`);
     }
+  }
+}
+
+/** Writes a file and makes it durable before anyone can see it under its final name. */
+export function writeDurably(file: string, data: string | Uint8Array): void {
+  const staging = `${dirname(file)}/.${randomBytes(6).toString('hex')}.tmp`;
+  // 'wx': a new file, never one (a FIFO, a link) that someone put in the way.
+  writeFileSync(staging, data, { flag: 'wx' });
+  const fd = openSync(staging, 'r');
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(staging, file);
+}
+
+/** Makes a folder's entries (new names, renames) durable. Not possible on every platform: best effort. */
+export function syncFolder(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+  } catch {
+    // Windows cannot open folders for fsync; NTFS journals the rename itself.
   }
 }

@@ -6,7 +6,7 @@
 // removed. Whatever instant a save is killed at, model.json names a complete weights file: the folder
 // holds exactly the old model or exactly the new one. (Renaming a whole staged folder over the old one
 // cannot be done atomically on POSIX, where rename refuses a non-empty target.)
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { tf } from '../backend/tfjs';
@@ -16,32 +16,11 @@ import { paramCountFor } from '../model/architecture';
 import { MNIST_SPEC, type ModelSpec } from '../../../shared/modelSpec';
 import { buildLayersModel, getFlatWeights, setFlatWeights } from '../model/layersModel';
 import { ModelFileError, MODEL_JSON_MAX, parseJsonSafely, validateModelFolder } from './modelValidation';
-import { makeFolders, readRegularFile, type MakeError } from './files';
+import { makeFolders, readRegularFile, syncFolder, writeDurably, type MakeError } from './files';
 
 export { ModelFileError };
 
 const modelFileError: MakeError = (file, problem) => new ModelFileError(`${file}: ${problem}`);
-
-/** Writes a file and makes it durable before anyone can see it under its final name. */
-export function writeDurably(file: string, data: string | Uint8Array): void {
-  const staging = `${dirname(file)}/.${randomBytes(6).toString('hex')}.tmp`;
-  writeFileSync(staging, data);
-  const fd = openSync(staging, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(staging, file);
-}
-
-/** Makes a folder's entries (new names, renames) durable. Not possible on every platform: best effort. */
-export function syncFolder(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    fsyncSync(fd);
-    closeSync(fd);
-  } catch {
-    // Windows cannot open folders for fsync; NTFS journals the rename itself.
-  }
-}
 
 /** The tfjs model.json and weight bytes for a flat parameter vector. */
 async function artifactsOf(params: Float32Array, spec: ModelSpec): Promise<{ topology: object; specs: tf.io.WeightsManifestEntry[]; weights: Uint8Array }> {
