@@ -154,3 +154,28 @@ for (const spec of [
     },
   );
 }
+
+test('webgpu logits of 256 rows of 48x48 (a grid past 65,535 workgroups, folded into two dimensions) match wasm on every row', { skip: noGpu }, async () => {
+  const spec: ModelSpec = { height: 48, width: 48, channels: 1, mode: 'photo', classes: ['a', 'b', 'c'] };
+  const data = datasetOf(spec, 8, 256);
+  const found = await findAdapter();
+  if (typeof found === 'string') throw new Error(found);
+  const gpu = await GpuEngine.create(await requestDevice(found.adapter), data, { maxBatch: 8, device: found.name, ownsDevice: true });
+  const wasm = new WasmEngine(data, { maxBatch: 8, threads: 1 });
+  try {
+    const params = initialParams(5, spec);
+    gpu.setParams(params);
+    wasm.setParams(params);
+    const [a, b] = [await gpu.logits('test', 0, 256), wasm.logits('test', 0, 256)];
+    const k = spec.classes.length;
+    // conv0 alone needs 256 x 24 x 24 x 32 / 64 = 73,728 workgroups: rows past ~227 used to keep stale logits.
+    for (const row of [0, 227, 228, 255]) {
+      const error = relative(a.subarray(row * k, (row + 1) * k), b.subarray(row * k, (row + 1) * k));
+      assert.ok(error < 1e-4, `row ${row}: relative error ${error}`);
+    }
+    assert.ok(relative(a, b) < 1e-4);
+  } finally {
+    gpu.dispose();
+    wasm.dispose();
+  }
+});

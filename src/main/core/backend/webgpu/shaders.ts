@@ -74,7 +74,8 @@ const GW0 = ${gradOffset(g.w0)}u; const GB0 = ${gradOffset(g.b0)}u; const GW1 = 
 const GW2 = ${gradOffset(g.w2)}u; const GB2 = ${gradOffset(g.b2)}u; const GW3 = ${gradOffset(g.w3)}u; const GB3 = ${gradOffset(g.b3)}u;
 const MAXB = ${l.maxBatch}u;
 
-fn flatId(id: vec3<u32>, n: vec3<u32>) -> u32 { return id.x + id.y * n.x * ${WORKGROUP}u; }
+// The workgroup's index in a grid folded into two dimensions (dispatches past 65,535 workgroups).
+fn flatId(id: vec3<u32>, n: vec3<u32>) -> u32 { return id.x + id.y * n.x; }
 
 // Pixel i (HWC order) of row b of this pass: a dataset image by index, or the uploaded floats.
 fn pixel(b: u32, i: u32) -> f32 {
