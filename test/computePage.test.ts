@@ -166,8 +166,18 @@ test(
     const junk = await open((port) => (port.onmessage = () => port.postMessage({ type: 'ready', id: 1, device: 'x', extra: { __proto__: 1 } })));
     await assert.rejects(PortEngine.create(junk.link, data, { maxBatch: 8 }), { code: 'gpu-failed', message: /compute window sent a bad message/ });
     await junk.page.close();
-    const hostile: [string, string, RegExp][] = [
+    const step = (engine: PortEngine) => engine.trainStep(Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]), 0.01, 0.9);
+    const hostile: [string, string, RegExp, ((engine: PortEngine) => Promise<unknown>)?][] = [
       ['NaN losses', ready((r) => ({ type: 'reply', id: r.id, ok: true, value: [{ lossSum: NaN, correct: 0 }] })), /bad train-steps reply/],
+      // Past what a float32 sum can hold: JavaScript's sum of such losses turns to infinity in the history.
+      ['a loss no float32 holds', ready((r) => ({ type: 'reply', id: r.id, ok: true, value: [{ lossSum: 1e308, correct: 0 }] })), /bad train-steps reply/],
+      // NaN weights or logits would be saved into models and checkpoints that cannot be opened again.
+      [
+        'a NaN among the logits',
+        ready((r) => ({ type: 'reply', id: r.id, ok: true, value: new Float32Array((r as unknown as { count: number }).count * 10).fill(NaN) })),
+        /bad logits reply: NaN or infinity/,
+        (engine) => engine.logits('test', 0, 8),
+      ],
       [
         'more hits than examples',
         ready((r) => ({ type: 'reply', id: r.id, ok: true, value: [{ lossSum: 1, correct: 9 }] })),
@@ -179,16 +189,20 @@ test(
       ['a string', ready(() => 'pwned'), /bad message/],
       ['a huge error message', ready((r) => ({ type: 'reply', id: r.id, ok: false, message: 'x'.repeat(100_000) })), /bad message/],
     ];
-    for (const [what, page, expected] of hostile) {
+    for (const [what, page, expected, call] of hostile) {
       const { page: tab, link } = await open(page);
       const engine = await PortEngine.create(link, data, { maxBatch: 8 });
-      await assert.rejects(engine.trainStep(Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]), 0.01, 0.9), { code: 'gpu-failed', message: expected }, what);
+      await assert.rejects((call ?? step)(engine), { code: 'gpu-failed', message: expected }, what);
       // Once refused, the engine stays failed: later calls reject at once instead of waiting.
       await assert.rejects(engine.getParams(), { code: 'gpu-failed' }, what);
       assert.throws(() => engine.setParams(new Float32Array(PARAM_COUNT)), { code: 'gpu-failed' }, what);
       engine.dispose();
       await tab.close();
     }
+    // An adapter's name lands in headers, terminals and histories: no escape sequences or line breaks.
+    const named = await open(ready((r) => ({ type: 'reply', id: r.id, ok: true, value: { name: 'gpu\u001b[2J\r\nowned', fallback: false } })));
+    await assert.rejects(PortEngine.adapter(named.link), { code: 'gpu-failed', message: /bad adapter reply/ });
+    await named.page.close();
     // A page that starts and then goes silent ends the engine once its answer is overdue, rather than never.
     const silent = await open(
       (port) => (port.onmessage = (e) => e.data.type === 'init' && port.postMessage({ type: 'ready', id: e.data.id, device: 'webgpu: silent (chromium)' })),

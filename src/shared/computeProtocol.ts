@@ -4,6 +4,7 @@
 // every message it gets back with these schemas, and a message that fails them ends the engine.
 import { z } from 'zod';
 import type { ModelSpec } from './modelSpec';
+import { NOT_IN_NAMES } from './format';
 
 /** window.postMessage data with which the compute preload (or a test page) hands the page its port. */
 export const COMPUTE_PORT_MESSAGE = 'mnist-studio-compute-port';
@@ -34,12 +35,20 @@ export type ComputeRequestType = ComputeRequest['type'];
 
 const id = z.number().int().positive();
 const finite = z.number().finite();
+/** An adapter's name as the page reports it: shown in headers and kept in histories, so one printable line. */
+const deviceName = z
+  .string()
+  .min(1)
+  .max(200)
+  .refine((n) => !NOT_IN_NAMES.test(n), 'control or text-direction characters in a name');
+/** A float32 sum cannot exceed this: a larger loss is not the GPU's. */
+const F32_MAX = 3.4028234663852886e38;
 
 /** What the page may send. The value of an ok reply is checked again against what was asked (see replyValue). */
 export const ComputeEventSchema = z.union([
   /** Startup stages, for the log: "adapter", "compiling". */
   z.strictObject({ type: z.literal('progress'), stage: z.string().max(200) }),
-  z.strictObject({ type: z.literal('ready'), id, device: z.string().min(1).max(200) }),
+  z.strictObject({ type: z.literal('ready'), id, device: deviceName }),
   z.strictObject({ type: z.literal('reply'), id, ok: z.literal(true), value: z.unknown() }),
   z.strictObject({ type: z.literal('reply'), id, ok: z.literal(false), message: z.string().max(2000) }),
   /** The device was lost or a GPU error escaped: the engine is finished. */
@@ -55,10 +64,15 @@ export interface ComputeShape {
 }
 
 /** The page's adapter: "webgpu: <adapter> (chromium)", and whether the browser marks it as a fallback (software) one. */
-export const AdapterReplySchema = z.strictObject({ name: z.string().min(1).max(200), fallback: z.boolean() });
+export const AdapterReplySchema = z.strictObject({ name: deviceName, fallback: z.boolean() });
 export type AdapterReply = z.infer<typeof AdapterReplySchema>;
 
-const floats = (length: number) => z.instanceof(Float32Array).refine((a) => a.length === length, `expected ${length} floats`);
+// Finite, too: a NaN in weights or logits would be saved into models and checkpoints that then cannot be opened.
+const floats = (length: number) =>
+  z
+    .instanceof(Float32Array)
+    .refine((a) => a.length === length, `expected ${length} floats`)
+    .refine((a) => a.every(Number.isFinite), 'NaN or infinity among the floats');
 
 /** The schema of an ok reply's value for a request: step results, exactly as many floats as asked for, or the adapter. */
 export function replyValue(request: ComputeRequest, shape: ComputeShape): z.ZodType {
@@ -68,7 +82,7 @@ export function replyValue(request: ComputeRequest, shape: ComputeShape): z.ZodT
       return AdapterReplySchema;
     case 'train-steps':
       return z
-        .array(z.strictObject({ lossSum: finite.nonnegative(), correct: z.number().int().nonnegative() }))
+        .array(z.strictObject({ lossSum: finite.nonnegative().max(F32_MAX), correct: z.number().int().nonnegative() }))
         .length(request.batches.length)
         .refine((steps) => steps.every((s, i) => s.correct <= request.batches[i]!.length), 'more hits than examples');
     case 'logits':

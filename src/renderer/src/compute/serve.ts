@@ -3,7 +3,7 @@
 // WebGPU the page has. Kept apart from the page's start-up (main.ts) so that tests can run it in Node on
 // Dawn, over a worker_threads port, as well as in Chromium.
 import { GpuEngine } from '../../../main/core/backend/webgpu/gpuEngine';
-import { requestDevice } from '../../../main/core/backend/webgpu/device';
+import { adapterLabel, requestDevice } from '../../../main/core/backend/webgpu/device';
 import type { ComputeEvent, ComputeRequest } from '../../../shared/computeProtocol';
 
 /** The port the page answers on: a DOM MessagePort, or a worker_threads one in tests. */
@@ -23,7 +23,7 @@ export interface PageGpu {
 function adapterName(adapter: GPUAdapter, label: string): string {
   const info = adapter.info;
   const name = [info.vendor, info.architecture, info.device || info.description].filter(Boolean).join(' ') || 'unknown adapter';
-  return `webgpu: ${name} (${label})`.slice(0, 200);
+  return adapterLabel(name, label);
 }
 
 const isFallback = (adapter: GPUAdapter): boolean => Boolean((adapter.info as { isFallbackAdapter?: boolean }).isFallbackAdapter);

@@ -4,7 +4,7 @@
 // backend first (Vulkan, Metal, D3D12), then OpenGL ES in compatibility mode, which is what Mesa's
 // llvmpipe offers on a machine with no GPU.
 import { createRequire } from 'node:module';
-import { softwareRenderer } from './device';
+import { adapterLabel, softwareRenderer } from './device';
 
 export interface GpuAdapter {
   /** "webgpu: NVIDIA H200 (vulkan)" */
@@ -61,7 +61,7 @@ function describe(adapter: GPUAdapter, backend: string): GpuAdapter {
   const device = (info.device || info.description || info.vendor || 'unknown adapter').replace(/[-\s]+$/, '');
   const software =
     Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter) || softwareRenderer(`${info.device} ${info.description} ${info.vendor}`);
-  return { name: `webgpu: ${device} (${backend})`, software, adapter };
+  return { name: adapterLabel(device, backend), software, adapter };
 }
 
 /** The best adapter Dawn offers here, or the reason there is none. A fresh adapter each call: an adapter gives one device. */
