@@ -1,6 +1,8 @@
 // The webgpu engine against the wasm engine on the same real batches and the same initial parameters,
 // on whatever adapter Dawn finds (Mesa's llvmpipe through OpenGL ES on machines with no GPU).
 import { test } from 'node:test';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { WasmEngine } from '../src/main/core/backend/wasmEngine';
 import { GpuEngine } from '../src/main/core/backend/webgpu/gpuEngine';
@@ -177,6 +179,11 @@ test('in the app: a GPU run that loses its device offers its checkpoint, and it 
     // What the page's "Resume on wasm" needs: the failed run's checkpoint among the unfinished runs.
     const kept = unfinished.find((u) => u.dir === run!.checkpointDir);
     assert.equal(kept?.epoch, 1);
+    // The weights of epoch 2's first steps went with the GPU: the model in hand is the checkpoint's, on the CPU.
+    const model = state.value.model;
+    assert.deepEqual([model?.name, model?.saved, model?.runId, model?.history?.epochs.map((e) => e.epoch)], ['untitled', false, undefined, [1]]);
+    const predicted = await service.dispatch('predict', { images: Buffer.from(mnist().test.images.subarray(0, 784)).toString('base64') });
+    assert.ok(predicted.ok, JSON.stringify(predicted));
     // The page asks for wasm; cpu here, because auto (what a resume uses unless told) picks wasm on a
     // machine whose only adapter is a software one, and the backend asked for must be the one used.
     const done = next('done');
@@ -190,6 +197,47 @@ test('in the app: a GPU run that loses its device offers its checkpoint, and it 
       [1, 2, 3],
     );
     assert.equal(after.value.error, undefined);
+  } finally {
+    await service.close();
+  }
+});
+
+test('the CLI: a GPU that fails mid-run says how to go on from the checkpoint it kept, then its one error line', { skip }, () => {
+  const dir = join(tempDir(), 'run');
+  const args = ['train', '--backend', 'webgpu', '--epochs', '2', '--batch-size', '8', '--train-limit', '40', '--test-limit', '40', '--checkpoint', dir];
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, MNIST_STUDIO_FAULTS: '1', MNIST_STUDIO_GPU_FAULT: 'lost:7', MNIST_STUDIO_HOME: tempDir() },
+  });
+  assert.equal(run.status, 2, run.stderr);
+  const ours = run.stderr.split('\n').filter((line) => /^(note|error): /.test(line));
+  assert.deepEqual(ours.slice(-2), [
+    `note: the checkpoint in ${dir} is kept: train --resume ${dir} --backend wasm goes on from it`,
+    'error: the GPU device was lost (destroyed): device was destroyed',
+  ]);
+});
+
+test('in the app: a GPU run that loses its device before any checkpoint leaves the model from before the run in hand', { skip }, async () => {
+  const service = new StudioService({ home: tempDir(), createTrainer: () => faulty('lost:2') });
+  const next = (type: StudioEvent['type']): Promise<StudioEvent> =>
+    new Promise((resolve) => {
+      const off = service.onEvent((e) => e.type === type && (off(), resolve(e)));
+    });
+  const images = Buffer.from(mnist().test.images.subarray(0, 784 * 2)).toString('base64');
+  try {
+    const trained = next('done');
+    assert.ok((await service.dispatch('startTraining', { ...FAULT_RECIPE, backend: 'wasm', epochs: 1 })).ok);
+    await trained;
+    assert.ok((await service.dispatch('saveModel', { name: 'first' })).ok);
+    const before = await service.dispatch('predict', { images });
+    const failed = next('error');
+    assert.ok((await service.dispatch('startTraining', FAULT_RECIPE)).ok);
+    await failed;
+    const state = (await service.dispatch('getState', {})) as Envelope<StudioState>;
+    assert.ok(state.ok);
+    assert.equal(state.value.error?.code, 'backend-failed');
+    assert.deepEqual([state.value.model?.name, state.value.model?.saved], ['first', true]);
+    assert.deepEqual(await service.dispatch('predict', { images }), before, 'the worker put the same weights back');
   } finally {
     await service.close();
   }

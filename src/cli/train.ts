@@ -2,6 +2,8 @@
 import { trainConfigFor, type TrainConfig, type TrainEvent } from '../shared/contract';
 import { foreignFolder } from '../main/core/store/modelFolders';
 import { makeFolders } from '../main/core/store/files';
+import { readCheckpointMeta } from '../main/core/store/checkpoint';
+import type { StudioCallError } from '../shared/api';
 import { TrainerClient } from '../main/core/trainer/client';
 import { ProgressBar } from './progress';
 import { UsageError } from './options';
@@ -70,7 +72,7 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
   };
   const onEvent = (e: TrainEvent): void => {
     // Import progress goes to a terminal's stderr only: --json streams start with the run's started event.
-    if (e.type === 'import-progress') return;
+    if (e.type === 'import-progress' || e.type === 'model-restored') return;
     if (flags.json) return print(JSON.stringify(e));
     if (e.type === 'started') {
       print(`backend: ${e.backend} (${e.detail})${e.fallbackReason ? ` because ${e.fallbackReason}` : ''}`);
@@ -116,9 +118,24 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
       else print(`saved the model to ${dir}`);
     }
     if (result.stopped && !flags.json) print('stopped early');
+  } catch (error) {
+    // A GPU that failed mid-run leaves the run's last checkpoint: say how to go on from it.
+    const kept = flags.resume ?? flags.checkpoint;
+    if ((error as StudioCallError).studio?.code === 'backend-failed' && kept && checkpointEpoch(kept))
+      process.stderr.write(`note: the checkpoint in ${printable(kept)} is kept: train --resume ${printable(kept)} --backend wasm goes on from it\n`);
+    throw error;
   } finally {
     process.off('SIGINT', stop);
     bar?.clear();
     await client.close();
+  }
+}
+
+/** The epoch a checkpoint folder holds, or 0 where it holds none. */
+function checkpointEpoch(dir: string): number {
+  try {
+    return readCheckpointMeta(dir).epoch;
+  } catch {
+    return 0;
   }
 }

@@ -204,7 +204,10 @@ export type TrainEvent =
   | { type: 'done'; stopped: boolean; history: History }
   /** A dataset import's progress: listing the folder, decoding its images, or found in the cache. */
   | { type: 'import-progress'; phase: 'listing' | 'sampling' | 'decoding' | 'cached'; done: number; total: number }
-  | { type: 'error'; error: StudioError };
+  | { type: 'error'; error: StudioError }
+  /** A GPU run failed after training steps whose weights went with the GPU: the model in hand is now the
+   *  run's last checkpoint (on the CPU), or the model that was in hand before the run. */
+  | { type: 'model-restored'; from: 'checkpoint' | 'previous' };
 
 export const ERROR_CODES = [
   'bad-request',

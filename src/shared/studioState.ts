@@ -92,8 +92,9 @@ export type StudioEventBody =
   | { type: 'run-starting'; id: string; config: TrainConfig; checkpointDir: string }
   | WorkerRunEvent
   | { type: 'done'; stopped: boolean; stoppedAt?: StoppedAt }
-  /** The run ended with an error; the service is idle again. */
-  | { type: 'error'; error: StudioError }
+  /** The run ended with an error; the service is idle again. `model`, where given, is the model in hand
+   *  from now on (null: none), after a GPU failure took the run's weights. */
+  | { type: 'error'; error: StudioError; model?: ModelInHand | null }
   | { type: 'model-opened'; model: ModelInHand }
   | { type: 'model-saved'; dir: string }
   | { type: 'runs-changed'; unfinished: UnfinishedRun[] }
@@ -185,6 +186,7 @@ export function applyEvent(s: StudioState, e: StudioEvent): void {
       s.status = 'idle';
       s.error = e.error;
       if (run) run.outcome = 'failed';
+      if (e.model !== undefined) s.model = e.model ?? undefined;
       break;
     case 'model-opened':
       s.model = e.model;

@@ -16,6 +16,7 @@ import {
   initialState,
   modelHistory,
   modelSpec,
+  type ModelInHand,
   type StudioEvent,
   type StudioEventBody,
   type StudioState,
@@ -78,7 +79,17 @@ function fullPath(path: string): string {
 }
 
 /** What holds the worker's model: a run (from reservation to its end), an open or a save. */
-type Operation = { kind: 'run'; id: string; stopRequested: boolean; resumed: boolean } | { kind: 'open' | 'save' };
+type Operation =
+  | {
+      kind: 'run';
+      id: string;
+      stopRequested: boolean;
+      resumed: boolean;
+      /** The model in hand as the run began, and where the worker says the model in hand now comes from. */
+      before?: ModelInHand;
+      restored?: 'checkpoint' | 'previous';
+    }
+  | { kind: 'open' | 'save' };
 
 export class StudioService {
   private trainer: TrainerClient;
@@ -148,7 +159,9 @@ export class StudioService {
     if (event.type === 'error') {
       if (from.failed) this.trainer = this.newTrainer();
     } else if (event.type === 'import-progress') this.publish(event);
-    else if (event.type !== 'done' && this.operation?.kind === 'run') {
+    else if (event.type === 'model-restored') {
+      if (this.operation?.kind === 'run') this.operation.restored = event.from;
+    } else if (event.type !== 'done' && this.operation?.kind === 'run') {
       this.publish(event);
       // A resumed run trains on its own dataset, which the worker has just opened: the pages' dataset card
       // must say so (and Start afterwards trains on it, as the card will show).
@@ -348,7 +361,7 @@ export class StudioService {
    */
   private async startRun(request: { config?: TrainConfig; resumeDir?: string; backend?: BackendChoice }): Promise<{ runId: string }> {
     if (this.importing) fail('busy', 'a dataset is being opened: wait for it or cancel it, then start');
-    const operation = { kind: 'run' as const, id: newRunName(), stopRequested: false, resumed: request.resumeDir !== undefined };
+    const operation: Extract<Operation, { kind: 'run' }> = { kind: 'run', id: newRunName(), stopRequested: false, resumed: request.resumeDir !== undefined };
     this.claim(operation);
     let config: TrainConfig;
     let checkpointDir: string;
@@ -379,13 +392,28 @@ export class StudioService {
       throw error instanceof StudioCallError ? error : new StudioCallError(studioErrorOf(error));
     }
     this.publish({ type: 'run-starting', id: operation.id, config, checkpointDir });
+    // After run-starting, so that a model that was the last run's own holds its own copy of that history.
+    operation.before = structuredClone(this.state.model);
     const body = request.resumeDir ? { config, checkpointDir, resume: true } : { config, checkpointDir };
     this.trainer.request('train', body).then(
       (result) => this.endRun({ type: 'done', stopped: result.stopped, stoppedAt: result.history.stoppedAt }),
-      (error: unknown) => this.endRun({ type: 'error', error: studioErrorOf(error) }),
+      (error: unknown) => this.endRun({ type: 'error', error: studioErrorOf(error), ...this.modelAfterFailure(operation, checkpointDir) }),
     );
     if (operation.stopRequested) this.trainer.stop();
     return { runId: operation.id };
+  }
+
+  /** The model in hand after a GPU run failed with its weights: the checkpoint's, or the one from before. */
+  private modelAfterFailure(operation: Extract<Operation, { kind: 'run' }>, checkpointDir: string): { model?: ModelInHand | null } {
+    if (operation.restored === 'previous') return { model: operation.before ?? null };
+    if (operation.restored !== 'checkpoint') return {};
+    try {
+      const { history, spec } = readCheckpointMeta(checkpointDir);
+      if (!spec) return { model: null };
+      return { model: { name: 'untitled', saved: false, history, spec, accuracy: history.epochs.at(-1)?.test.accuracy } };
+    } catch {
+      return { model: null };
+    }
   }
 
   private endRun(end: StudioEventBody): void {

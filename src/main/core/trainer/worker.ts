@@ -172,6 +172,20 @@ interface InHand {
   dataset?: Dataset;
 }
 
+/** Puts a checkpoint's weights in hand on a CPU engine, with its history; false when there is none to use. */
+async function fromCheckpoint(dir: string): Promise<boolean> {
+  try {
+    const saved = loadCheckpoint(dir);
+    if (saved.epoch === 0 || !engineDataset || !sameSpec(saved.spec, engineDataset.spec)) return false;
+    engine = (await engineFor('auto', engineDataset, 32, undefined, 'infer')).engine;
+    engine.setParams(saved.params);
+    [history, engineChoice, testPredicted] = [saved.history, 'auto', undefined];
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Puts back the model that was in hand before a run that never finished a step. */
 async function restore(before: InHand): Promise<void> {
   history = before.history;
@@ -266,7 +280,15 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
       return result;
     } catch (error) {
       // A failed engine (a lost GPU, a dead wasm helper thread) is dropped: the next run or open makes a fresh one.
-      if ((error as { code?: string })?.code === 'gpu-failed' || engine?.broken) dropEngine();
+      const gpuFailed = (error as { code?: string })?.code === 'gpu-failed';
+      if (gpuFailed || engine?.broken) dropEngine();
+      if (gpuFailed && stepped) {
+        // The trained weights lived on the GPU and are gone with it. What stays in hand is the run's last
+        // checkpoint, on the CPU; without one, the model from before the run (restored below).
+        const kept = checkpointDir ? await fromCheckpoint(checkpointDir) : false;
+        stepped = kept;
+        post({ type: 'event', event: { type: 'model-restored', from: kept ? 'checkpoint' : 'previous' } });
+      }
       // The run had started, so its listeners wait for an end: this is it.
       post({ type: 'event', event: { type: 'error', error: toStudioError(error) } });
       throw error;
