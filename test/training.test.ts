@@ -122,3 +122,41 @@ test('pause and stop act while the test set is scored, and its progress moves ev
     engine.dispose();
   }
 });
+
+test('examples/s and the ETA stay true when steps come back in groups (as on the GPU), at the end of an epoch too', async () => {
+  const data = mnist();
+  const engine = new WasmEngine(data, { maxBatch: 32, threads: 2 });
+  // A stand-in for the GPU engine's timing: groups queue one behind the other, as on a GPU, and each comes
+  // back at once, 2 ms per step.
+  let busyMs = 0;
+  let queue = Promise.resolve();
+  const grouped = Object.assign(Object.create(engine) as WasmEngine, {
+    async trainSteps(batches: Int32Array[]) {
+      const done = queue.then(async () => {
+        const t0 = performance.now();
+        await new Promise((r) => setTimeout(r, 2 * batches.length));
+        busyMs += performance.now() - t0;
+      });
+      queue = done;
+      await done;
+      return batches.map((b) => ({ lossSum: 2.3 * b.length, correct: 3 }));
+    },
+  });
+  const events: TrainEvent[] = [];
+  // 319 steps: groups of 1, 2, ..., 64, then 64 three times, so each epoch ends inside a 128 ms group whose
+  // first step was reported.
+  const config = { ...SEED_RECIPE, backend: 'wasm' as const, epochs: 3, trainLimit: 32 * 319, testLimit: 10 };
+  try {
+    engine.setParams(initialParams(0));
+    await train({ engine: grouped, dataset: data, config, control: createControl(), emit: (e) => events.push(e) });
+  } finally {
+    engine.dispose();
+  }
+  const truth = (3 * 319 * 32) / (busyMs / 1000);
+  const rates = events.flatMap((e) => (e.type === 'progress' && e.phase === 'training' ? [e.examplesPerSecond] : []));
+  assert.ok(rates.length >= 6, `${rates.length} reports: ${rates.map(Math.round).join(', ')}`);
+  // Past the first estimate: within a factor of two of the true rate (an epoch's last step, reported a
+  // moment after the step before it in the same group, used to count as thousands of times faster).
+  const off = rates.slice(3).filter((r) => r > 2 * truth || r < truth / 2);
+  assert.deepEqual(off, [], `true rate ${Math.round(truth)} examples/s`);
+});

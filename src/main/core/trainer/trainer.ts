@@ -11,6 +11,8 @@ import { epochSteps } from './steps';
 
 /** Progress events are throttled to this interval: smooth charts, no flood of messages. */
 const PROGRESS_MS = 100;
+/** The least step time a new examples/s reading is taken over. */
+const RATE_WINDOW_MS = 50;
 /** Test images scored per slice: the loss is summed slice by slice, so this fixes the test loss's last bits. */
 const EVAL_SLICE = 2000;
 /** Test images per engine call within a slice: progress, pause and stop are heard this often while testing. */
@@ -154,7 +156,10 @@ export async function train({
       seen = 0;
     let losses: number[] = [];
     let lastEmit = performance.now();
-    let windowStart = lastEmit,
+    // The rate is taken over the steps' own times, not the wall clock between reports: a GPU's steps come
+    // back a group at once, so a report forced at an epoch's last step can fall a moment after the one
+    // before it. Windows shorter than RATE_WINDOW_MS carry over into the next report.
+    let windowMs = 0,
       windowExamples = 0;
     const epochStart = performance.now();
     let epochTrainMs = 0;
@@ -182,17 +187,19 @@ export async function train({
       correct += r.correct;
       seen += examples;
       windowExamples += examples;
+      windowMs += ms;
       losses.push(r.lossSum / examples);
       addLosses(history.steps, [r.lossSum / examples]);
       stepsDone++;
       // The first step is reported at once: from then on the new weights are the model in hand.
       if (now - lastEmit >= PROGRESS_MS || step === stepsPerEpoch - 1 || stepsDone === 1) {
-        const windowRate = (windowExamples / (now - windowStart)) * 1000;
-        rate = rate === 0 ? windowRate : 0.7 * rate + 0.3 * windowRate;
+        if (windowMs > 0 && (windowMs >= RATE_WINDOW_MS || rate === 0)) {
+          const windowRate = (windowExamples / windowMs) * 1000;
+          rate = rate === 0 ? windowRate : 0.7 * rate + 0.3 * windowRate;
+          [windowMs, windowExamples] = [0, 0];
+        }
         report('training', step + 1, 0);
         lastEmit = now;
-        windowStart = now;
-        windowExamples = 0;
       }
     }
     if (control.stopped) {
