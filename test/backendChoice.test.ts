@@ -121,3 +121,25 @@ test("this machine's adapter: auto's reason names it; --backend webgpu uses it a
   const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as { backend: string; device: string };
   assert.deepEqual([history.backend, history.device], ['webgpu', adapter.name]);
 });
+
+test('MNIST_STUDIO_DAWN naming a FIFO, a device, a folder or nothing: one line saying so, never a hang', () => {
+  const fifo = join(tempDir(), 'dawn.node');
+  spawnSync('mkfifo', [fifo]);
+  for (const [file, problem] of [
+    [fifo, 'not a .node file'],
+    ['/dev/zero', 'not a .node file'],
+    [tempDir(), 'not a .node file'],
+    [join(tempDir(), 'missing.node'), 'no such file'],
+  ] as const) {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'bench', '--backend', 'webgpu', '--steps', '1', '--warmup', '0'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, MNIST_STUDIO_DAWN: file, MNIST_STUDIO_HOME: tempDir() },
+    });
+    assert.equal(run.status, 2, `${file}: ${run.signal ?? run.stderr}`);
+    assert.equal(
+      run.stderr.trim(),
+      `error: backend webgpu is unavailable: Dawn failed to load: MNIST_STUDIO_DAWN=${file}: ${problem}${problem === 'no such file' ? '' : " (Dawn's Node bindings)"}`,
+    );
+  }
+});

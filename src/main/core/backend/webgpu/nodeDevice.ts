@@ -3,7 +3,10 @@
 // webgpu backend is asked for (in the trainer worker, the CLI's bench, tests). The platform's own
 // backend first (Vulkan, Metal, D3D12), then OpenGL ES in compatibility mode, which is what Mesa's
 // llvmpipe offers on a machine with no GPU.
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { extname, resolve } from 'node:path';
+import { printable } from '../../../../shared/format';
 import { adapterLabel, softwareRenderer } from './device';
 
 export interface GpuAdapter {
@@ -33,14 +36,30 @@ export function prepareGpuEnvironment(): void {
   if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) process.env.EGL_PLATFORM ??= 'surfaceless';
 }
 
+/** MNIST_STUDIO_DAWN's file, checked before require opens it: a FIFO or a device there would block the
+ *  thread in open() or read() for ever. Relative paths are taken from the working folder, as shells mean them. */
+function dawnFile(given: string): string {
+  const file = resolve(given);
+  let stats;
+  try {
+    stats = statSync(file);
+  } catch {
+    throw new Error(`MNIST_STUDIO_DAWN=${printable(given)}: no such file`);
+  }
+  if (!stats.isFile() || extname(file) !== '.node') throw new Error(`MNIST_STUDIO_DAWN=${printable(given)}: not a .node file (Dawn's Node bindings)`);
+  return file;
+}
+
 /** Loads Dawn once: from MNIST_STUDIO_DAWN (a dawn.node file, for bundled builds) or the `webgpu` package. */
 function loadDawn(): Promise<Dawn> {
   dawn ??= (async () => {
     prepareGpuEnvironment();
-    const file = process.env.MNIST_STUDIO_DAWN;
+    const file = process.env.MNIST_STUDIO_DAWN && dawnFile(process.env.MNIST_STUDIO_DAWN);
     // A variable specifier keeps bundlers and the type checker from requiring the optional package.
     const name = 'webgpu';
     const loaded = (file ? createRequire(import.meta.url)(file) : await import(/* @vite-ignore */ name)) as Dawn;
+    if (!loaded || typeof loaded.create !== 'function' || typeof loaded.globals !== 'object' || !loaded.globals)
+      throw new Error(`${file ?? name} is not Dawn's Node bindings (no create() and globals)`);
     // Dawn's objects need the WebGPU constants (GPUBufferUsage and so on) as globals.
     for (const [key, value] of Object.entries(loaded.globals)) (globalThis as Record<string, unknown>)[key] ??= value;
     return loaded;
