@@ -76,11 +76,23 @@ async function gpuAdapter(): Promise<GpuAdapter | GpuCandidate | string> {
   return findAdapter();
 }
 
+/**
+ * The adapter as statuses, auto and headers need it (a name, software or not), looked up once per worker:
+ * each lookup asks Dawn for a fresh adapter, which the picker's repeated asks made pile up, and which Dawn
+ * has aborted the process over right after a lost device. An engine still gets a fresh adapter of its own.
+ */
+let described: Promise<GpuCandidate | string> | undefined;
+function describedAdapter(): Promise<GpuCandidate | string> {
+  if (pages) return askPageAdapter(pages);
+  described ??= gpuAdapter().then((found) => (typeof found === 'string' ? found : { name: found.name, software: found.software }));
+  return described;
+}
+
 /** What a choice resolves to on this machine, without starting an engine. */
 export async function resolveBackend(choice: BackendChoice, threads?: number, gpu = true): Promise<BackendInfo> {
   if (choice === 'auto') {
     const pick = await autoChoice({
-      adapter: gpu ? gpuAdapter : async () => undefined,
+      adapter: gpu ? describedAdapter : async () => undefined,
       probe: (adapter) => probe(adapter, wasmThreads(threads)),
       nativeProblem,
       cacheFile: probeCacheFile(defaultHome()),
@@ -91,7 +103,7 @@ export async function resolveBackend(choice: BackendChoice, threads?: number, gp
     return { backend: pick.backend, detail, fallbackReason: pick.reason };
   }
   if (choice === 'webgpu') {
-    const adapter = await gpuAdapter();
+    const adapter = await describedAdapter();
     if (typeof adapter === 'string') throw new BackendUnavailableError(`backend webgpu is unavailable: ${adapter}`);
     return { backend: choice, detail: adapter.name, device: adapter.name };
   }
