@@ -244,7 +244,7 @@ export type WorkerRequest =
    * Fault injection for tests, ignored unless MNIST_STUDIO_FAULTS=1: the worker throws an uncaught error,
    * or, with kernelThread, that helper thread of the wasm engine exits in the middle of the next step.
    */
-  | { type: 'crash'; kernelThread?: number }
+  | { type: 'crash'; kernelThread?: number; gpu?: boolean }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'stop' }

@@ -114,10 +114,12 @@ export class TrainerClient {
 
   /**
    * Where MNIST_STUDIO_FAULTS=1 (tests only): makes the worker die of an uncaught error or, with a
-   * kernel thread's number, makes that helper of the wasm engine exit in the middle of the next step.
+   * kernel thread's number, makes that helper of the wasm engine exit in the middle of the next step;
+   * with 'gpu', loses the webgpu engine's device now.
    */
-  injectFault(kernelThread?: number): void {
-    this.worker.postMessage({ type: 'crash', kernelThread } satisfies WorkerRequest);
+  injectFault(kernelThread?: number | 'gpu'): void {
+    const request: WorkerRequest = kernelThread === 'gpu' ? { type: 'crash', gpu: true } : { type: 'crash', kernelThread };
+    this.worker.postMessage(request);
   }
 
   /** Subscribes to training events; returns the unsubscribe. */

@@ -172,6 +172,33 @@ interface InHand {
   dataset?: Dataset;
 }
 
+/** The weights of a model in hand that lives on a GPU, read back when its run ended: a GPU lost later (a
+ *  crashed compute window, a driver reset) takes that engine, not the model. */
+let gpuCopy: { engine: Engine; params: Float32Array } | undefined;
+
+async function keepGpuCopy(): Promise<void> {
+  gpuCopy = undefined;
+  if (engine?.backend !== 'webgpu' || engine.broken) return;
+  try {
+    gpuCopy = { engine, params: await engine.getParams() };
+  } catch {
+    // the GPU failed as the run ended: the next request finds it broken, with no copy to go back to
+  }
+}
+
+/** A GPU engine that broke between runs: its model comes back on the CPU from the copy. False when there is none. */
+async function recoverBrokenGpu(): Promise<boolean> {
+  if (control || !engine?.broken || gpuCopy?.engine !== engine) return false;
+  const { params } = gpuCopy;
+  const on = engineDataset ?? predictOnly(modelSpec);
+  dropEngine();
+  gpuCopy = undefined;
+  engine = (await engineFor('auto', on, 32, undefined, 'infer')).engine;
+  engine.setParams(params);
+  engineChoice = 'auto';
+  return true;
+}
+
 /** Puts a checkpoint's weights in hand on a CPU engine, with its history; false when there is none to use. */
 async function fromCheckpoint(dir: string): Promise<boolean> {
   try {
@@ -295,6 +322,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     } finally {
       try {
         if (!stepped) await restore(before);
+        await keepGpuCopy();
       } finally {
         control = undefined;
       }
@@ -366,6 +394,7 @@ port.on('message', (request: WorkerRequest) => {
   if (request.type === 'cancel-import') return importing?.abort();
   if (request.type === 'crash') {
     if (process.env.MNIST_STUDIO_FAULTS !== '1') return;
+    if (request.gpu) return (engine as { loseDevice?: () => void } | undefined)?.loseDevice?.();
     if (request.kernelThread === undefined) {
       setImmediate(() => {
         throw new Error('injected fault');
@@ -375,12 +404,17 @@ port.on('message', (request: WorkerRequest) => {
   }
   const handler = handlers[request.type] as ((r: WorkerRequest) => Promise<unknown>) | undefined;
   if (!handler) return;
-  handler(request).then(
-    (value) => post({ type: 'reply', id: request.id, ok: true, value }),
-    (error: unknown) => {
-      // An engine whose kernel threads died cannot be reused: the next run or open makes a fresh one.
-      if (engine?.broken) dropEngine();
-      post({ type: 'reply', id: request.id, ok: false, error: toStudioError(error) });
-    },
-  );
+  // A GPU that went away since the last request is replaced first, its model moved onto the CPU.
+  recoverBrokenGpu()
+    .catch(() => false)
+    .then(() => handler(request))
+    .then(
+      (value) => post({ type: 'reply', id: request.id, ok: true, value }),
+      async (error: unknown) => {
+        // An engine that broke (a lost GPU, dead kernel threads) cannot be reused: its model goes onto the
+        // CPU where a copy exists, else the next run or open makes a fresh one.
+        if (engine?.broken && !(await recoverBrokenGpu().catch(() => false))) dropEngine();
+        post({ type: 'reply', id: request.id, ok: false, error: toStudioError(error) });
+      },
+    );
 });

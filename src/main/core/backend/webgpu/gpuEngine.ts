@@ -362,6 +362,16 @@ export class GpuEngine implements Engine {
     return 0;
   }
 
+  /** Set once the device is lost or failed, also between runs: the worker then drops this engine. */
+  get broken(): string | undefined {
+    return this.failure;
+  }
+
+  /** Fault injection (tests): the device is lost now, as a driver reset would lose it between runs. */
+  loseDevice(): void {
+    this.gpu.destroy();
+  }
+
   dispose(): void {
     for (const buffer of this.buffers.splice(0)) buffer.destroy();
     if (this.options.ownsDevice) this.gpu.destroy();
