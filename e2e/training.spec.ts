@@ -130,6 +130,8 @@ test('the model is saved by name, survives a reload, and opens again with its hi
   await expect(recent.first()).toContainText('3 epochs');
   await expect(recent.filter({ hasText: 'three epochs' })).toHaveCount(1);
   await expect(page.getByLabel('Model in hand')).toContainText(`Model: three epochs (${home}/models/three epochs), test accuracy`);
+  // The accuracy and what it was measured on read as words apart ("97.00% on 100 test images").
+  await expect(page.getByLabel('Model in hand')).toContainText(/test accuracy \d+\.\d\d%\s+on [\d,]+ test images after epoch 3/);
 
   await page.reload();
   const rows = page.getByRole('table', { name: 'Per-epoch metrics' }).locator('tbody tr');
