@@ -12,6 +12,10 @@ import { findAdapter } from '../src/main/core/backend/webgpu/nodeDevice';
 import { serveCompute, type ServedPort } from '../src/renderer/src/compute/serve';
 import { StudioCallError } from '../src/shared/api';
 import { SEED_RECIPE, type TrainConfig, type TrainEvent } from '../src/shared/contract';
+import { writeFileSync } from 'node:fs';
+import { cpus, hostname } from 'node:os';
+import { probeCacheFile } from '../src/main/core/backend/autoChoice';
+import { tempDir } from './helpers';
 
 const found = await findAdapter();
 const skip = typeof found === 'string' ? `no WebGPU adapter: ${found}` : false;
@@ -158,6 +162,39 @@ test('a page that cannot open makes webgpu unavailable, with the reason', async 
       assert.match(e.message, /compute window has no WebGPU: the compute window could not open: no window for you/);
       return true;
     });
+  } finally {
+    await client.close();
+  }
+});
+
+test('auto takes the CPU, saying why, when the GPU it picked cannot start the recipe (its verdict came from a probe at batch 32)', async () => {
+  const home = tempDir();
+  const name = 'webgpu: Stand-in (test)';
+  // A verdict as a probe of this adapter would leave it: faster than wasm.
+  writeFileSync(probeCacheFile(home), JSON.stringify({ [`${hostname()} | ${name} | ${Math.min(cpus().length, 4)} threads`]: { gpu: 30000, wasm: 1900 } }));
+  const refusing = (port: ServedPort): void => {
+    port.onmessage = (event) => {
+      const request = event.data as { type: string; id: number };
+      if (request.type === 'adapter') port.postMessage({ type: 'reply', id: request.id, ok: true, value: { name, fallback: false } }, []);
+      if (request.type === 'init')
+        port.postMessage(
+          { type: 'reply', id: request.id, ok: false, message: 'Binding size (260339968) is larger than the maximum binding size (134217728)' },
+          [],
+        );
+    };
+  };
+  process.env.MNIST_STUDIO_HOME = home;
+  const opened: Opened[] = [];
+  const client = new TrainerClient({ gpu: { open: async () => page(refusing, opened) } });
+  delete process.env.MNIST_STUDIO_HOME;
+  try {
+    assert.equal((await client.request('backend', { choice: 'auto' })).backend, 'webgpu', 'auto picks the GPU from its verdict');
+    const started = new Promise<TrainEvent>((resolve) => client.onEvent((e) => e.type === 'started' && resolve(e)));
+    const result = await client.request('train', { config: { ...RECIPE, backend: 'auto' } });
+    assert.equal(result.history.epochs.length, 1);
+    const event = await started;
+    assert.ok(event.type === 'started' && event.backend !== 'webgpu', JSON.stringify(event));
+    assert.match(event.type === 'started' ? event.fallbackReason! : '', /^webgpu could not start this recipe: .*Binding size \(260339968\)/);
   } finally {
     await client.close();
   }

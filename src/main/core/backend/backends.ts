@@ -114,7 +114,18 @@ export async function resolveBackend(choice: BackendChoice, threads?: number, gp
 
 export async function createEngine(choice: BackendChoice, dataset: Dataset, options: EngineOptions): Promise<BackendPick> {
   const { backend, fallbackReason } = await resolveBackend(choice, options.threads, options.gpu);
-  if (backend === 'webgpu') return { engine: await createGpuEngine(dataset, options), fallbackReason };
+  if (backend === 'webgpu') {
+    try {
+      return { engine: await createGpuEngine(dataset, options), fallbackReason };
+    } catch (error) {
+      // auto's verdict comes from a probe at MNIST's shape and batch 32: a GPU that cannot start this
+      // recipe (a buffer past its binding limit, say) leaves auto to the CPU backends, saying why.
+      if (choice !== 'auto') throw error;
+      const why = `webgpu could not start this recipe: ${(error as Error).message.split('\n')[0]!.replace(/^webgpu could not start: /, '')}`;
+      const cpu = await createEngine('auto', dataset, { ...options, gpu: false });
+      return { engine: cpu.engine, fallbackReason: [why, cpu.fallbackReason].filter(Boolean).join('; ') };
+    }
+  }
   const engine = backend === 'wasm' ? new WasmEngine(dataset, options) : new TfjsEngine(backend, dataset, options);
   return { engine, fallbackReason };
 }
