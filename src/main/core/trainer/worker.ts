@@ -222,7 +222,10 @@ async function restore(before: InHand): Promise<void> {
   try {
     if (!engine || engine.broken || !made || !sameSpec(made.spec, before.spec)) {
       const on = before.dataset ?? predictOnly(before.spec);
-      engine = (await engineFor(before.choice, on, 32, undefined, 'infer')).engine;
+      // With no engine left (the run's GPU failed), a model from a GPU comes back on the CPU, not on that GPU.
+      const choice = !engine && before.choice === 'webgpu' ? 'auto' : before.choice;
+      engine = (await engineFor(choice, on, 32, undefined, 'infer')).engine;
+      engineChoice = choice;
       engineDataset = on;
     }
     engine.setParams(before.params);
