@@ -12,8 +12,7 @@ import { MNIST_SPEC, ModelSpecSchema, type ModelSpec } from '../../../shared/mod
 import type { UnfinishedRun } from '../../../shared/studioState';
 import type { RngState } from '../model/rng';
 import { ModelFileError, parseJsonSafely } from './modelValidation';
-import { syncFolder, writeDurably } from './files';
-import { makeFolders, readRegularFile, type MakeError } from './files';
+import { makeFolders, readRegularFile, syncFolder, writeDurably, type MakeError } from './files';
 
 const CheckpointSchema = z.object({
   version: z.literal(1),

@@ -1,4 +1,5 @@
-// Reading files that other people send, and making folders, without hanging or exhausting memory.
+// Reading files that other people send, making folders and writing files durably, without hanging or
+// exhausting memory.
 //
 // A size check by stat is not enough: a FIFO, /dev/zero or another device reports size 0, and then a
 // plain read blocks forever (a FIFO with no writer) or grows without end (/dev/zero, until an abort no
