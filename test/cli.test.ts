@@ -247,4 +247,20 @@ test('file and folder names with control characters are printed escaped, so ever
   const r = cli('data', '--data', dir);
   assertUsageError(r, /bad\\u001b\[31m\\u000aname/);
   assert.ok(!r.stderr.includes('\u001b'), 'no raw ESC on stderr');
+  // Invisible marks that reorder or hide text are escaped too, and refused as class names: the Arabic
+  // letter mark, the right-to-left mark, a zero-width space that makes 'ca t' read as 'cat'.
+  for (const [mark, escaped] of [
+    ['\u061c', '\\u061c'],
+    ['\u200f', '\\u200f'],
+    ['\u200b', '\\u200b'],
+  ] as const) {
+    const marked = tempDir();
+    for (const name of ['dog', `ca${mark}t`]) {
+      mkdirSync(join(marked, name));
+      for (let i = 0; i < 3; i++) writeFileSync(join(marked, name, `${i}.png`), await png('circle', i));
+    }
+    const refused = cli('data', '--data', marked);
+    assertUsageError(refused, new RegExp(`ca\\${escaped}t: cannot be a class name: class names cannot hold control, text-direction or invisible characters`));
+    assert.ok(!refused.stderr.includes(mark), `no raw ${escaped} on stderr`);
+  }
 });

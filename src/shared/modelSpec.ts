@@ -26,7 +26,7 @@ export const ClassNameSchema = z
   .min(1)
   .max(MAX_CLASS_NAME)
   // Names are shown in charts, captions and files: a direction override could make one read as another.
-  .refine((s) => !NOT_IN_NAMES.test(s), 'class names cannot hold control or text-direction characters')
+  .refine((s) => !NOT_IN_NAMES.test(s), 'class names cannot hold control, text-direction or invisible characters')
   .refine((s) => s.trim() !== '', 'class names cannot be blank');
 
 /** An input shape the network takes: H x W x C. */
