@@ -193,10 +193,15 @@ async function recoverBrokenGpu(): Promise<boolean> {
   const on = engineDataset ?? predictOnly(modelSpec);
   dropEngine();
   gpuCopy = undefined;
+  await inHandOnCpu(on, params);
+  return true;
+}
+
+/** Weights put in hand on a CPU engine (auto, which for predictions alone takes no GPU) after a GPU went. */
+async function inHandOnCpu(on: Dataset, params: Float32Array): Promise<void> {
   engine = (await engineFor('auto', on, 32, undefined, 'infer')).engine;
   engine.setParams(params);
   engineChoice = 'auto';
-  return true;
 }
 
 /** Puts a checkpoint's weights in hand on a CPU engine, with its history; false when there is none to use. */
@@ -204,9 +209,8 @@ async function fromCheckpoint(dir: string): Promise<boolean> {
   try {
     const saved = loadCheckpoint(dir);
     if (saved.epoch === 0 || !engineDataset || !sameSpec(saved.spec, engineDataset.spec)) return false;
-    engine = (await engineFor('auto', engineDataset, 32, undefined, 'infer')).engine;
-    engine.setParams(saved.params);
-    [history, engineChoice, testPredicted] = [saved.history, 'auto', undefined];
+    await inHandOnCpu(engineDataset, saved.params);
+    [history, testPredicted] = [saved.history, undefined];
     return true;
   } catch {
     return false;
