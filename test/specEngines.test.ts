@@ -120,6 +120,14 @@ test('RGB 32x32 with 3 classes: the loss goes down on wasm and on tfjs cpu', () 
   }
 });
 
+/** The webgpu and wasm engines on the same data, at batch 8. An adapter makes one device: each call finds its own. */
+async function gpuAndWasm(data: Dataset): Promise<{ gpu: GpuEngine; wasm: WasmEngine }> {
+  const found = await findAdapter();
+  if (typeof found === 'string') throw new Error(found);
+  const gpu = await GpuEngine.create(await requestDevice(found.adapter), data, { maxBatch: 8, device: found.name, ownsDevice: true });
+  return { gpu, wasm: new WasmEngine(data, { maxBatch: 8, threads: 1 }) };
+}
+
 for (const spec of [
   { height: 8, width: 12, channels: 3, mode: 'photo', classes: ['r', 'g', 'b'] },
   { height: 32, width: 32, channels: 3, mode: 'photo', classes: ['red', 'green', 'blue'] },
@@ -128,12 +136,7 @@ for (const spec of [
     `webgpu logits and gradients match wasm on ${spec.height}x${spec.width}x${spec.channels} with ${spec.classes.length} classes`,
     { skip: noGpu },
     async () => {
-      const data = datasetOf(spec, 12, 8);
-      // An adapter makes one device: each test finds its own.
-      const found = await findAdapter();
-      if (typeof found === 'string') throw new Error(found);
-      const gpu = await GpuEngine.create(await requestDevice(found.adapter), data, { maxBatch: 8, device: found.name, ownsDevice: true });
-      const wasm = new WasmEngine(data, { maxBatch: 8, threads: 1 });
+      const { gpu, wasm } = await gpuAndWasm(datasetOf(spec, 12, 8));
       try {
         const params = initialParams(7, spec);
         for (const p of architectureOf(spec).params.filter((q) => q.name === 'bias'))
@@ -157,11 +160,7 @@ for (const spec of [
 
 test('webgpu logits of 256 rows of 48x48 (a grid past 65,535 workgroups, folded into two dimensions) match wasm on every row', { skip: noGpu }, async () => {
   const spec: ModelSpec = { height: 48, width: 48, channels: 1, mode: 'photo', classes: ['a', 'b', 'c'] };
-  const data = datasetOf(spec, 8, 256);
-  const found = await findAdapter();
-  if (typeof found === 'string') throw new Error(found);
-  const gpu = await GpuEngine.create(await requestDevice(found.adapter), data, { maxBatch: 8, device: found.name, ownsDevice: true });
-  const wasm = new WasmEngine(data, { maxBatch: 8, threads: 1 });
+  const { gpu, wasm } = await gpuAndWasm(datasetOf(spec, 8, 256));
   try {
     const params = initialParams(5, spec);
     gpu.setParams(params);
