@@ -22,14 +22,14 @@ const shell = {
 await import(built.index);
 
 /** Fires every event the shell blocks on some contents and says which ones it prevented. */
+const ALL_BLOCKED = ['will-navigate', 'will-frame-navigate', 'will-redirect', 'will-attach-webview'];
 function prevented(events: Record<string, (...args: unknown[]) => unknown>): string[] {
-  return ['will-navigate', 'will-frame-navigate', 'will-redirect', 'will-attach-webview'].filter((name) => {
+  return ALL_BLOCKED.filter((name) => {
     let stopped = false;
     events[name]?.({ preventDefault: () => (stopped = true) });
     return stopped;
   });
 }
-const ALL_BLOCKED = ['will-navigate', 'will-frame-navigate', 'will-redirect', 'will-attach-webview'];
 /** Every window's web preferences, as window.ts and computeWindow.ts spell them out (preload aside). */
 const LOCKED_PREFERENCES = {
   preload: undefined,

@@ -9,7 +9,7 @@ const SOFTWARE = /llvmpipe|softpipe|lavapipe|swiftshader|microsoft basic render|
 export const softwareRenderer = (text: string): boolean => SOFTWARE.test(text);
 
 /** "webgpu: <adapter> (<where>)", as headers, histories and the CLI show it: the driver's words made one
- *  printable line (its control and text-direction characters escaped), at most 200 characters. */
+ *  printable line (its control, text-direction and invisible characters escaped), at most 200 characters. */
 export const adapterLabel = (adapter: string, where: string): string => `webgpu: ${printable(adapter)} (${where})`.slice(0, 200);
 
 /** A device with the adapter's own storage limits (the defaults allow only 8 storage buffers per stage). */

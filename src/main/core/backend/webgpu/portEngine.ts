@@ -128,12 +128,12 @@ export class PortEngine implements Engine {
     else waiter!.reject(new GpuError((event as { message: string }).message));
   }
 
-  /** Ends the engine: every waiting call and every later one rejects with this message. */
   /** Set once the page failed or went away, also between runs: the worker then drops this engine. */
   get broken(): string | undefined {
     return this.failure?.message;
   }
 
+  /** Ends the engine: every waiting call and every later one rejects with this message. */
   private fail(message: string): void {
     if (this.failure) return;
     this.failure = new GpuError(message);
