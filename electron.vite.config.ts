@@ -2,6 +2,13 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import type { Plugin } from 'vite';
+import tsconfig from './tsconfig.base.json' with { type: 'json' };
+
+// The path aliases (@shared, @core, @gpu) come from tsconfig.base.json, which tsc, svelte-check, tsx and
+// esbuild read too: one list for every build.
+const alias = Object.fromEntries(
+  Object.entries(tsconfig.compilerOptions.paths).map(([key, [target]]) => [key.replace('/*', ''), resolve(target!.replace('/*', ''))]),
+);
 
 // Rolldown's plugin-timing report is noise on a slow or busy machine (it printed on every `npm start`).
 const checks = { bundlerTimings: false };
@@ -16,15 +23,17 @@ const devInlineStyles: Plugin = {
 
 export default defineConfig({
   main: {
+    resolve: { alias },
     build: {
       rollupOptions: {
         // The trainer worker is its own entry: client.ts starts ./worker.js next to the main bundle.
-        input: { index: resolve('src/main/index.ts'), worker: resolve('src/main/core/trainer/worker.ts') },
+        input: { index: resolve('src/main/index.ts'), worker: resolve('src/core/trainer/worker.ts') },
         checks,
       },
     },
   },
   preload: {
+    resolve: { alias },
     build: {
       // A sandboxed preload cannot require packages: bundle everything into one CommonJS file.
       externalizeDeps: false,
@@ -37,6 +46,7 @@ export default defineConfig({
   },
   renderer: {
     root: 'src/renderer',
+    resolve: { alias },
     plugins: [svelte(), devInlineStyles],
     // The hidden compute window's page (the webgpu engine on Chromium's WebGPU) ships beside the app's.
     build: { rollupOptions: { input: { index: resolve('src/renderer/index.html'), compute: resolve('src/renderer/compute.html') }, checks } },

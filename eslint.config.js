@@ -4,6 +4,42 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
+import { builtinModules } from 'node:module';
+
+// The layering rule, in the manner of VS Code's: each folder names what it may not import. shared and gpu run
+// everywhere (Node, the page, the compute page); core is plain Node; only main and preload see Electron.
+const NODE = ['node:*', ...builtinModules];
+const SHELLS = ['**/main/**', '**/cli/**', '**/host/**', '**/renderer/**', '**/preload/**'];
+const layer = (files, group, message) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] },
+});
+const LAYERS = [
+  layer(
+    ['src/shared/**'],
+    [...NODE, 'electron', '@core/*', '@gpu/*', '../*', ...SHELLS],
+    'src/shared imports only src/shared (it runs in Node, the page and the worker alike).',
+  ),
+  layer(
+    ['src/gpu/**'],
+    [...NODE, 'electron', '@core/*', '../*', ...SHELLS],
+    'src/gpu runs in Node (Dawn) and in the compute page: it imports only src/shared.',
+  ),
+  layer(['src/core/**'], ['electron', ...SHELLS], 'src/core is plain Node: it imports src/shared and src/gpu, never Electron or a shell.'),
+  layer(['src/host/**', 'src/cli/**'], ['electron', '**/main/**', '**/renderer/**', '**/preload/**'], 'The browser host and the CLI run without Electron.'),
+  layer(['src/preload/**'], [...NODE, '@core/*', '@gpu/*', '**/main/**', '**/renderer/**'], 'A sandboxed preload imports only electron and src/shared.'),
+  layer(
+    ['src/renderer/**'],
+    [...NODE, 'electron', '@core/*', '@gpu/*', '**/main/**', '**/cli/**', '**/host/**', '**/preload/**'],
+    'The renderer imports only src/shared.',
+  ),
+  // The compute page runs the WebGPU kernels themselves.
+  layer(
+    ['src/renderer/src/compute/**'],
+    [...NODE, 'electron', '@core/*', '**/main/**', '**/cli/**', '**/host/**', '**/preload/**'],
+    'The compute page imports only src/shared and src/gpu.',
+  ),
+];
 
 export default tseslint.config(
   { ignores: ['out/', 'dist/', 'node_modules/', 'test-results/', 'playwright-report/', 'resources/', 'docs/'] },
@@ -35,7 +71,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main/**', 'src/cli/**'],
+    files: ['src/main/**', 'src/core/**', 'src/host/**', 'src/cli/**'],
     rules: {
       'no-restricted-syntax': [
         'error',
@@ -46,6 +82,7 @@ export default tseslint.config(
       ],
     },
   },
+  ...LAYERS,
   // Playwright's fixtures take their dependencies as a destructured first argument, `{}` when there are none.
   { files: ['e2e/**'], rules: { 'no-empty-pattern': 'off' } },
   // Tests build hostile and malformed objects on purpose.

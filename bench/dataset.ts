@@ -1,5 +1,5 @@
 // Times loading the bundled MNIST (all 70,000 images) from disk, parsing and validation included.
-import { loadDataset } from '../src/main/core/dataset/dataset';
+import { loadDataset } from '@core/dataset/dataset';
 
 const runs: number[] = [];
 for (let i = 0; i < 5; i++) {

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { loadDataset } from '../src/main/core/dataset/dataset';
-import { importFolder } from '../src/main/core/dataset/folderImport';
+import { loadDataset } from '@core/dataset/dataset';
+import { importFolder } from '@core/dataset/folderImport';
 
 const { values } = parseArgs({ options: { dir: { type: 'string', default: join(tmpdir(), 'mnist-png') }, count: { type: 'string', default: '70000' } } });
 const count = Number(values.count),

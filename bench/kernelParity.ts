@@ -4,11 +4,11 @@
 //   npx tsx bench/kernelParity.ts --baseline /tmp/cnn-original.wasm [--steps 50] [--bench-steps 300] [--rounds 3] [--threads 2]
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadDataset } from '../src/main/core/dataset/dataset';
-import { WasmEngine } from '../src/main/core/backend/wasmEngine';
-import { initialParams } from '../src/main/core/model/init';
-import { Rng } from '../src/main/core/model/rng';
-import { scoreLogits, toMetrics } from '../src/main/core/trainer/metrics';
+import { loadDataset } from '@core/dataset/dataset';
+import { WasmEngine } from '@core/backend/wasmEngine';
+import { initialParams } from '@core/model/init';
+import { Rng } from '@core/model/rng';
+import { scoreLogits, toMetrics } from '@core/trainer/metrics';
 
 const { values } = parseArgs({
   options: {

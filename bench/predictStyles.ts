@@ -6,10 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { TrainerClient } from '../src/main/core/trainer/client';
+import { TrainerClient } from '@core/trainer/client';
 import { decodeFile } from '../src/cli/predict';
-import { loadDataset } from '../src/main/core/dataset/dataset';
-import { SEED_RECIPE } from '../src/shared/contract';
+import { loadDataset } from '@core/dataset/dataset';
+import { SEED_RECIPE } from '@shared/training';
 import { STYLES, styledPng } from '../test/digitStyles';
 
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
-import { loadDataset } from '../src/main/core/dataset/dataset';
-import { WasmEngine } from '../src/main/core/backend/wasmEngine';
-import { initialParams } from '../src/main/core/model/init';
-import { Rng } from '../src/main/core/model/rng';
+import { loadDataset } from '@core/dataset/dataset';
+import { WasmEngine } from '@core/backend/wasmEngine';
+import { initialParams } from '@core/model/init';
+import { Rng } from '@core/model/rng';
 const t0 = performance.now();
 const ds = loadDataset();
 console.log('load', (performance.now() - t0).toFixed(1), 'ms');

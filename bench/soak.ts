@@ -1,9 +1,9 @@
 // A long run through the trainer worker: thousands of steps with predictions in between, printing RSS and
 // live tfjs tensors as it goes, to show neither grows. Run: npx tsx bench/soak.ts [--steps 6000] [--backend wasm]
 import { parseArgs } from 'node:util';
-import { TrainerClient } from '../src/main/core/trainer/client';
-import { loadDataset } from '../src/main/core/dataset/dataset';
-import { SEED_RECIPE, type BackendChoice } from '../src/shared/contract';
+import { TrainerClient } from '@core/trainer/client';
+import { loadDataset } from '@core/dataset/dataset';
+import { SEED_RECIPE, type BackendChoice } from '@shared/training';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '6000' }, backend: { type: 'string', default: 'auto' } } });
 const steps = Number(values.steps);

@@ -2,7 +2,8 @@
 // under plain Node: bundling must not break the worker or the wasm kernel threads it starts.
 import { test, expect } from '@playwright/test';
 import { Worker } from 'node:worker_threads';
-import { SEED_RECIPE, type WorkerMessage } from '../src/shared/contract';
+import { SEED_RECIPE } from '@shared/training';
+import type { WorkerMessage } from '@shared/workerProtocol';
 
 test('the bundled trainer worker trains a short run', async ({}, testInfo) => {
   test.skip(testInfo.project.name !== 'browser-host', 'checked once, in the browser-host project');

@@ -1,6 +1,6 @@
 // Predictions end to end: draw with the mouse, drop real files (one of them bad), browse the test set.
 import { appGuards, expect, test } from './fixtures';
-import { loadDataset } from '../src/main/core/dataset/dataset';
+import { loadDataset } from '@core/dataset/dataset';
 import { styledBmp, styledImage, styledPng, STYLES } from '../test/digitStyles';
 import { startRun } from './studio';
 

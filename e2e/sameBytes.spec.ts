@@ -6,7 +6,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { appGuards, expect, test } from './fixtures';
-import { loadDataset } from '../src/main/core/dataset/dataset';
+import { loadDataset } from '@core/dataset/dataset';
 import { decodeFile } from '../src/cli/predict';
 import { styledBmp, styledDigit, styledImage, styledPng, STYLES } from '../test/digitStyles';
 

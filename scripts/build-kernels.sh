@@ -10,5 +10,5 @@ out=${1:-resources/kernels/cnn.wasm}
   -Wl,--no-entry -Wl,--import-memory -Wl,--shared-memory -Wl,--max-memory=4294967296 \
   -Wl,--export=plan -Wl,--export=ptr -Wl,--export=train_shard -Wl,--export=update -Wl,--export=infer \
   -Wl,--export=__stack_pointer -Wl,--export=__heap_base -Wl,-z,stack-size=65536 \
-  -Wall -Wextra -o "$out" src/main/core/backend/kernels/cnn.c
+  -Wall -Wextra -o "$out" src/core/backend/kernels/cnn.c
 echo "built $out ($(stat -c %s "$out") bytes)"

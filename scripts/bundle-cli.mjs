@@ -14,7 +14,7 @@ const require = createRequire(import.meta.url);
 mkdirSync(join(out, 'resources', 'kernels'), { recursive: true });
 mkdirSync(join(out, 'resources', 'mnist'), { recursive: true });
 await build({
-  entryPoints: { cli: 'src/cli/index.ts', worker: 'src/main/core/trainer/worker.ts' },
+  entryPoints: { cli: 'src/cli/index.ts', worker: 'src/core/trainer/worker.ts' },
   outdir: out,
   outExtension: { '.js': '.mjs' },
   bundle: true,

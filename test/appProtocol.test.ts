@@ -8,8 +8,8 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { appProtocolHandler } from '../src/main/appProtocol';
-import { startBrowserHost } from '../src/main/core/host/browserHost';
-import { StudioService } from '../src/main/core/service/studioService';
+import { startBrowserHost } from '../src/host/browserHost';
+import { StudioService } from '@core/service/studioService';
 import { tempDir } from './helpers';
 
 // The renderer folder sits next to a secret, so a step out of it has something to find.

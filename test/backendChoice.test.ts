@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { autoChoice, probeCacheFile, type AutoDeps } from '../src/main/core/backend/autoChoice';
-import { findAdapter, type GpuAdapter } from '../src/main/core/backend/webgpu/nodeDevice';
-import { resolveBackend } from '../src/main/core/backend/backends';
+import { autoChoice, probeCacheFile, type AutoDeps } from '@core/backend/autoChoice';
+import { findAdapter, type GpuAdapter } from '@core/backend/webgpu/nodeDevice';
+import { resolveBackend } from '@core/backend/backends';
 import { tempDir } from './helpers';
 
 const found = await findAdapter();

@@ -3,13 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadCheckpoint, pruneRuns, saveCheckpoint, unfinishedRuns } from '../src/main/core/store/checkpoint';
-import { initialParams } from '../src/main/core/model/init';
-import { Rng } from '../src/main/core/model/rng';
-import { PARAM_COUNT } from '../src/main/core/model/architecture';
-import { SEED_RECIPE, type History } from '../src/shared/contract';
+import { loadCheckpoint, pruneRuns, saveCheckpoint, unfinishedRuns } from '@core/store/checkpoint';
+import { initialParams } from '@core/model/init';
+import { Rng } from '@core/model/rng';
+import { PARAM_COUNT } from '@shared/architecture';
+import { SEED_RECIPE, type History } from '@shared/training';
 import { tempDir } from './helpers';
-import { MNIST_SPEC } from '../src/shared/modelSpec';
+import { MNIST_SPEC } from '@shared/modelSpec';
 
 const epochs = (n: number): History['epochs'] =>
   Array.from({ length: n }, (_, i) => ({

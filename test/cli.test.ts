@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
-import { IDX_FILES } from '../src/main/core/dataset/dataset';
+import { IDX_FILES } from '@core/dataset/dataset';
 import { idxImages, mnist, tempDir, writeSlice } from './helpers';
 import sharp from 'sharp';
 import { styledBmp, styledImage, styledPng } from './digitStyles';
 import { png } from './fixtures/imageFolders';
-import { TrainerClient } from '../src/main/core/trainer/client';
-import { nativeProblem } from '../src/main/core/backend/backends';
+import { TrainerClient } from '@core/trainer/client';
+import { nativeProblem } from '@core/backend/backends';
 
 function cli(...args: string[]) {
   return cliWith({}, ...args);

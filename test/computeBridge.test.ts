@@ -6,15 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageChannel } from 'node:worker_threads';
-import { TrainerClient } from '../src/main/core/trainer/client';
-import type { ComputePage } from '../src/main/core/backend/webgpu/computeBridge';
-import { findAdapter } from '../src/main/core/backend/webgpu/nodeDevice';
+import { TrainerClient } from '@core/trainer/client';
+import type { ComputePage } from '@core/backend/webgpu/computeBridge';
+import { findAdapter } from '@core/backend/webgpu/nodeDevice';
 import { serveCompute, type ServedPort } from '../src/renderer/src/compute/serve';
-import { StudioCallError } from '../src/shared/api';
-import { SEED_RECIPE, type TrainConfig, type TrainEvent } from '../src/shared/contract';
+import { StudioCallError } from '@shared/api';
+import { SEED_RECIPE, type TrainConfig, type TrainEvent } from '@shared/training';
 import { writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
-import { probeCacheFile } from '../src/main/core/backend/autoChoice';
+import { probeCacheFile } from '@core/backend/autoChoice';
 import { tempDir } from './helpers';
 
 const found = await findAdapter();

@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { openModel, saveModel } from '../src/main/core/store/modelStore';
-import { initialParams } from '../src/main/core/model/init';
+import { openModel, saveModel } from '@core/store/modelStore';
+import { initialParams } from '@core/model/init';
 import { tempDir } from './helpers';
 
 test('a save killed at any moment leaves the old model or the new one, whole', async () => {

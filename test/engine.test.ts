@@ -1,13 +1,13 @@
 // The wasm kernels against tfjs's own cpu backend on the same real batch and the same weights.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WasmEngine } from '../src/main/core/backend/wasmEngine';
-import { TfjsEngine } from '../src/main/core/backend/tfjsEngine';
-import { initialParams } from '../src/main/core/model/init';
-import { PARAMS, PARAM_COUNT, LAYERS } from '../src/main/core/model/architecture';
-import { buildLayersModel } from '../src/main/core/model/layersModel';
-import { modelSummary } from '../src/main/core/model/summary';
-import { scoreLogits } from '../src/main/core/trainer/metrics';
+import { WasmEngine } from '@core/backend/wasmEngine';
+import { TfjsEngine } from '@core/backend/tfjsEngine';
+import { initialParams } from '@core/model/init';
+import { PARAMS, PARAM_COUNT, LAYERS } from '@shared/architecture';
+import { buildLayersModel } from '@core/model/layersModel';
+import { modelSummary } from '@core/model/summary';
+import { scoreLogits } from '@core/trainer/metrics';
 import { mnist, relativeError } from './helpers';
 
 test("the model has the seed's 824,458 parameters in the seed's shapes", () => {

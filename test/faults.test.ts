@@ -2,14 +2,14 @@
 // started and cancelled again and again; and over thousands of steps and predictions nothing grows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { StudioService } from '../src/main/core/service/studioService';
-import { TrainerClient } from '../src/main/core/trainer/client';
-import type { StudioEvent } from '../src/shared/api';
-import { SEED_RECIPE } from '../src/shared/contract';
-import { WasmEngine } from '../src/main/core/backend/wasmEngine';
-import { TfjsEngine } from '../src/main/core/backend/tfjsEngine';
-import { initialParams } from '../src/main/core/model/init';
-import { Rng } from '../src/main/core/model/rng';
+import { StudioService } from '@core/service/studioService';
+import { TrainerClient } from '@core/trainer/client';
+import type { StudioEvent } from '@shared/api';
+import { SEED_RECIPE } from '@shared/training';
+import { WasmEngine } from '@core/backend/wasmEngine';
+import { TfjsEngine } from '@core/backend/tfjsEngine';
+import { initialParams } from '@core/model/init';
+import { Rng } from '@core/model/rng';
 import { mnist, tempDir } from './helpers';
 import { join } from 'node:path';
 

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TrainerClient } from '../src/main/core/trainer/client';
-import { StudioCallError } from '../src/shared/api';
-import type { TrainEvent } from '../src/shared/contract';
+import { TrainerClient } from '@core/trainer/client';
+import { StudioCallError } from '@shared/api';
+import type { TrainEvent } from '@shared/training';
 import { tempDir } from './helpers';
 import { drawingsFolder } from './fixtures/imageFolders';
 

@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { importFolder, ImportCancelled, type ImportProgress } from '../src/main/core/dataset/folderImport';
-import { listFolder } from '../src/main/core/dataset/folderListing';
-import { loadDataset, IDX_FILES, labelCounts } from '../src/main/core/dataset/dataset';
-import { openData } from '../src/main/core/dataset/openData';
-import { DataError } from '../src/main/core/dataset/idx';
+import { importFolder, ImportCancelled, type ImportProgress } from '@core/dataset/folderImport';
+import { listFolder } from '@core/dataset/folderListing';
+import { loadDataset, IDX_FILES, labelCounts } from '@core/dataset/dataset';
+import { openData } from '@core/dataset/openData';
+import { DataError } from '@core/dataset/idx';
 import { idxImages, idxLabels, mnist, tempDir } from './helpers';
 import { drawingsFolder, png } from './fixtures/imageFolders';
 
@@ -195,7 +195,7 @@ test(
     let listing: ReturnType<typeof listFolder>;
     if (asNobody) {
       chmodSync(dirname(dir), 0o755);
-      const script = `import { listFolder } from ${JSON.stringify(join(process.cwd(), 'src/main/core/dataset/folderListing.ts'))}; process.stdout.write(JSON.stringify(listFolder(${JSON.stringify(dir)})));`;
+      const script = `import { listFolder } from ${JSON.stringify(join(process.cwd(), 'src/core/dataset/folderListing.ts'))}; process.stdout.write(JSON.stringify(listFolder(${JSON.stringify(dir)})));`;
       const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
         uid: 65534,
         gid: 65534,

@@ -4,10 +4,10 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { API_METHODS, type ApiMethod } from '../src/shared/api';
-import { StudioService } from '../src/main/core/service/studioService';
-import { startBrowserHost } from '../src/main/core/host/browserHost';
-import { SEED_RECIPE } from '../src/shared/contract';
+import { API_METHODS, type ApiMethod } from '@shared/api';
+import { StudioService } from '@core/service/studioService';
+import { startBrowserHost } from '../src/host/browserHost';
+import { SEED_RECIPE } from '@shared/training';
 import { tempDir } from './helpers';
 
 const huge = 'x'.repeat(2_000_000);

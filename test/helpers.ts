@@ -3,8 +3,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadDataset, IDX_FILES, type Dataset } from '../src/main/core/dataset/dataset';
-import type { Engine } from '../src/main/core/backend/engine';
+import { loadDataset, IDX_FILES } from '@core/dataset/dataset';
+import type { Dataset } from '@shared/dataset';
+import type { Engine } from '@shared/engine';
 
 let bundled: Dataset | undefined;
 export function mnist(): Dataset {

@@ -8,9 +8,9 @@ import { request } from 'node:http';
 import { connect as tcpConnect } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import WebSocket from 'ws';
-import { StudioService } from '../src/main/core/service/studioService';
-import { startBrowserHost } from '../src/main/core/host/browserHost';
-import { PREDICT_MAX_BASE64, predictBatchSize } from '../src/shared/apiSchemas';
+import { StudioService } from '@core/service/studioService';
+import { startBrowserHost } from '../src/host/browserHost';
+import { PREDICT_MAX_BASE64, predictBatchSize } from '@shared/apiSchemas';
 import { tempDir } from './helpers';
 
 const rendererDir = tempDir();

@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { Rng } from '../src/main/core/model/rng';
+import { Rng } from '@core/model/rng';
 import { tempDir } from './helpers';
 
 const rendererDir = tempDir();
@@ -313,7 +313,7 @@ test('fuzzing the request line and headers: no input ends the host or leaves a r
 });
 
 test('the process guard turns an error that escapes every handler into one line, and the process lives on', () => {
-  const script = `import { keepHostAlive } from './src/main/core/host/browserHost.ts';
+  const script = `import { keepHostAlive } from './src/host/browserHost.ts';
 keepHostAlive();
 setImmediate(() => { throw new Error('escaped a handler'); });
 void Promise.reject(new Error('nobody awaited this'));

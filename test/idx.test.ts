@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadDataset, IDX_FILES, labelCounts } from '../src/main/core/dataset/dataset';
-import { DataError, parseImages, parseLabels } from '../src/main/core/dataset/idx';
+import { loadDataset, IDX_FILES, labelCounts } from '@core/dataset/dataset';
+import { DataError, parseImages, parseLabels } from '@core/dataset/idx';
 import { idxImages, idxLabels, mnist, writeSlice } from './helpers';
 
 test('the bundled MNIST has 60,000 + 10,000 real images with the known label counts', () => {

@@ -4,14 +4,14 @@
 // further work, and the trainer drops it, reports the helper's error, and trains again on a fresh one.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WasmEngine } from '../src/main/core/backend/wasmEngine';
-import { KernelThreadError } from '../src/main/core/backend/kernelThreads';
-import { TrainerClient } from '../src/main/core/trainer/client';
-import { StudioService } from '../src/main/core/service/studioService';
-import type { StudioEvent } from '../src/shared/api';
-import type { StudioError } from '../src/shared/contract';
-import { SEED_RECIPE } from '../src/shared/contract';
-import { initialParams } from '../src/main/core/model/init';
+import { WasmEngine } from '@core/backend/wasmEngine';
+import { KernelThreadError } from '@core/backend/kernelThreads';
+import { TrainerClient } from '@core/trainer/client';
+import { StudioService } from '@core/service/studioService';
+import type { StudioEvent } from '@shared/api';
+import type { StudioError } from '@shared/errors';
+import { SEED_RECIPE } from '@shared/training';
+import { initialParams } from '@core/model/init';
 import { mnist, tempDir } from './helpers';
 
 const batch = Int32Array.from({ length: 32 }, (_, i) => i);

@@ -1,10 +1,10 @@
 // The model spec: what it accepts, and the seed's network derived from it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClassNameSchema, MNIST_SPEC, ModelSpecSchema, parseInput, digitClasses, type ModelSpec } from '../src/shared/modelSpec';
-import { architectureOf, layersFor, PARAM_COUNT } from '../src/main/core/model/architecture';
-import { buildLayersModel } from '../src/main/core/model/layersModel';
-import { formatSummary, modelSummary } from '../src/main/core/model/summary';
+import { ClassNameSchema, MNIST_SPEC, ModelSpecSchema, parseInput, digitClasses, type ModelSpec } from '@shared/modelSpec';
+import { architectureOf, layersFor, PARAM_COUNT } from '@shared/architecture';
+import { buildLayersModel } from '@core/model/layersModel';
+import { formatSummary, modelSummary } from '@core/model/summary';
 
 const spec = (over: Partial<ModelSpec>): unknown => ({ ...MNIST_SPEC, ...over });
 

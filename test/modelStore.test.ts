@@ -3,13 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, readdirSync, symlinkSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { openModel, saveModel, ModelFileError } from '../src/main/core/store/modelStore';
-import { parseJsonSafely } from '../src/main/core/store/modelValidation';
-import { initialParams } from '../src/main/core/model/init';
-import { SEED_RECIPE, type History } from '../src/shared/contract';
-import { ModelNameSchema } from '../src/shared/apiSchemas';
+import { openModel, saveModel, ModelFileError } from '@core/store/modelStore';
+import { parseJsonSafely } from '@core/store/modelValidation';
+import { initialParams } from '@core/model/init';
+import { SEED_RECIPE, type History } from '@shared/training';
+import { ModelNameSchema } from '@shared/apiSchemas';
 import { tempDir } from './helpers';
-import type { ModelSpec } from '../src/shared/modelSpec';
+import type { ModelSpec } from '@shared/modelSpec';
 
 const history: History = {
   config: SEED_RECIPE,

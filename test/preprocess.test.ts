@@ -1,8 +1,8 @@
 // The shared preprocessing on real digits drawn in the ways people hand them over.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { preprocess, reframe, workingImage, type RgbaImage } from '../src/shared/preprocess';
-import { checkImage } from '../src/shared/imageCheck';
+import { preprocess, reframe, workingImage, type RgbaImage } from '@shared/preprocess';
+import { checkImage } from '@shared/imageCheck';
 import { STYLES, styledDigit, styledImage, styledPng } from './digitStyles';
 import { mnist } from './helpers';
 

@@ -6,10 +6,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { StudioService } from '../src/main/core/service/studioService';
-import { SEED_RECIPE, type TrainConfig } from '../src/shared/contract';
-import { applyEvent, modelHistory, type StudioEvent, type StudioState } from '../src/shared/studioState';
-import { addLosses, emptySteps, stepCount, MAX_STEP_POINTS } from '../src/shared/stepLosses';
+import { StudioService } from '@core/service/studioService';
+import { SEED_RECIPE, type TrainConfig } from '@shared/training';
+import { applyEvent, modelHistory, type StudioEvent, type StudioState } from '@shared/studioState';
+import { addLosses, emptySteps, stepCount, MAX_STEP_POINTS } from '@shared/stepLosses';
 import { mnist, tempDir, writeSlice } from './helpers';
 import { drawingsFolder } from './fixtures/imageFolders';
 

@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { windows, ipcMain, app, appEvents, fakeContents } from './fixtures/fakeElectron';
-import { API_METHODS, channelOf } from '../src/shared/api';
-import { StudioService } from '../src/main/core/service/studioService';
+import { API_METHODS, channelOf } from '@shared/api';
+import { StudioService } from '@core/service/studioService';
 import { tempDir } from './helpers';
 import { bundleShell } from './fixtures/shellBundle';
-import { COMPUTE_PORT_CHANNEL } from '../src/shared/computeProtocol';
-import { bridgePage } from '../src/main/core/backend/webgpu/computeBridge';
+import { COMPUTE_PORT_CHANNEL } from '@shared/computeProtocol';
+import { bridgePage } from '@core/backend/webgpu/computeBridge';
 
 const built = await bundleShell({ window: 'src/main/window.ts', ipc: 'src/main/ipc.ts', index: 'src/main/index.ts', compute: 'src/main/computeWindow.ts' });
 const shell = {
@@ -114,7 +114,7 @@ test('only the app frame may call: other origins, subframes and lookalike URLs a
 });
 
 test('the compute window is hidden, sandboxed, has no Node, cannot navigate or open windows, and gets its port only after loading', async () => {
-  const opening = shell.compute.openComputePage() as Promise<import('../src/main/core/backend/webgpu/computeBridge').ComputePage>;
+  const opening = shell.compute.openComputePage() as Promise<import('@core/backend/webgpu/computeBridge').ComputePage>;
   const record = windows.at(-1)!;
   const { options, events, openHandler, url } = record;
   assert.equal(options.show, false);

@@ -2,17 +2,17 @@
 // wasm kernels' gradients checked against tfjs's cpu backend, and training that learns.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WasmEngine } from '../src/main/core/backend/wasmEngine';
-import { TfjsEngine } from '../src/main/core/backend/tfjsEngine';
-import { initialParams } from '../src/main/core/model/init';
-import { architectureOf } from '../src/main/core/model/architecture';
-import { scoreLogits } from '../src/main/core/trainer/metrics';
-import { Rng } from '../src/main/core/model/rng';
-import { inputSize, type ModelSpec } from '../src/shared/modelSpec';
-import type { Dataset, Split } from '../src/main/core/dataset/dataset';
+import { WasmEngine } from '@core/backend/wasmEngine';
+import { TfjsEngine } from '@core/backend/tfjsEngine';
+import { initialParams } from '@core/model/init';
+import { architectureOf } from '@shared/architecture';
+import { scoreLogits } from '@core/trainer/metrics';
+import { Rng } from '@core/model/rng';
+import { inputSize, type ModelSpec } from '@shared/modelSpec';
+import type { Dataset, Split } from '@shared/dataset';
 import { relativeError, stepGradient } from './helpers';
-import { GpuEngine } from '../src/main/core/backend/webgpu/gpuEngine';
-import { findAdapter, requestDevice } from '../src/main/core/backend/webgpu/nodeDevice';
+import { GpuEngine } from '@gpu/gpuEngine';
+import { findAdapter, requestDevice } from '@core/backend/webgpu/nodeDevice';
 
 const adapter = await findAdapter();
 const noGpu = typeof adapter === 'string' ? `no WebGPU adapter: ${adapter}` : false;

@@ -9,12 +9,12 @@ import { spawn, execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { saveModel } from '../src/main/core/store/modelStore';
-import { saveCheckpoint } from '../src/main/core/store/checkpoint';
-import { initialParams } from '../src/main/core/model/init';
-import { IDX_FILES } from '../src/main/core/dataset/dataset';
-import { SEED_RECIPE } from '../src/shared/contract';
-import { StudioService } from '../src/main/core/service/studioService';
+import { saveModel } from '@core/store/modelStore';
+import { saveCheckpoint } from '@core/store/checkpoint';
+import { initialParams } from '@core/model/init';
+import { IDX_FILES } from '@core/dataset/dataset';
+import { SEED_RECIPE } from '@shared/training';
+import { StudioService } from '@core/service/studioService';
 import { mnist, tempDir, writeSlice } from './helpers';
 
 const DEADLINE_MS = 30_000;

@@ -1,10 +1,10 @@
 // The training loop on the real core: accuracy on a short real run, determinism, and the throttled events.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { WasmEngine } from '../src/main/core/backend/wasmEngine';
-import { initialParams } from '../src/main/core/model/init';
-import { createControl, train } from '../src/main/core/trainer/trainer';
-import { SEED_RECIPE, type TrainConfig, type TrainEvent } from '../src/shared/contract';
+import { WasmEngine } from '@core/backend/wasmEngine';
+import { initialParams } from '@core/model/init';
+import { createControl, train } from '@core/trainer/trainer';
+import { SEED_RECIPE, type TrainConfig, type TrainEvent } from '@shared/training';
 import { mnist } from './helpers';
 
 async function run(config: Partial<TrainConfig>, threads = 2) {

@@ -4,9 +4,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { StudioService } from '../src/main/core/service/studioService';
-import { Uploads } from '../src/main/core/service/uploads';
-import type { DataSummary } from '../src/shared/contract';
+import { StudioService } from '@core/service/studioService';
+import { Uploads } from '@core/service/uploads';
+import type { DataSummary } from '@shared/dataset';
 import { tempDir } from './helpers';
 import { drawingsFolder } from './fixtures/imageFolders';
 

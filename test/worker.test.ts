@@ -2,9 +2,9 @@
 // training, typed errors, and a flat tensor count across epochs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TrainerClient } from '../src/main/core/trainer/client';
-import { StudioCallError } from '../src/shared/api';
-import { SEED_RECIPE, type TrainEvent } from '../src/shared/contract';
+import { TrainerClient } from '@core/trainer/client';
+import { StudioCallError } from '@shared/api';
+import { SEED_RECIPE, type TrainEvent } from '@shared/training';
 import { mnist } from './helpers';
 
 const nextEvent = (client: TrainerClient, match: (e: TrainEvent) => boolean): Promise<TrainEvent> =>

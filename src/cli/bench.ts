@@ -1,15 +1,15 @@
 // `bench`: training throughput of the seed CNN at batch 32 on real MNIST batches, after a warm-up,
 // measured in this thread with nothing else running, through the same step loop training uses (for the
 // GPU: grouped submissions with the next one queued ahead).
-import { loadDataset } from '../main/core/dataset/dataset';
-import { createEngine } from '../main/core/backend/backends';
-import { initialParams } from '../main/core/model/init';
-import { Rng } from '../main/core/model/rng';
-import { createControl } from '../main/core/trainer/trainer';
-import { epochSteps } from '../main/core/trainer/steps';
-import type { Engine } from '../main/core/backend/engine';
-import type { GpuEngine } from '../main/core/backend/webgpu/gpuEngine';
-import type { BackendChoice } from '../shared/contract';
+import { loadDataset } from '@core/dataset/dataset';
+import { createEngine } from '@core/backend/backends';
+import { initialParams } from '@core/model/init';
+import { Rng } from '@core/model/rng';
+import { createControl } from '@core/trainer/trainer';
+import { epochSteps } from '@core/trainer/steps';
+import type { Engine } from '@shared/engine';
+import type { GpuEngine } from '@gpu/gpuEngine';
+import type { BackendChoice } from '@shared/training';
 
 /** Runs `steps` training steps on consecutive batches of `order` from batch `first` on. */
 async function run(engine: Engine, order: Int32Array, first: number, steps: number, batchSize: number): Promise<void> {

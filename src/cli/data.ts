@@ -1,10 +1,10 @@
 // What the CLI's commands share about datasets: the request from --data, --input and --mode, the cache
 // under the app's home, and import progress on a terminal.
 import { join } from 'node:path';
-import type { DataRequest } from '../shared/contract';
-import type { InputMode, InputShape } from '../shared/modelSpec';
-import type { ImportProgress } from '../main/core/dataset/folderImport';
-import { defaultHome } from '../main/core/home';
+import type { DataRequest } from '@shared/dataset';
+import type { InputMode, InputShape } from '@shared/modelSpec';
+import type { ImportProgress } from '@core/dataset/folderImport';
+import { defaultHome } from '@core/home';
 
 export const dataRequest = (flags: { data?: string; input?: InputShape | string; mode?: InputMode | string }): DataRequest => ({
   dir: flags.data,

@@ -1,18 +1,18 @@
 // MNIST Studio's command-line interface: the same core as the app, headless.
 // A bad flag or bad input prints one `error: ...` line on stderr and exits 2, never a stack trace.
 import { Command, CommanderError, Option } from 'commander';
-import { SEED_RECIPE } from '../shared/contract';
-import { dataSummary } from '../main/core/dataset/dataset';
-import { DataError } from '../main/core/dataset/idx';
-import { openData } from '../main/core/dataset/openData';
-import { inputLabel } from '../shared/modelSpec';
+import { SEED_RECIPE } from '@shared/training';
+import { dataSummary } from '@core/dataset/dataset';
+import { DataError } from '@core/dataset/idx';
+import { openData } from '@core/dataset/openData';
+import { inputLabel } from '@shared/modelSpec';
 import { cacheDir, dataRequest, importProgress } from './data';
-import { formatSummary, modelSummary } from '../main/core/model/summary';
-import { StudioCallError } from '../shared/api';
-import { printable } from '../shared/format';
-import { TrainerClient } from '../main/core/trainer/client';
+import { formatSummary, modelSummary } from '@core/model/summary';
+import { StudioCallError } from '@shared/api';
+import { printable } from '@shared/format';
+import { TrainerClient } from '@core/trainer/client';
 import { backend, inputShape, integer, mode, real, UsageError } from './options';
-import { expandHome } from '../main/core/store/modelFolders';
+import { expandHome } from '@core/store/modelFolders';
 import { trainCommand } from './train';
 import { benchCommand } from './bench';
 // predict and serve load native image code (sharp) and the web server: imported when they run, so a

@@ -1,7 +1,7 @@
 // Flag parsers for the CLI: each rejects bad input with a message commander prints as `error: ...`.
 import { InvalidArgumentError } from 'commander';
-import { BACKEND_CHOICES, type BackendChoice } from '../shared/contract';
-import { INPUT_MODES, parseInput, type InputMode, type InputShape } from '../shared/modelSpec';
+import { BACKEND_CHOICES, type BackendChoice } from '@shared/training';
+import { INPUT_MODES, parseInput, type InputMode, type InputShape } from '@shared/modelSpec';
 
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {

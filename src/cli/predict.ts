@@ -2,11 +2,11 @@
 // preprocessing as training and the app (the model's own input mode and shape).
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TrainerClient } from '../main/core/trainer/client';
-import { imageFileInput } from '../main/core/dataset/decode';
-import type { BackendChoice } from '../shared/contract';
-import { MNIST_SPEC } from '../shared/modelSpec';
-import { printable } from '../shared/format';
+import { TrainerClient } from '@core/trainer/client';
+import { imageFileInput } from '@core/dataset/decode';
+import type { BackendChoice } from '@shared/training';
+import { MNIST_SPEC } from '@shared/modelSpec';
+import { printable } from '@shared/format';
 
 const natural = new Intl.Collator('en', { numeric: true }).compare;
 

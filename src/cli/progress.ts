@@ -1,6 +1,6 @@
 // The terminal progress bar for `train`: one line redrawn in place on stderr, only on a TTY.
-import type { TrainEvent } from '../shared/contract';
-import { percent } from '../shared/format';
+import type { TrainEvent } from '@shared/training';
+import { percent } from '@shared/format';
 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '--:--';

@@ -2,11 +2,11 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { InputMode, InputShape } from '../shared/modelSpec';
+import type { InputMode, InputShape } from '@shared/modelSpec';
 import { dataRequest } from './data';
 import { UsageError } from './options';
-import { StudioService } from '../main/core/service/studioService';
-import { keepHostAlive, startBrowserHost } from '../main/core/host/browserHost';
+import { StudioService } from '@core/service/studioService';
+import { keepHostAlive, startBrowserHost } from '../host/browserHost';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 

@@ -1,16 +1,16 @@
 // `train`: the seed's recipe in the trainer worker, with the seed's two lines per epoch (or JSON events).
-import { trainConfigFor, type TrainConfig, type TrainEvent } from '../shared/contract';
-import { foreignFolder } from '../main/core/store/modelFolders';
-import { makeFolders } from '../main/core/store/files';
-import { readCheckpointMeta } from '../main/core/store/checkpoint';
-import type { StudioCallError } from '../shared/api';
-import { TrainerClient } from '../main/core/trainer/client';
+import { trainConfigFor, type TrainConfig, type TrainEvent } from '@shared/training';
+import { foreignFolder } from '@core/store/modelFolders';
+import { makeFolders } from '@core/store/files';
+import { readCheckpointMeta } from '@core/store/checkpoint';
+import type { StudioCallError } from '@shared/api';
+import { TrainerClient } from '@core/trainer/client';
 import { ProgressBar } from './progress';
 import { UsageError } from './options';
 import type { Command } from 'commander';
-import type { InputMode, InputShape } from '../shared/modelSpec';
-import { inputLabel } from '../shared/modelSpec';
-import { printable } from '../shared/format';
+import type { InputMode, InputShape } from '@shared/modelSpec';
+import { inputLabel } from '@shared/modelSpec';
+import { printable } from '@shared/format';
 import { cacheDir, dataRequest } from './data';
 
 export interface TrainFlags {

@@ -1,6 +1,6 @@
 // The app:// protocol: the renderer's files, through the same static-file server as the browser host.
 // Kept free of Electron so tests can call it with plain Requests.
-import { serveStatic } from './core/host/staticFiles';
+import { serveStatic } from '@core/web/staticFiles';
 
 /** The handler for protocol.handle(APP_SCHEME, …): the page may connect nowhere (its API is IPC). */
 export function appProtocolHandler(rendererDir: string): (request: Request) => Promise<Response> {

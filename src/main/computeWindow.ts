@@ -7,8 +7,8 @@ import { BrowserWindow, MessageChannelMain } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { APP_SCHEME, lockDown } from './window';
-import { COMPUTE_PORT_CHANNEL } from '../shared/computeProtocol';
-import type { ComputePage } from './core/backend/webgpu/computeBridge';
+import { COMPUTE_PORT_CHANNEL } from '@shared/computeProtocol';
+import type { ComputePage } from '@core/backend/webgpu/computeBridge';
 
 /** Its own origin, so the app's IPC check (isAppUrl, host "studio") never takes it for the app window. */
 export const COMPUTE_ORIGIN = `${APP_SCHEME}://compute`;

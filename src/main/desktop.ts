@@ -1,7 +1,7 @@
 // Desktop manners: one instance (a second launch focuses the open window instead of starting a second
 // trainer) and the About panel with the versions of everything that runs.
 import { app, type BrowserWindow } from 'electron';
-import type { BackendInfo } from '../shared/contract';
+import type { BackendInfo } from '@shared/training';
 
 /** Claims the single-instance lock; false (and quitting) when another instance holds it. */
 export function claimSingleInstance(current: () => BrowserWindow | undefined): boolean {

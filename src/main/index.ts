@@ -4,17 +4,17 @@
 import { app, dialog, protocol, session, BrowserWindow, Menu } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StudioService } from './core/service/studioService';
+import { StudioService } from '@core/service/studioService';
 import { registerIpc } from './ipc';
 import { buildMenu } from './menu';
 import { APP_SCHEME, createMainWindow, lockDown } from './window';
-import { EVENT_CHANNEL } from '../shared/api';
+import { EVENT_CHANNEL } from '@shared/api';
 import { appProtocolHandler } from './appProtocol';
-import { IMAGE_EXTENSIONS } from '../shared/imageCheck';
+import { IMAGE_EXTENSIONS } from '@shared/imageCheck';
 import { claimSingleInstance, setAbout } from './desktop';
 import { openComputePage } from './computeWindow';
-import { TrainerClient } from './core/trainer/client';
-import type { BackendInfo } from '../shared/contract';
+import { TrainerClient } from '@core/trainer/client';
+import type { BackendInfo } from '@shared/training';
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 

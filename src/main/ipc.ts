@@ -1,8 +1,8 @@
 // Registers one IPC handler per API method, derived from the shared method list. The sender is checked
 // in one place, and the service validates every payload, so a handler never sees unchecked input.
 import { ipcMain, type IpcMainInvokeEvent } from 'electron';
-import { API_METHODS, channelOf, type Envelope } from '../shared/api';
-import type { StudioService } from './core/service/studioService';
+import { API_METHODS, channelOf, type Envelope } from '@shared/api';
+import type { StudioService } from '@core/service/studioService';
 import { isAppUrl } from './window';
 
 function trusted(event: IpcMainInvokeEvent): boolean {

@@ -1,6 +1,6 @@
 // The application menu: File (Open model…, Save model…, Open images…, Quit), Edit, View, Window, Help (About).
 import { Menu, type MenuItemConstructorOptions } from 'electron';
-import type { StudioService } from './core/service/studioService';
+import type { StudioService } from '@core/service/studioService';
 
 export function buildMenu(service: StudioService, report: (message: string) => void): Menu {
   const run = (action: () => Promise<unknown>) => () =>

@@ -2,7 +2,7 @@
 import { app, BrowserWindow, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { resourcePath } from './core/resources';
+import { resourcePath } from '@core/resources';
 
 /** The app's content is served from this origin by a custom protocol, never from file://. */
 export const APP_SCHEME = 'app';

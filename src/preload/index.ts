@@ -1,7 +1,7 @@
 // Exposes the app's API to the sandboxed renderer: one named function per operation and an event
 // subscription that returns its unsubscribe. ipcRenderer itself never crosses the bridge.
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { API_METHODS, EVENT_CHANNEL, channelOf, unwrap, type Envelope, type StudioApi, type StudioEvent } from '../shared/api';
+import { API_METHODS, EVENT_CHANNEL, channelOf, unwrap, type Envelope, type StudioApi, type StudioEvent } from '@shared/api';
 
 const methods = Object.fromEntries(
   API_METHODS.map((method) => [method, async (input: unknown) => unwrap((await ipcRenderer.invoke(channelOf(method), input)) as Envelope<unknown>)]),

@@ -1,7 +1,9 @@
 // The app's API: every operation the renderer can ask for, and the one event stream it listens to.
 // Electron's preload and the browser host's WebSocket both carry exactly this, so no UI code knows
 // which transport it is on. This file is schema-free so the sandboxed preload can import it whole.
-import type { BackendChoice, BackendInfo, BackendStatus, DataRequest, DataSummary, ModelSummary, Prediction, StudioError, TrainConfig } from './contract';
+import type { BackendChoice, BackendInfo, BackendStatus, ModelSummary, Prediction, TrainConfig } from './training';
+import type { DataRequest, DataSummary } from './dataset';
+import type { StudioError } from './errors';
 import type { StudioEvent, StudioState, StudioStatus } from './studioState';
 
 export type { StudioEvent, StudioState, UnfinishedRun } from './studioState';

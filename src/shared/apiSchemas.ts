@@ -2,7 +2,8 @@
 // before any handler sees it. `satisfies` ties each schema to its method in api.ts.
 import { z } from 'zod';
 import type { ApiMethod } from './api';
-import { BACKEND_CHOICES, DataRequestSchema, TrainConfigSchema } from './contract';
+import { BACKEND_CHOICES, TrainConfigSchema } from './training';
+import { DataRequestSchema } from './dataset';
 import { MAX_SIDE } from './modelSpec';
 import { MAX_IMAGE_BYTES } from './imageCheck';
 import { NOT_IN_NAMES } from './format';

@@ -2,7 +2,9 @@
 // The service and the page fold events in with the same applyEvent, so a page that loads a snapshot
 // and then follows events holds exactly the service's state; a gap in the numbers means "fetch a
 // fresh snapshot". Plain data only: it crosses IPC and JSON unchanged.
-import type { BackendInfo, DataSummary, EpochMetrics, History, RunPhase, StoppedAt, StudioError, TrainConfig, TrainEvent } from './contract';
+import type { BackendInfo, EpochMetrics, History, RunPhase, StoppedAt, TrainConfig, TrainEvent } from './training';
+import type { DataSummary } from './dataset';
+import type { StudioError } from './errors';
 import { MNIST_SPEC, type ModelSpec } from './modelSpec';
 import { addLosses, emptySteps, type StepLosses } from './stepLosses';
 

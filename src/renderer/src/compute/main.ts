@@ -2,7 +2,7 @@
 // The hidden compute window's page: the same GpuEngine the CLI runs on Dawn, here on Chromium's own
 // navigator.gpu. It waits for one MessagePort (handed over by the compute preload, or by a test page,
 // with window.postMessage) and then answers the trainer's requests on it; see shared/computeProtocol.
-import { COMPUTE_PORT_MESSAGE } from '../../../shared/computeProtocol';
+import { COMPUTE_PORT_MESSAGE } from '@shared/computeProtocol';
 import { serveCompute } from './serve';
 
 async function requestAdapter(): Promise<GPUAdapter | null> {

@@ -2,9 +2,9 @@
 // The compute page's side of shared/computeProtocol: the same GpuEngine the CLI runs on Dawn, on whatever
 // WebGPU the page has. Kept apart from the page's start-up (main.ts) so that tests can run it in Node on
 // Dawn, over a worker_threads port, as well as in Chromium.
-import { GpuEngine } from '../../../main/core/backend/webgpu/gpuEngine';
-import { adapterLabel, requestDevice } from '../../../main/core/backend/webgpu/device';
-import type { ComputeEvent, ComputeRequest } from '../../../shared/computeProtocol';
+import { GpuEngine } from '@gpu/gpuEngine';
+import { adapterLabel, requestDevice } from '@gpu/device';
+import type { ComputeEvent, ComputeRequest } from '@shared/computeProtocol';
 
 /** The port the page answers on: a DOM MessagePort, or a worker_threads one in tests. */
 export interface ServedPort {

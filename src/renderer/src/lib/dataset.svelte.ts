@@ -1,8 +1,8 @@
 // The dataset in hand as the UI sees it: its summary, an import's progress, and how to open another.
 // A folder dropped on the page is opened by its path where the shell can tell it (Electron), else its
 // files are sent to the app in batches (a browser cannot know a dropped folder's path) and opened there.
-import type { DataRequest, DataSummary } from '../../../shared/contract';
-import type { StudioEvent } from '../../../shared/api';
+import type { DataRequest, DataSummary } from '@shared/dataset';
+import type { StudioEvent } from '@shared/api';
 import { studio } from './studio';
 import { toBase64 } from './images';
 

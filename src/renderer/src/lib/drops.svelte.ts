@@ -1,9 +1,9 @@
 // Files to classify (dropped, picked, or opened from the menu) and their results. Files are read one by
 // one, decoded off the UI thread, and predicted in batches, so a thousand files keep the window responsive.
-import { imageTooLarge } from '../../../shared/imageCheck';
+import { imageTooLarge } from '@shared/imageCheck';
 import { predictImages, prepareImage } from './images';
 import { run } from './run.svelte';
-import type { ModelSpec } from '../../../shared/modelSpec';
+import type { ModelSpec } from '@shared/modelSpec';
 
 export interface Source {
   name: string;

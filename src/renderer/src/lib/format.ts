@@ -1,4 +1,4 @@
-export { percent } from '../../../shared/format';
+export { percent } from '@shared/format';
 
 export function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '–';

@@ -2,9 +2,9 @@
 // size), decodes with the browser's own decoders at the image's own size (the pixel cap bounds it), and
 // hands the pixels to the shared preprocess, which `cli predict` uses too: the same file gives the same
 // bytes in both, in the model's own input mode and shape. Returns those and a small thumbnail.
-import { checkImage } from '../../../shared/imageCheck';
-import { toModelInput, type InputTarget } from '../../../shared/preprocess';
-import { MNIST_SPEC } from '../../../shared/modelSpec';
+import { checkImage } from '@shared/imageCheck';
+import { toModelInput, type InputTarget } from '@shared/preprocess';
+import { MNIST_SPEC } from '@shared/modelSpec';
 
 export interface ImageJob {
   id: number;

@@ -1,9 +1,9 @@
 // The UI's side of image classification: files go through the image worker, then to the model in
 // batches. Used by the drop view (dropped files, the Open images button, the menu's Open images…).
 import type { ImageJob, ImageResult } from './imageWorker';
-import type { Prediction } from '../../../shared/contract';
-import type { InputTarget } from '../../../shared/preprocess';
-import { predictBatchSize } from '../../../shared/apiSchemas';
+import type { Prediction } from '@shared/training';
+import type { InputTarget } from '@shared/preprocess';
+import { predictBatchSize } from '@shared/apiSchemas';
 import { studio } from './studio';
 
 export function toBase64(bytes: Uint8Array): string {

@@ -2,11 +2,11 @@
 // after every reconnect, then folds in the numbered events with the same applyEvent the app uses. An
 // event whose number skips one means some were missed: a fresh snapshot replaces the copy. Nothing that
 // matters lives only in the page, so a reload, a second tab or a crash of the page loses nothing.
-import type { StudioApi } from '../../../shared/api';
-import type { RunProgress, StudioEvent, StudioState } from '../../../shared/studioState';
-import { applyEvent, modelHistory, modelSpec, shownHistory } from '../../../shared/studioState';
-import { MNIST_SPEC, type ModelSpec } from '../../../shared/modelSpec';
-import type { EpochMetrics, History } from '../../../shared/contract';
+import type { StudioApi } from '@shared/api';
+import type { RunProgress, StudioEvent, StudioState } from '@shared/studioState';
+import { applyEvent, modelHistory, modelSpec, shownHistory } from '@shared/studioState';
+import { MNIST_SPEC, type ModelSpec } from '@shared/modelSpec';
+import type { EpochMetrics, History } from '@shared/training';
 
 export type Phase = 'loading' | 'idle' | 'starting' | 'training' | 'evaluating' | 'saving' | 'paused' | 'done' | 'stopped' | 'failed';
 

@@ -2,7 +2,7 @@
 // connection is opened again (the app may have been busy, or restarted on the same port); listeners
 // of onReconnect then re-sync, since events sent meanwhile were missed. A query lost with the connection
 // is asked again on the next one; a command fails, since it may or may not have been carried out.
-import { API_METHODS, QUERY_METHODS, type ApiMethod, type Envelope, type StudioApi, type StudioEvent, unwrap } from '../../../shared/api';
+import { API_METHODS, QUERY_METHODS, type ApiMethod, type Envelope, type StudioApi, type StudioEvent, unwrap } from '@shared/api';
 
 const RETRY_MS = [250, 500, 1000, 2000, 5000];
 /** Failed connection attempts in a row before the page says something is wrong. */

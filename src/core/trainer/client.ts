@@ -1,0 +1,144 @@
+// The owner's side of the trainer worker: typed requests with promised replies, and training events
+// with an unsubscribe. Used by the CLI, the browser host and the Electron shell alike.
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { prepareGpuEnvironment } from '../backend/webgpu/nodeDevice';
+import { servePages, type GpuPages } from '../backend/webgpu/computeBridge';
+import type { StudioError } from '@shared/errors';
+import type { TrainEvent } from '@shared/training';
+import type { WorkerMessage, WorkerReplies, WorkerRequest } from '@shared/workerProtocol';
+import { StudioCallError } from '@shared/api';
+
+type Request = Extract<WorkerRequest, { id: number }>;
+type Body<K extends Request['type']> = Omit<Extract<Request, { type: K }>, 'id' | 'type'>;
+
+export interface TrainerOptions {
+  /**
+   * Where Dawn cannot run (Electron), how to open compute pages for the webgpu backend: the worker
+   * then trains webgpu in those, through PortEngine. The Electron shell gives its hidden window here.
+   */
+  gpu?: GpuPages;
+}
+
+/** Starts the worker: built JavaScript next to this module, or the TypeScript source through tsx's loader. */
+function startWorker(gpuPages?: MessagePort, options: TrainerOptions = {}): Worker {
+  prepareGpuEnvironment();
+  // Electron gives only the main thread process.resourcesPath; the worker gets it from here.
+  const workerData = { resourcesPath: (process as { resourcesPath?: string }).resourcesPath, gpuPages, gpuTimeouts: options.gpu?.timeouts };
+  const transferList = gpuPages ? [gpuPages] : [];
+  // In the electron-vite build this module sits in out/main/ or out/main/chunks/, the worker in out/main/.
+  for (const built of [new URL('./worker.js', import.meta.url), new URL('../worker.js', import.meta.url)]) {
+    if (existsSync(fileURLToPath(built))) return new Worker(built, { workerData, transferList });
+  }
+  // Node 20 does not hand --import loaders to workers, so the worker registers tsx itself first, with the
+  // project's tsconfig named (its path aliases), whatever the working directory.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const source = new URL('./worker.ts', import.meta.url).href;
+  const tsconfig = fileURLToPath(new URL('../../../tsconfig.json', import.meta.url));
+  return new Worker(
+    `import(${JSON.stringify(tsx)}).then((m) => { m.register({ tsconfig: ${JSON.stringify(tsconfig)} }); return import(${JSON.stringify(source)}); })`,
+    {
+      eval: true,
+      workerData,
+      transferList,
+    },
+  );
+}
+
+export class TrainerClient {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly listeners = new Set<(event: TrainEvent) => void>();
+  private dead: StudioError | undefined;
+
+  private readonly pages: MessagePort | undefined;
+
+  constructor(options: TrainerOptions = {}) {
+    let theirs: MessagePort | undefined;
+    if (options.gpu) {
+      const { port1, port2 } = new MessageChannel();
+      servePages(port1, options.gpu);
+      port1.unref();
+      [this.pages, theirs] = [port1, port2];
+    }
+    this.worker = startWorker(theirs, options);
+    this.worker.on('message', (m: WorkerMessage) => this.receive(m));
+    this.worker.on('error', (error) => this.fail(`the trainer worker failed: ${error.message}`));
+    this.worker.on('exit', (code) => this.fail(`the trainer worker exited (code ${code})`));
+  }
+
+  /** Whether the worker has died (or was closed): every request now fails with worker-failed. */
+  get failed(): boolean {
+    return this.dead !== undefined;
+  }
+
+  private receive(message: WorkerMessage): void {
+    if (message.type === 'event') {
+      for (const listener of this.listeners) listener(message.event);
+      return;
+    }
+    const waiter = this.pending.get(message.id);
+    this.pending.delete(message.id);
+    if (!waiter) return;
+    if (message.ok) waiter.resolve(message.value);
+    else waiter.reject(new StudioCallError(message.error));
+  }
+
+  private fail(message: string, announce = true): void {
+    if (this.dead) return;
+    this.dead = { code: 'worker-failed', message };
+    for (const { reject } of this.pending.values()) reject(new StudioCallError(this.dead));
+    this.pending.clear();
+    if (announce) for (const listener of this.listeners) listener({ type: 'error', error: this.dead });
+  }
+
+  request<K extends Request['type']>(type: K, body: Body<K>): Promise<WorkerReplies[K]> {
+    if (this.dead) return Promise.reject(new StudioCallError(this.dead));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ type, id, ...body } as WorkerRequest);
+    });
+  }
+
+  pause(): void {
+    this.worker.postMessage({ type: 'pause' } satisfies WorkerRequest);
+  }
+
+  resume(): void {
+    this.worker.postMessage({ type: 'resume' } satisfies WorkerRequest);
+  }
+
+  stop(): void {
+    this.worker.postMessage({ type: 'stop' } satisfies WorkerRequest);
+  }
+
+  cancelImport(): void {
+    this.worker.postMessage({ type: 'cancel-import' } satisfies WorkerRequest);
+  }
+
+  /**
+   * Where MNIST_STUDIO_FAULTS=1 (tests only): makes the worker die of an uncaught error or, with a
+   * kernel thread's number, makes that helper of the wasm engine exit in the middle of the next step;
+   * with 'gpu', loses the webgpu engine's device now.
+   */
+  injectFault(kernelThread?: number | 'gpu'): void {
+    const request: WorkerRequest = kernelThread === 'gpu' ? { type: 'crash', gpu: true } : { type: 'crash', kernelThread };
+    this.worker.postMessage(request);
+  }
+
+  /** Subscribes to training events; returns the unsubscribe. */
+  onEvent(listener: (event: TrainEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Ends the worker; requests still waiting are rejected with worker-failed. */
+  async close(): Promise<void> {
+    this.fail('the trainer was closed', false);
+    this.pages?.close();
+    await this.worker.terminate();
+  }
+}

@@ -1,0 +1,54 @@
+// What the owner (the service, the CLI) and the one trainer worker say to each other. Requests with an id
+// get exactly one reply with that id; events flow from the worker whenever they happen.
+import type { BackendChoice, BackendInfo, BackendStatus, History, Prediction, TrainConfig, TrainEvent } from './training';
+import type { DataRequest, DataSummary } from './dataset';
+import type { StudioError } from './errors';
+import type { ModelSpec } from './modelSpec';
+
+/** What the owner sends the trainer worker. Requests with an id get exactly one reply with that id. */
+export type WorkerRequest =
+  /** Opens a dataset (decoded images are cached under cacheDir); progress comes as import-progress events. */
+  | { type: 'load-data'; id: number; data?: DataRequest; cacheDir?: string }
+  /** Cancels the import in progress, whose load-data then fails with 'cancelled'. */
+  | { type: 'cancel-import' }
+  /**
+   * Trains. With checkpointDir, a checkpoint is written there after every epoch; with resume, the run
+   * stored there continues (its own recipe is used; config supplies only backend and threads).
+   */
+  | { type: 'train'; id: number; config: TrainConfig; checkpointDir?: string; resume?: boolean }
+  /**
+   * Fault injection for tests, ignored unless MNIST_STUDIO_FAULTS=1: the worker throws an uncaught error,
+   * or, with kernelThread, that helper thread of the wasm engine exits in the middle of the next step.
+   */
+  | { type: 'crash'; kernelThread?: number; gpu?: boolean }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  /** Images as n x H x W x C bytes (0-255) or floats in [0, 1], in the model in hand's input shape. */
+  | { type: 'predict'; id: number; images: Uint8Array | Float32Array }
+  | { type: 'save'; id: number; dir: string }
+  | { type: 'open'; id: number; dir: string; backend: BackendChoice }
+  | { type: 'samples'; id: number; split: 'train' | 'test'; indices: number[] }
+  | { type: 'test-predictions'; id: number }
+  | { type: 'backend'; id: number; choice: BackendChoice }
+  /** Every choice with its status on this machine, for the app's picker. */
+  | { type: 'backends'; id: number }
+  | { type: 'memory'; id: number };
+
+/** Replies to requests, keyed by the request's type. */
+export interface WorkerReplies {
+  'load-data': DataSummary;
+  train: { history: History; stopped: boolean };
+  predict: Prediction[];
+  save: { dir: string };
+  open: { history?: History; spec: ModelSpec } & BackendInfo;
+  samples: { images: Uint8Array; labels: number[] };
+  'test-predictions': { predicted: Uint8Array; labels: Uint8Array };
+  backend: BackendInfo;
+  backends: BackendStatus[];
+  memory: { tensors: number; rss: number };
+}
+
+/** What the trainer worker sends its owner. */
+export type WorkerMessage =
+  { type: 'event'; event: TrainEvent } | { type: 'reply'; id: number; ok: true; value: unknown } | { type: 'reply'; id: number; ok: false; error: StudioError };
