@@ -105,7 +105,7 @@ console.log(`drawing, stroke to bars, idle: ${await drawLatencies()}`);
 
 // 1,000 dropped files: time to classify them all, and the longest stall of the page's main thread meanwhile.
 const test = (await import('@core/dataset/dataset')).loadDataset().test;
-const { styledPng, STYLES } = await import('../test/digitStyles');
+const { styledPng, STYLES } = await import('../test/support/digitStyles');
 const files: { name: string; data: string }[] = [];
 for (let i = 0; i < 1000; i++) {
   files.push({ name: `d${i}.png`, data: (await styledPng(test.images.subarray(i * 784, (i + 1) * 784), STYLES[i % 4]!, i)).toString('base64') });

@@ -10,7 +10,7 @@ import { TrainerClient } from '@core/trainer/client';
 import { decodeFile } from '../src/cli/predict';
 import { loadDataset } from '@core/dataset/dataset';
 import { SEED_RECIPE } from '@shared/training';
-import { STYLES, styledPng } from '../test/digitStyles';
+import { STYLES, styledPng } from '../test/support/digitStyles';
 
 const { values } = parseArgs({
   options: { model: { type: 'string' }, count: { type: 'string', default: '500' }, offset: { type: 'string', default: '5000' } },

@@ -1,7 +1,7 @@
 // Predictions end to end: draw with the mouse, drop real files (one of them bad), browse the test set.
 import { appGuards, expect, test } from './fixtures';
 import { loadDataset } from '@core/dataset/dataset';
-import { styledBmp, styledImage, styledPng, STYLES } from '../test/digitStyles';
+import { styledBmp, styledImage, styledPng, STYLES } from '../test/support/digitStyles';
 import { startRun } from './studio';
 
 appGuards();

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { appGuards, expect, test } from './fixtures';
 import { loadDataset } from '@core/dataset/dataset';
 import { decodeFile } from '../src/cli/predict';
-import { styledBmp, styledDigit, styledImage, styledPng, STYLES } from '../test/digitStyles';
+import { styledBmp, styledDigit, styledImage, styledPng, STYLES } from '../test/support/digitStyles';
 
 appGuards();
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { appGuards, expect, test } from './fixtures';
 import { field, phase, setRecipe, startRun, stepNumber } from './studio';
-import { writeSlice } from '../test/helpers';
+import { writeSlice } from '../test/support/helpers';
 
 appGuards();
 test.describe.configure({ mode: 'serial' });

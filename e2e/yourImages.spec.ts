@@ -4,8 +4,8 @@
 // the Dataset card, a few training steps, and class names in the gallery and the confusion matrix.
 import { appGuards, expect, test } from './fixtures';
 import { startRun } from './studio';
-import { drawingsFolder } from '../test/fixtures/imageFolders';
-import { mnist } from '../test/helpers';
+import { drawingsFolder } from '../test/support/imageFolders';
+import { mnist } from '../test/support/helpers';
 
 appGuards();
 test.describe.configure({ mode: 'serial' });

@@ -1,0 +1,116 @@
+// The trainer worker through its typed client: pause, resume and stop mid-run, predictions while
+// training, typed errors, and a flat tensor count across epochs.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TrainerClient } from '@core/trainer/client';
+import { StudioCallError } from '@shared/api';
+import { SEED_RECIPE, type TrainEvent } from '@shared/training';
+import { mnist } from '../support/helpers';
+
+const nextEvent = (client: TrainerClient, match: (e: TrainEvent) => boolean): Promise<TrainEvent> =>
+  new Promise((resolve) => {
+    const off = client.onEvent((e) => {
+      if (match(e)) {
+        off();
+        resolve(e);
+      }
+    });
+  });
+
+test('pause holds the run, resume continues it, stop ends it within a step; predictions are answered meanwhile', async () => {
+  const client = new TrainerClient();
+  try {
+    const events: TrainEvent[] = [];
+    client.onEvent((e) => events.push(e));
+    const run = client.request('train', { config: { ...SEED_RECIPE, backend: 'wasm', epochs: 1 } });
+    const firstProgress = (await nextEvent(client, (e) => e.type === 'progress')) as Extract<TrainEvent, { type: 'progress' }>;
+    client.pause();
+    const paused = (await nextEvent(client, (e) => e.type === 'paused')) as Extract<TrainEvent, { type: 'paused' }>;
+    assert.ok(paused.step >= firstProgress.step && paused.step <= firstProgress.step + 60);
+    // While paused: no steps, but a prediction on a real test digit is answered.
+    const before = events.length;
+    const digit = Float32Array.from(mnist().test.images.subarray(0, 784), (v) => v / 255);
+    const [prediction] = await client.request('predict', { images: digit });
+    assert.equal(prediction!.probabilities.length, 10);
+    assert.ok(Math.abs(prediction!.probabilities.reduce((a, b) => a + b, 0) - 1) < 1e-5);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(events.slice(before).filter((e) => e.type === 'progress').length, 0);
+    client.resume();
+    await nextEvent(client, (e) => e.type === 'resumed');
+    const moving = (await nextEvent(client, (e) => e.type === 'progress')) as Extract<TrainEvent, { type: 'progress' }>;
+    assert.ok(moving.step > paused.step);
+    client.stop();
+    const result = await run;
+    assert.equal(result.stopped, true);
+    assert.equal(result.history.epochs.length, 0);
+    const last = events.filter((e) => e.type === 'progress').at(-1) as Extract<TrainEvent, { type: 'progress' }>;
+    assert.ok(last.step < last.stepsPerEpoch, 'stopped before the epoch ended');
+    assert.ok(events.some((e) => e.type === 'done' && e.stopped));
+  } finally {
+    await client.close();
+  }
+});
+
+test('bad requests get typed errors and the worker keeps working', async () => {
+  const client = new TrainerClient();
+  try {
+    // The worker's failure arrives as the one error class every layer uses, its StudioError intact.
+    await assert.rejects(
+      client.request('predict', { images: new Float32Array(784) }),
+      (e: unknown) => e instanceof StudioCallError && e.studio.code === 'no-model',
+    );
+    await assert.rejects(client.request('load-data', { data: { dir: '/nonexistent' } }), (e: StudioCallError) => e.studio.code === 'bad-data');
+    await assert.rejects(client.request('open', { dir: '/nonexistent', backend: 'wasm' }), (e: StudioCallError) => e.studio.code === 'bad-model');
+    await client.request('load-data', {});
+    const run = client.request('train', { config: { ...SEED_RECIPE, backend: 'wasm', epochs: 1, trainLimit: 320, testLimit: 100 } });
+    await assert.rejects(client.request('train', { config: { ...SEED_RECIPE, backend: 'wasm' } }), (e: StudioCallError) => e.studio.code === 'busy');
+    const result = await run;
+    assert.equal(result.history.epochs.length, 1);
+    await assert.rejects(client.request('predict', { images: new Float32Array(100) }), (e: StudioCallError) => e.studio.code === 'bad-request');
+  } finally {
+    await client.close();
+  }
+});
+
+test('the tfjs cpu backend holds a flat tensor count across steps and epochs in the worker', async () => {
+  const client = new TrainerClient();
+  try {
+    const counts: number[] = [];
+    client.onEvent((e) => {
+      if (e.type === 'epoch') void client.request('memory', {}).then((m) => counts.push(m.tensors));
+    });
+    await client.request('train', { config: { ...SEED_RECIPE, backend: 'cpu', epochs: 3, batchSize: 4, trainLimit: 8, testLimit: 4 } });
+    const after = await client.request('memory', {});
+    assert.equal(counts.length, 3);
+    assert.ok(
+      counts.every((c) => c === after.tensors),
+      `tensors per epoch: ${counts.join(', ')}, after: ${after.tensors}`,
+    );
+  } finally {
+    await client.close();
+  }
+});
+
+test('a worker that goes away turns waiting and later requests into typed errors, not a crash', async () => {
+  const client = new TrainerClient();
+  const running = client.request('train', { config: { ...SEED_RECIPE, backend: 'wasm', epochs: 1 } });
+  await nextEvent(client, (e) => e.type === 'progress');
+  const outcome = assert.rejects(running, (e: StudioCallError) => e.studio.code === 'worker-failed');
+  await client.close();
+  await outcome;
+  await assert.rejects(client.request('load-data', {}), (e: StudioCallError) => e.studio.code === 'worker-failed');
+});
+
+test('a second run in the same worker, on the reused engine, repeats the first exactly', async () => {
+  const client = new TrainerClient();
+  try {
+    const config = { ...SEED_RECIPE, backend: 'wasm' as const, epochs: 2, trainLimit: 640, testLimit: 200, seed: 3 };
+    const first = await client.request('train', { config });
+    await client.request('train', { config: { ...config, seed: 4 } });
+    const again = await client.request('train', { config });
+    const metrics = (h: typeof first.history) => h.epochs.map((e) => [e.train, e.test]);
+    assert.deepEqual(metrics(again.history), metrics(first.history));
+  } finally {
+    await client.close();
+  }
+});
