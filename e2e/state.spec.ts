@@ -56,7 +56,7 @@ test('two tabs show the same run, and either can stop it', async ({ app: { page,
 test('two startTraining calls at once over the API: exactly one starts, the other is told busy', async ({ app: { page } }, testInfo) => {
   test.skip(
     testInfo.project.name !== 'browser-host',
-    'in Electron the API is IPC, which the page cannot call twice at once from outside; test/service.test.ts covers it',
+    'in Electron the API is IPC, which the page cannot call twice at once from outside; test/integration/service.test.ts covers it',
   );
   const recipe = { epochs: 2, batchSize: 32, learningRate: 0.01, momentum: 0.9, seed: 0, trainLimit: 9600, testLimit: 300, backend: 'auto' };
   // A second client of the same host, from inside the page (it holds the token), sends both at once.

@@ -23,7 +23,7 @@ export function openComputePage(): Promise<ComputePage> {
     skipTaskbar: true,
     title: 'MNIST Studio compute',
     // Spelled out as in window.ts (not spread from a shared constant) so static checkers such as
-    // electronegativity see each one; test/shell.test.ts asserts them for this window too.
+    // electronegativity see each one; test/integration/shell.test.ts asserts them for this window too.
     webPreferences: {
       preload,
       contextIsolation: true,

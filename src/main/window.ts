@@ -44,7 +44,7 @@ export function createMainWindow(): BrowserWindow {
     title: 'MNIST Studio',
     icon: resourcePath('icon'),
     // Spelled out here, not spread from a constant, so static checkers (electronegativity) can see them.
-    // test/shell.test.ts runs this function against a stand-in for electron and asserts each one.
+    // test/integration/shell.test.ts runs this function against a stand-in for electron and asserts each one.
     webPreferences: {
       preload,
       contextIsolation: true,

@@ -115,7 +115,6 @@ export function architectureOf(spec: Pick<ModelSpec, 'height' | 'width' | 'chann
   return arch;
 }
 
-export const paramsFor = (spec: ModelSpec): readonly ParamSpec[] => architectureOf(spec).params;
 export const paramCountFor = (spec: ModelSpec): number => architectureOf(spec).paramCount;
 
 export function paramCount(layer: LayerSpec): number {
