@@ -154,14 +154,9 @@ export function applyEvent(s: StudioState, e: StudioEvent): void {
       break;
     case 'started':
       if (!run) break;
-      Object.assign(run, {
-        stepsPerEpoch: e.stepsPerEpoch,
-        trainCount: e.trainCount,
-        testCount: e.testCount,
-        backend: e.backend,
-        spec: e.spec,
-        notes: e.notes,
-      });
+      Object.assign(run, { stepsPerEpoch: e.stepsPerEpoch, trainCount: e.trainCount, testCount: e.testCount, backend: e.backend, spec: e.spec });
+      // Only where there are some: a state that crosses JSON keeps no key set to undefined.
+      if (e.notes?.length) run.notes = e.notes;
       if (e.history) Object.assign(run, { config: e.history.config, epochs: [...e.history.epochs], steps: e.history.steps ?? emptySteps() });
       s.backend = { backend: e.backend, detail: e.detail, fallbackReason: e.fallbackReason };
       s.status = 'training';
