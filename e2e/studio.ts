@@ -7,8 +7,9 @@ export const field = (page: Page, name: string) => page.getByRole('spinbutton', 
 export const phase = (page: Page) => page.locator('.phase');
 export const stepNumber = async (page: Page): Promise<number> => Number((await page.getByTestId('step').textContent())!.split('/')[0]!.replace(/[^\d]/g, ''));
 
-export async function setRecipe(page: Page, epochs: string, trainLimit: string, testLimit: string): Promise<void> {
+export async function setRecipe(page: Page, epochs: string, trainLimit: string, testLimit: string, batchSize?: string): Promise<void> {
   await field(page, 'Epochs').fill(epochs);
+  if (batchSize !== undefined) await field(page, 'Batch size').fill(batchSize);
   await field(page, 'Train limit').fill(trainLimit);
   await field(page, 'Test limit').fill(testLimit);
 }

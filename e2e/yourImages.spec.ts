@@ -1,14 +1,35 @@
 // Named to run last: the specs share one app, and the Draw view's no-model check (predictions.spec) must run
 // before any spec leaves a model in hand.
-// Your own images end to end: a folder of three classes (with a damaged file and nested junk) dropped on
+// An IDX folder whose labels leave most classes empty, opened by its path and trained on. Your own images end
+// to end: a folder of three classes (with a damaged file and nested junk) dropped on
 // the Dataset card, a few training steps, and class names in the gallery and the confusion matrix.
 import { appGuards, expect, test } from './fixtures';
-import { startRun } from './studio';
+import { setRecipe, startRun } from './studio';
 import { drawingsFolder } from '../test/support/imageFolders';
-import { mnist } from '../test/support/helpers';
+import { mnist, writeLabelled } from '../test/support/helpers';
 
 appGuards();
 test.describe.configure({ mode: 'serial' });
+
+test('an IDX folder labelled 3 and 200 lists its two classes, counts the 199 empty ones, and its model keeps the note', async ({ app: { page } }) => {
+  const card = page.getByTestId('dataset-card');
+  await card.getByLabel('Dataset folder path').fill(writeLabelled(new Array(32).fill(3), new Array(8).fill(200)));
+  await card.getByRole('button', { name: 'Open', exact: true }).click();
+  await expect(card.getByTestId('dataset-source')).toContainText('201 classes', { timeout: 60_000 });
+  const classes = card.getByRole('table', { name: 'Images per class' });
+  await expect(classes.getByRole('rowheader')).toHaveText(['3', '200']);
+  await expect(classes.getByTestId('unlisted-classes')).toHaveText('and 199 classes with no images');
+  await expect(card.getByText(/name the classes in classes\.txt/)).toHaveCount(1);
+  await setRecipe(page, '1', '', '', '4');
+  await startRun(page);
+  await expect(page.locator('.phase')).toHaveText('Finished', { timeout: 90_000 });
+  await expect(page.getByLabel('Model in hand').getByRole('note')).toHaveText([
+    'no training images for "0", "1", "2", "4", "5" and 195 more: the model cannot learn those classes',
+    'no test images for "0", "1", "2", "3", "4" and 195 more: the test accuracy does not cover those classes',
+  ]);
+  await card.getByRole('button', { name: 'Use bundled MNIST' }).click();
+  await expect(card.getByTestId('dataset-source')).toContainText('bundled MNIST');
+});
 
 test('a dropped folder trains, and the gallery and confusion matrix speak in its class names', async ({ app: { page } }) => {
   const root = await drawingsFolder(12, false);
@@ -30,10 +51,7 @@ test('a dropped folder trains, and the gallery and confusion matrix speak in its
   await expect(card.getByRole('list', { name: 'Refused files' })).toContainText('square/broken.png: not an image');
   await expect(card.getByRole('list', { name: 'Refused files' })).toContainText('bar/nested/notes.txt');
 
-  await page.getByRole('spinbutton', { name: 'Epochs' }).fill('3');
-  await page.getByRole('spinbutton', { name: 'Batch size' }).fill('4');
-  await page.getByRole('spinbutton', { name: 'Train limit' }).fill('');
-  await page.getByRole('spinbutton', { name: 'Test limit' }).fill('');
+  await setRecipe(page, '3', '', '', '4');
   await startRun(page);
   await expect(page.locator('.phase')).toHaveText('Finished', { timeout: 90_000 });
   await expect(page.getByTestId('model-classes')).toContainText('3 classes: bar, circle, square');
@@ -77,10 +95,7 @@ test('a dropped folder trains, and the gallery and confusion matrix speak in its
   await card.getByRole('button', { name: 'Use bundled MNIST' }).click();
   await expect(card.getByTestId('dataset-source')).toContainText('bundled MNIST');
   // The spec files share one app, whose model in hand outlives a page reload: leave an MNIST one, as the others expect.
-  await page.getByRole('spinbutton', { name: 'Epochs' }).fill('1');
-  await page.getByRole('spinbutton', { name: 'Batch size' }).fill('32');
-  await page.getByRole('spinbutton', { name: 'Train limit' }).fill('320');
-  await page.getByRole('spinbutton', { name: 'Test limit' }).fill('100');
+  await setRecipe(page, '1', '320', '100', '32');
   await startRun(page);
   await expect(page.getByTestId('model-classes')).toContainText('10 classes', { timeout: 60_000 });
   await expect(page.locator('.phase')).toHaveText('Finished', { timeout: 60_000 });

@@ -31,3 +31,17 @@ export function importProgress(): ((p: ImportProgress) => void) | undefined {
     process.stderr.write(`\r\x1b[K${text}${counting ? '' : '\n'}`);
   };
 }
+
+/** Class counts shown on a `data` line before "and N more": the line stays short at 256 classes. */
+const SHOWN_COUNTS = 32;
+
+/** A split's per-class counts on one short line: the classes with images (the first few), and how many have none. */
+export function perClassCounts(classes: string[], counts: number[]): string {
+  const filled = counts.flatMap((c, l) => (c > 0 ? [`${classes[l]}:${c}`] : []));
+  const empty = counts.length - filled.length;
+  const more = filled.length - SHOWN_COUNTS;
+  return [
+    filled.slice(0, SHOWN_COUNTS).join(' ') + (more > 0 ? ` and ${more} more (--json lists every class)` : ''),
+    ...(empty ? [`${empty} class${empty === 1 ? '' : 'es'} with none`] : []),
+  ].join('; ');
+}

@@ -6,7 +6,7 @@ import { dataSummary } from '@core/dataset/dataset';
 import { DataError } from '@core/dataset/idx';
 import { openData } from '@core/dataset/openData';
 import { inputLabel } from '@shared/modelSpec';
-import { cacheDir, dataRequest, importProgress } from './data';
+import { cacheDir, dataRequest, importProgress, perClassCounts } from './data';
 import { formatSummary, modelSummary } from '@core/model/summary';
 import { StudioCallError } from '@shared/api';
 import { printable } from '@shared/format';
@@ -52,7 +52,7 @@ program
     console.log(`input: ${inputLabel(spec)} (${spec.mode}); ${classes.length} classes`);
     for (const note of notes) console.log(`note: ${printable(note)}`);
     for (const [name, s] of Object.entries({ train, test })) {
-      console.log(`${name}: ${s.count} images; per class ${s.labelCounts.map((c, l) => `${classes[l]}:${c}`).join(' ')}`);
+      console.log(`${name}: ${s.count} images; per class ${perClassCounts(classes, s.labelCounts)}`);
     }
     if (refused.length) console.log(`refused ${refused.length} file${refused.length === 1 ? '' : 's'}:`);
     for (const r of refused) console.log(`  ${printable(`${r.file}: ${r.reason}`)}`);

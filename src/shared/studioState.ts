@@ -50,6 +50,8 @@ export interface RunView {
   outcome?: 'done' | 'stopped' | 'failed';
   /** Where a run stopped inside an epoch (see History.stoppedAt). */
   stoppedAt?: StoppedAt;
+  /** Its notes on its data, once started (see History.notes). */
+  notes?: string[];
 }
 
 /** The model whose weights are in the worker: what predictions, the gallery and Save use. */
@@ -113,7 +115,14 @@ export const initialState = (nativeDialogs: boolean, modelsDir: string): StudioS
 export const folderName = (dir: string): string => dir.split(/[\\/]/).filter(Boolean).at(-1) ?? dir;
 
 export function runHistory(run: RunView): History {
-  return { config: run.config, backend: run.backend ?? 'wasm', epochs: run.epochs, steps: run.steps, ...(run.stoppedAt ? { stoppedAt: run.stoppedAt } : {}) };
+  return {
+    config: run.config,
+    backend: run.backend ?? 'wasm',
+    epochs: run.epochs,
+    steps: run.steps,
+    ...(run.stoppedAt ? { stoppedAt: run.stoppedAt } : {}),
+    ...(run.notes?.length ? { notes: run.notes } : {}),
+  };
 }
 
 /** The model in hand's history: its run's while it is that run's model, else its own. */
@@ -146,6 +155,8 @@ export function applyEvent(s: StudioState, e: StudioEvent): void {
     case 'started':
       if (!run) break;
       Object.assign(run, { stepsPerEpoch: e.stepsPerEpoch, trainCount: e.trainCount, testCount: e.testCount, backend: e.backend, spec: e.spec });
+      // Only where there are some: a state that crosses JSON keeps no key set to undefined.
+      if (e.notes?.length) run.notes = e.notes;
       if (e.history) Object.assign(run, { config: e.history.config, epochs: [...e.history.epochs], steps: e.history.steps ?? emptySteps() });
       s.backend = { backend: e.backend, detail: e.detail, fallbackReason: e.fallbackReason };
       s.status = 'training';

@@ -96,6 +96,9 @@ export interface History {
    * more training than the last epoch's test figures measured.
    */
   stoppedAt?: StoppedAt;
+  /** What a person should know of the data it trained on: the classes it had no training or no test images of
+   *  (absent when it had images of every class in both, and in models saved before it was kept). */
+  notes?: string[];
 }
 
 export interface StoppedAt {
@@ -123,6 +126,7 @@ export const HistorySchema = z.object({
     .max(10000),
   steps: StepLossesSchema.optional(),
   stoppedAt: z.object({ epoch: z.number().int().min(1), step: z.number().int().min(1), of: z.number().int().min(1) }).optional(),
+  notes: z.array(z.string().max(1000)).max(100).optional(),
 }) satisfies z.ZodType<History>;
 
 export interface BackendInfo {
@@ -157,6 +161,8 @@ export type TrainEvent =
       /** Set when the run continues a checkpoint: the epochs already done, and their history. */
       resumedAt?: number;
       history?: History;
+      /** The run's notes on its data (see History.notes). */
+      notes?: string[];
     } & BackendInfo)
   | {
       type: 'progress';

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { IDX_FILES } from '@core/dataset/dataset';
-import { idxImages, mnist, tempDir, writeSlice } from '../support/helpers';
+import { idxImages, mnist, tempDir, writeLabelled, writeSlice } from '../support/helpers';
 import sharp from 'sharp';
 import { styledBmp, styledImage, styledPng } from '../support/digitStyles';
 import { png } from '../support/imageFolders';
@@ -51,6 +51,26 @@ test('data --data reads a folder of IDX files and names a bad file in its error'
   assert.equal(good.train.count, 40);
   writeFileSync(join(dir, `${IDX_FILES.testImages}.gz`), idxImages(mnist().test.images.subarray(0, 784 * 2), 3));
   assertUsageError(cli('data', '--data', dir), new RegExp(`t10k-images-idx3-ubyte.gz: header says 3x28x28`));
+});
+
+test('data --data prints 201 mostly empty classes compactly, asks for classes.txt in one line, and --json lists every class', () => {
+  const dir = writeLabelled(new Array(30).fill(3), new Array(10).fill(200));
+  const r = cli('data', '--data', dir);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.ok(lines.includes('train: 30 images; per class 3:30; 200 classes with none'), r.stdout);
+  assert.ok(lines.includes('test: 10 images; per class 200:10; 200 classes with none'), r.stdout);
+  assert.equal(lines.filter((l) => /^note: .*name the classes in classes\.txt/.test(l)).length, 1, r.stdout);
+  const json = JSON.parse(cli('data', '--data', dir, '--json').stdout);
+  assert.equal(json.classes.length, 201);
+  assert.equal(json.train.labelCounts.length, 201);
+  assert.deepEqual([json.train.labelCounts[3], json.test.labelCounts[200], json.test.labelCounts[3]], [30, 10, 0]);
+  // 256 classes, none empty: the first few, then how many more.
+  const full = Array.from({ length: 256 }, (_, i) => i);
+  const wide = cli('data', '--data', writeLabelled(full, full));
+  assert.equal(wide.code, 0, wide.stderr);
+  const train = wide.stdout.split('\n').find((l) => l.startsWith('train: '))!;
+  assert.match(train, /^train: 256 images; per class 0:1 1:1 .* 31:1 and 224 more \(--json lists every class\)$/);
 });
 
 test('bad flags get one error line and exit 2', () => {

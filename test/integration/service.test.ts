@@ -10,7 +10,7 @@ import { StudioService } from '@core/service/studioService';
 import { SEED_RECIPE, type TrainConfig } from '@shared/training';
 import { applyEvent, modelHistory, type StudioEvent, type StudioState } from '@shared/studioState';
 import { addLosses, emptySteps, stepCount, MAX_STEP_POINTS } from '@shared/stepLosses';
-import { mnist, tempDir, writeSlice } from '../support/helpers';
+import { mnist, tempDir, writeLabelled, writeSlice } from '../support/helpers';
 import { drawingsFolder } from '../support/imageFolders';
 
 const quick: TrainConfig = { ...SEED_RECIPE, backend: 'wasm', epochs: 1, trainLimit: 320, testLimit: 200 };
@@ -335,6 +335,25 @@ test('a run stopped inside an epoch says how far past its last test it went, in 
     assert.ok((await call('saveModel', { dir })).ok);
     const saved = JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8'));
     assert.deepEqual(saved.stoppedAt, at);
+  } finally {
+    await service.close();
+  }
+});
+
+test('a run on a dataset with a class it has no images of keeps that note in its state, for every page', async () => {
+  const { call, next, service, events } = harness();
+  try {
+    // Labels 1 and 2 only: class 0 is in neither split.
+    const labels = Array.from({ length: 16 }, (_, i) => 1 + (i % 2));
+    assert.ok((await call('openDataset', { dir: writeLabelled(labels, labels.slice(0, 4)) })).ok);
+    const page = structuredClone(service.getState());
+    const from = events.length;
+    assert.ok((await call('startTraining', { ...SEED_RECIPE, backend: 'cpu', epochs: 1, batchSize: 4 })).ok);
+    await next((e) => e.type === 'done');
+    const notes = ['no training images for "0": the model cannot learn that class', 'no test images for "0": the test accuracy does not cover that class'];
+    assert.deepEqual(modelHistory(service.getState())?.notes, notes);
+    for (const e of events.slice(from)) applyEvent(page, e);
+    assert.deepEqual(modelHistory(page)?.notes, notes);
   } finally {
     await service.close();
   }

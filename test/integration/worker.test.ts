@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { TrainerClient } from '@core/trainer/client';
 import { StudioCallError } from '@shared/api';
 import { SEED_RECIPE, type TrainEvent } from '@shared/training';
-import { mnist } from '../support/helpers';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { mnist, tempDir, writeLabelled } from '../support/helpers';
 
 const nextEvent = (client: TrainerClient, match: (e: TrainEvent) => boolean): Promise<TrainEvent> =>
   new Promise((resolve) => {
@@ -110,6 +112,34 @@ test('a second run in the same worker, on the reused engine, repeats the first e
     const again = await client.request('train', { config });
     const metrics = (h: typeof first.history) => h.epochs.map((e) => [e.train, e.test]);
     assert.deepEqual(metrics(again.history), metrics(first.history));
+  } finally {
+    await client.close();
+  }
+});
+
+test('a model trained on a dataset with empty classes keeps a note of them in its saved history', async () => {
+  const client = new TrainerClient();
+  try {
+    // EMNIST letters' way: label 0 unused; and class 3 has training images but the test limit leaves it none.
+    const train = Array.from({ length: 16 }, (_, i) => 1 + (i % 3));
+    await client.request('load-data', { data: { dir: writeLabelled(train, [1, 2, 1, 2, 3]) } });
+    const started = nextEvent(client, (e) => e.type === 'started');
+    const config = { ...SEED_RECIPE, backend: 'cpu' as const, epochs: 1, batchSize: 4, testLimit: 4 };
+    const { history } = await client.request('train', { config });
+    const notes = [
+      'no training images for "0": the model cannot learn that class',
+      'no test images for "0", "3": the test accuracy does not cover those classes',
+    ];
+    assert.deepEqual(history.notes, notes);
+    assert.deepEqual(((await started) as { notes?: string[] }).notes, notes);
+    const dir = join(tempDir(), 'letters');
+    await client.request('save', { dir });
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')).notes, notes);
+    assert.deepEqual((await client.request('open', { dir, backend: 'cpu' })).history?.notes, notes);
+    // A dataset whose every class is in both splits leaves no note.
+    await client.request('load-data', { data: { dir: writeLabelled([0, 1, 0, 1], [1, 0]) } });
+    const full = await client.request('train', { config: { ...config, batchSize: 2, testLimit: undefined } });
+    assert.equal(full.history.notes, undefined);
   } finally {
     await client.close();
   }

@@ -1,5 +1,5 @@
 // Shared test fixtures: small real slices of the bundled MNIST written as real IDX files.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -55,14 +55,20 @@ export function idxLabels(labels: Uint8Array, count = labels.length, magic = 0x8
 
 /** A folder holding the first `train` and `test` real MNIST examples as the four IDX files. */
 export function writeSlice(train: number, test: number, { gzip = false } = {}): string {
-  const dir = tempDir();
-  mkdirSync(dir, { recursive: true });
   const d = mnist();
+  return writeLabelled(d.train.labels.subarray(0, train), d.test.labels.subarray(0, test), { gzip });
+}
+
+/** A folder of the four IDX files: the first real MNIST images of each split, with the labels given. */
+export function writeLabelled(trainLabels: ArrayLike<number>, testLabels: ArrayLike<number>, { gzip = false } = {}): string {
+  const dir = tempDir();
+  const d = mnist();
+  const [train, test] = [trainLabels.length, testLabels.length];
   const files: [string, Uint8Array][] = [
     [IDX_FILES.trainImages, idxImages(d.train.images.subarray(0, train * 784), train)],
-    [IDX_FILES.trainLabels, idxLabels(d.train.labels.subarray(0, train))],
+    [IDX_FILES.trainLabels, idxLabels(Uint8Array.from(trainLabels))],
     [IDX_FILES.testImages, idxImages(d.test.images.subarray(0, test * 784), test)],
-    [IDX_FILES.testLabels, idxLabels(d.test.labels.subarray(0, test))],
+    [IDX_FILES.testLabels, idxLabels(Uint8Array.from(testLabels))],
   ];
   for (const [name, bytes] of files) writeFileSync(join(dir, gzip ? `${name}.gz` : name), gzip ? gzipSync(bytes) : bytes);
   return dir;

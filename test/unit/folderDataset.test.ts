@@ -9,10 +9,10 @@ import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { importFolder, ImportCancelled, type ImportProgress } from '@core/dataset/folderImport';
 import { listFolder } from '@core/dataset/folderListing';
-import { loadDataset, IDX_FILES, labelCounts } from '@core/dataset/dataset';
+import { loadDataset, labelCounts } from '@core/dataset/dataset';
 import { openData } from '@core/dataset/openData';
 import { DataError } from '@core/dataset/idx';
-import { idxImages, idxLabels, mnist, tempDir } from '../support/helpers';
+import { tempDir, writeLabelled } from '../support/helpers';
 import { drawingsFolder, png } from '../support/imageFolders';
 
 test('a folder of 3 classes imports, listing every refused file with its reason, and holds out 20% per class', async () => {
@@ -151,14 +151,9 @@ test('folders that cannot be datasets get one clear error', async () => {
 });
 
 test('an IDX folder with 26 labels takes its class names from classes.txt, or numbers without it', () => {
-  const dir = tempDir();
-  const d = mnist();
   const letters = Array.from({ length: 26 }, (_, i) => String.fromCharCode(65 + i));
   const labels = (n: number) => Uint8Array.from({ length: n }, (_, i) => i % 26);
-  writeFileSync(join(dir, IDX_FILES.trainImages), idxImages(d.train.images.subarray(0, 52 * 784), 52));
-  writeFileSync(join(dir, IDX_FILES.trainLabels), idxLabels(labels(52)));
-  writeFileSync(join(dir, IDX_FILES.testImages), idxImages(d.test.images.subarray(0, 26 * 784), 26));
-  writeFileSync(join(dir, IDX_FILES.testLabels), idxLabels(labels(26)));
+  const dir = writeLabelled(labels(52), labels(26));
   const numbered = loadDataset(dir);
   assert.deepEqual(
     numbered.spec.classes,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { loadDataset, IDX_FILES, labelCounts } from '@core/dataset/dataset';
 import { DataError, parseImages, parseLabels } from '@core/dataset/idx';
-import { idxImages, idxLabels, mnist, writeSlice } from '../support/helpers';
+import { idxImages, idxLabels, mnist, writeLabelled, writeSlice } from '../support/helpers';
 
 test('the bundled MNIST has 60,000 + 10,000 real images with the known label counts', () => {
   const d = mnist();
@@ -75,4 +75,47 @@ test('a missing file or folder is named in the error', () => {
   const dir = writeSlice(10, 10);
   writeFileSync(join(dir, IDX_FILES.trainImages), new Uint8Array(0));
   assert.throws(() => loadDataset(dir), /train-images-idx3-ubyte: too short/);
+});
+
+// Without a classes.txt an IDX folder's classes are its label numbers, 0 to the largest: labels that are
+// not class numbers make classes no image has, which the notes name and the model could never learn.
+const notesOf = (train: ArrayLike<number>, test: ArrayLike<number>) => loadDataset(writeLabelled(train, test)).notes!;
+
+test('an IDX folder names its classes with no training or no test images, as image folders do', () => {
+  const notes = notesOf([0, 1, 2, 0, 1, 2], [0, 1, 3, 0]);
+  assert.deepEqual(notes, [
+    'class names are the label numbers (no classes.txt)',
+    'no training images for "3": the model cannot learn that class',
+    'no test images for "2": the test accuracy does not cover that class',
+    'test label 3 is on no training image: if the labels are not class numbers from 0, name the classes in classes.txt, one a line in label order',
+  ]);
+  // Every class in both splits: nothing of the kind.
+  assert.deepEqual(notesOf([0, 1, 2, 1], [2, 1, 0]), ['class names are the label numbers (no classes.txt)']);
+});
+
+test('labels that skip a number, as EMNIST letters skip 0, get a plain note and load', () => {
+  const letters = Array.from({ length: 52 }, (_, i) => 1 + (i % 26));
+  const d = loadDataset(writeLabelled(letters, letters.slice(0, 26)));
+  assert.equal(d.spec.classes.length, 27);
+  assert.deepEqual(d.notes, [
+    'class names are the label numbers (no classes.txt)',
+    'the labels skip 0 (no image has that label): the model has a class for each that it cannot learn',
+  ]);
+});
+
+test('labels all 3 in training and all 200 in test: 201 classes, mostly empty, and classes.txt is asked for in one line', () => {
+  const notes = notesOf(new Array(30).fill(3), new Array(10).fill(200));
+  assert.deepEqual(notes, [
+    'class names are the label numbers (no classes.txt)',
+    'the labels skip 0, 1, 2, 4, 5 and 194 more (no image has those labels): the model has a class for each that it cannot learn',
+    'no training images for "200": the model cannot learn that class',
+    'no test images for "3": the test accuracy does not cover that class',
+    '200 of 201 classes have no training images and test label 200 is on no training image: if the labels are not class numbers from 0, name the classes in classes.txt, one a line in label order',
+  ]);
+  // With a classes.txt the classes are named as meant: the empty ones are still named, classes.txt is not asked for.
+  const dir = writeLabelled(new Array(30).fill(3), new Array(10).fill(200));
+  writeFileSync(join(dir, 'classes.txt'), Array.from({ length: 201 }, (_, i) => `c${i}`).join('\n'));
+  const named = loadDataset(dir).notes!;
+  assert.equal(named.length, 3, named.join('\n'));
+  assert.ok(!named.some((n) => n.includes('classes.txt')), named.join('\n'));
 });

@@ -7,6 +7,7 @@ import { resourcePath } from '../resources';
 import { DataError, MAX_IDX_BYTES, parseImages, parseLabels } from './idx';
 import type { Dataset, DataSummary, Split } from '@shared/dataset';
 import { readRegularFile } from '../store/files';
+import { emptyClassNotes } from './classNotes';
 import { ClassNameSchema, digitClasses, MAX_CLASSES, MIN_CLASSES, MNIST_SPEC, type ModelSpec } from '@shared/modelSpec';
 
 export const IDX_FILES = {
@@ -72,7 +73,11 @@ export function loadDataset(dir?: string): Dataset {
   if (named && largest >= k) throw new DataError(join(folder, CLASSES_FILE), `names ${k} classes but the labels go up to ${largest}`);
   if (k < MIN_CLASSES || k > MAX_CLASSES) throw new DataError(join(folder, CLASSES_FILE), `names ${k} classes; a model has ${MIN_CLASSES} to ${MAX_CLASSES}`);
   const spec: ModelSpec = { height: train.height, width: train.width, channels: 1, mode: 'drawing', classes: named ?? digitClasses(k) };
-  return { source: folder, spec, train, test, notes: named ? [] : [`class names are the label numbers (no ${CLASSES_FILE})`] };
+  const notes = [
+    ...(named ? [] : [`class names are the label numbers (no ${CLASSES_FILE})`]),
+    ...emptyClassNotes({ classes: spec.classes, train: labelCounts(train, k), test: labelCounts(test, k) }, { classesFile: CLASSES_FILE, named: !!named }),
+  ];
+  return { source: folder, spec, train, test, notes };
 }
 
 /** Counts, image size and per-class counts of both splits, as `data --json` prints them and the app shows them. */
@@ -102,7 +107,7 @@ function examplesOf(split: Split, classes: number, per = 8): number[][] {
   return out;
 }
 
-export function labelCounts(split: Split, classes: number): number[] {
+export function labelCounts(split: Pick<Split, 'labels'>, classes: number): number[] {
   const counts = new Array<number>(classes).fill(0);
   for (const l of split.labels) counts[l]! += 1;
   return counts;

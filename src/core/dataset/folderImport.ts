@@ -17,6 +17,7 @@ import { listFolder, type ListedFile, type Listing } from './folderListing';
 import { readCache, writeCache, cacheKey } from './folderCache';
 import type { Dataset, Split } from '@shared/dataset';
 import { labelCounts } from './dataset';
+import { emptyClassNotes } from './classNotes';
 
 export const HOLDOUT_FRACTION = 0.2;
 const SPLIT_SEED = 0;
@@ -172,27 +173,6 @@ function gather(files: ListedFile[], { images, ok }: { images: Uint8Array; ok: U
   return split;
 }
 
-/** Classes a split has no image of: the model cannot learn them (train) or be scored on them (test). Keras
- *  takes such folders as classes all the same; so do we, but a person should hear of it. */
-function emptyClassNotes(classes: string[], train: Split, test: Split): string[] {
-  const missing = (split: Split): string[] => {
-    const counts = labelCounts(split, classes.length);
-    return classes.filter((_, k) => counts[k] === 0);
-  };
-  const named = (names: string[]): string =>
-    names
-      .slice(0, 5)
-      .map((n) => JSON.stringify(n))
-      .join(', ') + (names.length > 5 ? ` and ${names.length - 5} more` : '');
-  const those = (names: string[]): string => (names.length === 1 ? 'that class' : 'those classes');
-  const untrained = missing(train),
-    unscored = missing(test);
-  return [
-    ...(untrained.length ? [`no training images for ${named(untrained)}: the model cannot learn ${those(untrained)}`] : []),
-    ...(unscored.length ? [`no test images for ${named(unscored)}: the test accuracy does not cover ${those(unscored)}`] : []),
-  ];
-}
-
 export async function importFolder(dir: string, options: ImportOptions = {}): Promise<Dataset> {
   options.onProgress?.({ phase: 'listing', done: 0, total: 0 });
   const listing = listFolder(dir);
@@ -223,7 +203,8 @@ export async function importFolder(dir: string, options: ImportOptions = {}): Pr
     test = gather(listing.files, decoded, size, 'test');
   if (train.count === 0) throw new DataError(dir, 'no training image could be read');
   if (test.count === 0) throw new DataError(dir, 'no test image could be read (a class needs two images for one to be held out)');
-  notes.push(...emptyClassNotes(listing.classes, train, test));
+  const k = listing.classes.length;
+  notes.push(...emptyClassNotes({ classes: listing.classes, train: labelCounts(train, k), test: labelCounts(test, k) }));
   const spec: ModelSpec = { ...target, classes: listing.classes };
   const dataset: Dataset = { source: dir, spec, train, test, notes, refused };
   try {

@@ -4,7 +4,9 @@
 import type { EpochMetrics, History, RunPhase, TrainConfig, TrainEvent } from '@shared/training';
 import { addLosses, emptySteps } from '@shared/stepLosses';
 import type { Engine } from '@shared/engine';
-import type { Dataset } from '@shared/dataset';
+import type { Dataset, Split } from '@shared/dataset';
+import { labelCounts } from '../dataset/dataset';
+import { emptyClassNotes } from '../dataset/classNotes';
 import { Rng, type RngState } from '../model/rng';
 import { scoreLogits, toMetrics } from './metrics';
 import { epochSteps } from './steps';
@@ -105,6 +107,14 @@ export interface TrainOptions {
   onHistory?: (history: History) => void;
 }
 
+/** The classes a run has no training or no test images of, within its limits: kept in its history, so a
+ *  saved model says what it could not learn and what its test accuracy does not cover. */
+export function runNotes(dataset: Dataset, config: Pick<TrainConfig, 'trainLimit' | 'testLimit'>): string[] {
+  const k = dataset.spec.classes.length;
+  const counts = (split: Split, limit = Infinity) => labelCounts({ labels: split.labels.subarray(0, Math.min(limit, split.count)) }, k);
+  return emptyClassNotes({ classes: dataset.spec.classes, train: counts(dataset.train, config.trainLimit), test: counts(dataset.test, config.testLimit) });
+}
+
 /** Scoring a test image costs about a third of training on one (forward pass only): the guess until measured. */
 const EVAL_SPEEDUP_GUESS = 3;
 
@@ -124,8 +134,9 @@ export async function train({
   const stepsPerEpoch = Math.floor(trainCount / config.batchSize);
   if (stepsPerEpoch === 0) throw new RangeError(`batch size ${config.batchSize} is larger than the ${trainCount} training images`);
   // A resumed run keeps its epochs and steps, and records what it goes on with (its backend may differ now).
-  const fresh = { config, backend: engine.backend, device: engine.device };
+  const fresh = { config, backend: engine.backend, device: engine.device, notes: runNotes(dataset, config) };
   const history: History = start ? { ...structuredClone(start.history), ...fresh } : { ...fresh, epochs: [] };
+  if (!history.notes?.length) delete history.notes;
   history.steps ??= emptySteps();
   onHistory?.(history);
   const rng = new Rng(start?.rng ?? config.seed);

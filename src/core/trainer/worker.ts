@@ -21,7 +21,7 @@ import { tf } from '../backend/tfjs';
 import { paramCountFor } from '@shared/architecture';
 import type { Engine } from '@shared/engine';
 import { initialParams } from '../model/init';
-import { createControl, evaluateTest, train } from './trainer';
+import { createControl, evaluateTest, runNotes, train } from './trainer';
 import { softmaxRows } from './metrics';
 import { ModelFileError, openModel, saveModel } from '../store/modelStore';
 import { finishedRunMessage, loadCheckpoint, saveCheckpoint } from '../store/checkpoint';
@@ -280,6 +280,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
           spec: d.spec,
           resumedAt: checkpoint?.epoch,
           history: checkpoint && { ...checkpoint.history, config },
+          notes: runNotes(d, config),
         },
       });
       running.setParams(checkpoint?.params ?? initialParams(config.seed, d.spec));
