@@ -15,6 +15,7 @@ import { openData } from '@core/dataset/openData';
 import { specOfOnnx } from '@core/export/onnx';
 import { writeExport } from '@core/export/exportFile';
 import type { ModelSpec } from '@shared/modelSpec';
+import { StudioService } from '@core/service/studioService';
 import { mnist, tempDir } from '../support/helpers';
 
 function cli(...args: string[]) {
@@ -229,4 +230,38 @@ test('a write that fails at the last step leaves no staging file behind', () => 
   writeFileSync(join(folder, 'model.onnx', 'keep'), 'x');
   assert.throws(() => writeExport(join(folder, 'model.onnx'), new Uint8Array(1000)), /model\.onnx: cannot be written/);
   assert.deepEqual(readdirSync(folder), ['model.onnx']);
+});
+
+test('exportModel: the model in hand or a saved one, to a path, through the dialog, or as bytes to download', async () => {
+  const pages = new StudioService({ home: tempDir() });
+  const picked: string[] = [];
+  const target = join(tempDir(), 'picked.onnx');
+  const desktop = new StudioService({ home: tempDir(), pickExportFile: async (name) => (picked.push(name), target) });
+  try {
+    const none = await pages.dispatch('exportModel', {});
+    assert.deepEqual(none, { ok: false, error: { code: 'no-model', message: 'no model: train or open one first' } });
+    // A saved model, with no dialog: its bytes come back to be downloaded.
+    const bytes = await pages.dispatch('exportModel', { dir: mnistModel });
+    assert.ok(bytes.ok, JSON.stringify(bytes));
+    const { name, data } = bytes.value as { name: string; data: string };
+    assert.equal(name, 'mnist-model.onnx');
+    const exportedSpec = specOfOnnx(Buffer.from(data, 'base64'));
+    assert.equal(typeof exportedSpec, 'object');
+    // The model in hand, to a path; never into its own folder.
+    assert.ok((await pages.dispatch('openModel', { dir: mnistModel })).ok);
+    const out = join(tempDir(), 'in-hand.onnx');
+    assert.deepEqual(await pages.dispatch('exportModel', { out }), { ok: true, value: { file: out } });
+    assert.deepEqual(readFileSync(out), Buffer.from(data, 'base64'), 'the same weights give the same file');
+    const inside = await pages.dispatch('exportModel', { out: join(mnistModel, 'm.onnx') });
+    assert.equal(inside.ok ? 'ok' : inside.error.code, 'bad-request');
+    assert.match(inside.ok ? '' : inside.error.message, /inside the model folder/);
+    assert.match(JSON.stringify(await pages.dispatch('exportModel', { out: 'relative.onnx' })), /give the full path/);
+    assert.match(JSON.stringify(await pages.dispatch('exportModel', { dir: mnistModel, extra: 1 })), /bad-request/);
+    // Electron asks with its save dialog, suggesting the model's name.
+    assert.deepEqual(await desktop.dispatch('exportModel', { dir: mnistModel }), { ok: true, value: { file: target } });
+    assert.deepEqual(picked, ['mnist-model.onnx']);
+    assert.deepEqual(readFileSync(target), readFileSync(out));
+  } finally {
+    await Promise.all([pages.close(), desktop.close()]);
+  }
 });
