@@ -25,7 +25,8 @@ await build({
   chunkNames: 'chunks/[name]-[hash]',
   target: 'node20',
   // serve's dev-build path (vite) and the optional natives stay out.
-  external: ['sharp', '@tensorflow/tfjs-node', 'webgpu', 'tsx', 'vite', 'electron-vite', 'electron'],
+  // onnxruntime-node (predict with an .onnx model) is a dev dependency: predict says when it is missing.
+  external: ['sharp', '@tensorflow/tfjs-node', 'webgpu', 'onnxruntime-node', 'tsx', 'vite', 'electron-vite', 'electron'],
   // tfjs-backend-cpu registers itself on import, which its package.json's sideEffects list omits.
   ignoreAnnotations: true,
   // Bundled CommonJS packages still call require; give the ESM bundle one.

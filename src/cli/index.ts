@@ -18,6 +18,7 @@ import { benchCommand } from './bench';
 // predict and serve load native image code (sharp) and the web server: imported when they run, so a
 // bundled CLI without them still trains and benchmarks.
 const predictCommand = async (...args: Parameters<typeof import('./predict').predictCommand>) => (await import('./predict')).predictCommand(...args);
+const exportCommand = async (...args: Parameters<typeof import('./export').exportCommand>) => (await import('./export')).exportCommand(...args);
 const serveCommand = async (...args: Parameters<typeof import('./serve').serveCommand>) => (await import('./serve')).serveCommand(...args);
 
 class UsageExit extends Error {}
@@ -113,13 +114,22 @@ program
 program
   .command('predict')
   .description('classify image files (or the images in folders) with a saved model')
-  .addOption(pathOption('--model <dir>', 'a folder saved by train --out or the app').makeOptionMandatory())
+  .addOption(pathOption('--model <dir>', 'a folder saved by train --out or the app, or an .onnx file (needs onnxruntime-node)').makeOptionMandatory())
   .addOption(backendOption())
   .option('--json', 'print one JSON object per file')
   .argument('<files...>', 'image files or folders of them')
   .action(async (files: string[], flags: { model: string; json?: boolean; backend: 'auto' }) => {
     if (!(await predictCommand(files.map(expandHome), flags))) throw new UsageExit();
   });
+
+program
+  .command('export')
+  .description('write a saved model in another format: ONNX (see docs/export.md)')
+  .argument('<model-dir>', 'a folder saved by train --out or the app')
+  .addOption(new Option('--format <format>', 'the format to write').choices(['onnx']).default('onnx'))
+  .addOption(pathOption('--out <file>', 'the file to write, e.g. model.onnx').makeOptionMandatory())
+  .option('--json', 'print one JSON object')
+  .action((dir: string, flags: { format: 'onnx'; out: string; json?: boolean }) => exportCommand(expandHome(dir), flags));
 
 program
   .command('serve')

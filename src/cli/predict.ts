@@ -4,8 +4,9 @@ import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrainerClient } from '@core/trainer/client';
 import { imageFileInput } from '@core/dataset/decode';
-import type { BackendChoice } from '@shared/training';
-import { MNIST_SPEC } from '@shared/modelSpec';
+import type { BackendChoice, Prediction } from '@shared/training';
+import { MNIST_SPEC, type ModelSpec } from '@shared/modelSpec';
+import { onnxClassifier } from './onnxPredict';
 import { printable } from '@shared/format';
 
 const natural = new Intl.Collator('en', { numeric: true }).compare;
@@ -38,11 +39,29 @@ function expand(paths: string[]): string[] {
   return out;
 }
 
-export async function predictCommand(paths: string[], flags: { model: string; json?: boolean; backend: BackendChoice }): Promise<boolean> {
+/** What classifies one image's bytes: the trainer worker with a saved model folder, or ONNX Runtime with a .onnx file. */
+interface Classifier {
+  spec: ModelSpec;
+  classify(pixels: Uint8Array): Promise<Prediction>;
+  close(): Promise<void>;
+}
+
+async function folderClassifier(dir: string, backend: BackendChoice): Promise<Classifier> {
   const client = new TrainerClient();
+  try {
+    const { spec } = await client.request('open', { dir, backend });
+    return { spec, classify: async (pixels) => (await client.request('predict', { images: pixels }))[0]!, close: () => client.close() };
+  } catch (error) {
+    await client.close();
+    throw error;
+  }
+}
+
+export async function predictCommand(paths: string[], flags: { model: string; json?: boolean; backend: BackendChoice }): Promise<boolean> {
+  const classifier = /\.onnx$/i.test(flags.model) ? await onnxClassifier(flags.model) : await folderClassifier(flags.model, flags.backend);
+  const { spec } = classifier;
   let allGood = true;
   try {
-    const { spec } = await client.request('open', { dir: flags.model, backend: flags.backend });
     for (const file of expand(paths)) {
       let pixels: Uint8Array;
       let note: string | undefined;
@@ -53,8 +72,7 @@ export async function predictCommand(paths: string[], flags: { model: string; js
         allGood = false;
         continue;
       }
-      const [p] = await client.request('predict', { images: pixels });
-      const { label, class: name, probabilities } = p!;
+      const { label, class: name, probabilities } = await classifier.classify(pixels);
       // The note goes to stderr in text mode, so stdout keeps one `FILE: CLASS (P)` line per file.
       if (note && !flags.json) process.stderr.write(`note: ${printable(`${file}: ${note}`)}\n`);
       process.stdout.write(
@@ -64,7 +82,7 @@ export async function predictCommand(paths: string[], flags: { model: string; js
       );
     }
   } finally {
-    await client.close();
+    await classifier.close();
   }
   return allGood;
 }

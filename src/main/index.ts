@@ -37,6 +37,16 @@ async function confirm(message: string): Promise<boolean> {
   return result.response === 1;
 }
 
+async function pickExportFile(suggested: string): Promise<string | undefined> {
+  const options: Electron.SaveDialogOptions = {
+    title: 'Export model as ONNX',
+    defaultPath: suggested,
+    filters: [{ name: 'ONNX model', extensions: ['onnx'] }],
+  };
+  const result = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
+  return result.canceled ? undefined : result.filePath;
+}
+
 async function pickImages(): Promise<string[] | undefined> {
   const options: Electron.OpenDialogOptions = {
     title: 'Open images',
@@ -59,6 +69,7 @@ app.whenReady().then(() => {
     home: process.env.MNIST_STUDIO_HOME ?? join(app.getPath('userData')),
     pickDirectory,
     pickImages,
+    pickExportFile,
     confirm,
     createTrainer,
   });

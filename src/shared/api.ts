@@ -27,6 +27,7 @@ export const API_METHODS = [
   'saveModel',
   'openModel',
   'savedModels',
+  'exportModel',
   'predict',
   'testPredictions',
   'openImages',
@@ -106,6 +107,11 @@ export interface ApiShape {
    */
   saveModel: [{ dir?: string; name?: string; overwrite?: boolean }, { dir: string } | { cancelled: true }];
   openModel: [{ dir?: string }, { dir: string } | { cancelled: true }];
+  /**
+   * Exports a saved model (dir) or the model in hand (no dir) as ONNX (docs/export.md): to `out`, or where
+   * the user picks in Electron's save dialog, or (a page with no dialog) as the file's bytes, base64, to download.
+   */
+  exportModel: [{ dir?: string; out?: string }, { file: string } | { name: string; data: string } | { cancelled: true }];
   /** Models under the app's home and those saved or opened recently elsewhere, newest first. */
   savedModels: [Record<string, never>, SavedModel[]];
   /** Images as base64 bytes, n x H x W x C of the model's spec (0-255; drawings white ink on black), 1 to 256 of them. */

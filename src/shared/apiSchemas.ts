@@ -101,6 +101,7 @@ export const API_SCHEMAS = {
     .refine((s) => s.dir === undefined || s.name === undefined, 'give a dir or a name, not both'),
   openModel: z.object({ dir: path.optional() }).strict(),
   savedModels: none,
+  exportModel: z.object({ dir: path.optional(), out: path.optional() }).strict(),
   predict: z.object({ images: base64Images(PREDICT_MAX_IMAGES) }).strict(),
   testPredictions: none,
   openImages: none,

@@ -27,6 +27,8 @@ export type WorkerRequest =
   /** Images as n x H x W x C bytes (0-255) or floats in [0, 1], in the model in hand's input shape. */
   | { type: 'predict'; id: number; images: Uint8Array | Float32Array }
   | { type: 'save'; id: number; dir: string }
+  /** The ONNX model of a saved model folder (checked as open checks it; the model in hand stays), or of the model in hand. */
+  | { type: 'export-onnx'; id: number; dir?: string }
   | { type: 'open'; id: number; dir: string; backend: BackendChoice }
   | { type: 'samples'; id: number; split: 'train' | 'test'; indices: number[] }
   | { type: 'test-predictions'; id: number }
@@ -41,6 +43,7 @@ export interface WorkerReplies {
   train: { history: History; stopped: boolean };
   predict: Prediction[];
   save: { dir: string };
+  'export-onnx': { onnx: Uint8Array; spec: ModelSpec };
   open: { history?: History; spec: ModelSpec } & BackendInfo;
   samples: { images: Uint8Array; labels: number[] };
   'test-predictions': { predicted: Uint8Array; labels: Uint8Array };

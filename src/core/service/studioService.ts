@@ -31,6 +31,7 @@ import { TrainerClient } from '../trainer/client';
 import { modelSummary } from '../model/summary';
 import { Recents } from '../store/recents';
 import { Uploads, UploadError } from './uploads';
+import { exportModel } from './exports';
 import { inputLabel, inputSize } from '@shared/modelSpec';
 
 export interface ServiceOptions {
@@ -42,6 +43,8 @@ export interface ServiceOptions {
   pickDirectory?: (purpose: 'save' | 'open' | 'dataset') => Promise<string | undefined>;
   /** Asks the user to confirm (Electron's message box), for a folder picked in the native dialog. */
   confirm?: (message: string) => Promise<boolean>;
+  /** Asks where to write an export, suggesting a file name (Electron's save dialog); undefined where there is none. */
+  pickExportFile?: (suggested: string) => Promise<string | undefined>;
   /** Asks the user for image files (Electron's dialog); undefined where there is no dialog. */
   pickImages?: () => Promise<string[] | undefined>;
   /** Makes the trainer worker's client; tests pass one that keeps a handle on it. */
@@ -309,6 +312,14 @@ export class StudioService {
       const all = [...modelsUnder(this.state.modelsDir), ...this.recents.list().map((r): SavedModel => ({ ...r, name: folderName(r.dir) }))];
       return all.filter((m, i) => all.findIndex((n) => n.dir === m.dir) === i).sort((a, b) => b.at.localeCompare(a.at));
     },
+    exportModel: (input) =>
+      exportModel(input, {
+        trainer: this.trainer,
+        model: this.state.model,
+        training: this.operation?.kind === 'run',
+        pickFile: this.options.pickExportFile,
+        fullPath,
+      }),
     openImages: async () => {
       const files = this.options.pickImages ? await this.options.pickImages() : undefined;
       if (!files || files.length === 0) return { cancelled: true as const };

@@ -1,5 +1,5 @@
 // Loss and accuracy from logits, shared by every backend's evaluation and by predictions.
-import type { Metrics } from '@shared/training';
+import type { Metrics, Prediction } from '@shared/training';
 
 export interface MetricSums {
   lossSum: number;
@@ -41,4 +41,12 @@ export function softmaxRows(logits: Float32Array, k: number): number[][] {
     rows.push(exps.map((e) => e / total));
   }
   return rows;
+}
+
+/** Each row of logits as a prediction: the likeliest class, by index and name, and every class's probability. */
+export function predictionsOf(logits: Float32Array, classes: readonly string[]): Prediction[] {
+  return softmaxRows(logits, classes.length).map((probabilities) => {
+    const label = probabilities.indexOf(Math.max(...probabilities));
+    return { label, class: classes[label]!, probabilities };
+  });
 }

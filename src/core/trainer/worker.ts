@@ -22,9 +22,10 @@ import { paramCountFor } from '@shared/architecture';
 import type { Engine } from '@shared/engine';
 import { initialParams } from '../model/init';
 import { createControl, evaluateTest, runNotes, train } from './trainer';
-import { softmaxRows } from './metrics';
+import { predictionsOf } from './metrics';
 import { ModelFileError, openModel, saveModel } from '../store/modelStore';
 import { finishedRunMessage, loadCheckpoint, saveCheckpoint } from '../store/checkpoint';
+import { onnxModel } from '../export/onnx';
 
 const given = workerData as { resourcesPath?: string; gpuPages?: MessagePort; gpuTimeouts?: PortTimeouts } | null;
 // The owner's process.resourcesPath (Electron sets it on the main thread only), for resourcePath().
@@ -339,10 +340,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     if (!valid) throw StudioCallError.of('bad-request', `images must be whole ${inputLabel(modelSpec)} images, as bytes or floats`);
     if (!engine) return noModel();
     const floats = images instanceof Uint8Array ? Float32Array.from(images, (v) => v / 255) : images;
-    return softmaxRows(await engine.logitsOf(floats), modelSpec.classes.length).map((probabilities) => {
-      const label = probabilities.indexOf(Math.max(...probabilities));
-      return { label, class: modelSpec.classes[label]!, probabilities };
-    });
+    return predictionsOf(await engine.logitsOf(floats), modelSpec.classes);
   },
   'test-predictions': async () => {
     const { engine: e, dataset: d } = await engineOnData();
@@ -356,6 +354,14 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
   save: async ({ dir }) => {
     if (!engine) return noModel();
     return { dir: await saveModel(dir, await engine.getParams(), history, modelSpec) };
+  },
+  'export-onnx': async ({ dir }) => {
+    if (dir !== undefined) {
+      const saved = await openModel(dir);
+      return { onnx: onnxModel(saved.params, saved.spec), spec: saved.spec };
+    }
+    if (!engine) return noModel();
+    return { onnx: onnxModel(await engine.getParams(), modelSpec), spec: modelSpec };
   },
   open: async ({ dir, backend }) => {
     if (control) throw StudioCallError.of('busy', 'a run is training');

@@ -1,0 +1,36 @@
+// exportModel: a saved model or the model in hand, as ONNX, to a path, to where the user picks in
+// Electron's save dialog, or (a browser page, which has no dialog to offer) as bytes for a download.
+import { basename } from 'node:path';
+import { StudioCallError, type ApiInput, type ApiOutput } from '@shared/api';
+import type { ModelInHand } from '@shared/studioState';
+import { exportOnnxFile } from '../export/exportFile';
+import type { TrainerClient } from '../trainer/client';
+
+export interface ExportContext {
+  trainer: TrainerClient;
+  /** The model in hand, if any, and whether a run is training it now. */
+  model: ModelInHand | undefined;
+  training: boolean;
+  /** Asks where to write (Electron's save dialog), suggesting a file name; undefined where there is no dialog. */
+  pickFile?: (suggested: string) => Promise<string | undefined>;
+  /** A typed path made full (`~` expanded), or refused. */
+  fullPath: (path: string) => string;
+}
+
+/** A file name for a model's export: its folder's name, or its own, as `NAME.onnx`. */
+const suggestedName = (from: string): string => `${from.replace(/[/\\:*?"<>|\s]+/g, '-').replace(/^[.-]+/, '') || 'model'}.onnx`;
+
+export async function exportModel(input: ApiInput<'exportModel'>, context: ExportContext): Promise<ApiOutput<'exportModel'>> {
+  const dir = input.dir === undefined ? undefined : context.fullPath(input.dir);
+  if (dir === undefined) {
+    if (!context.model) throw StudioCallError.of('no-model', 'no model: train or open one first');
+    if (context.training) throw StudioCallError.of('busy', 'a run is training this model: export it when the run has ended');
+  }
+  const name = suggestedName(dir !== undefined ? basename(dir) : context.model!.name);
+  const inHandDir = dir === undefined ? context.model!.dir : undefined;
+  const out = input.out !== undefined ? context.fullPath(input.out) : context.pickFile ? await context.pickFile(name) : undefined;
+  if (out !== undefined) return { file: (await exportOnnxFile(context.trainer, { dir, out, inHandDir })).file };
+  if (input.out === undefined && context.pickFile) return { cancelled: true };
+  const { onnx } = await context.trainer.request('export-onnx', dir === undefined ? {} : { dir });
+  return { name, data: Buffer.from(onnx.buffer, onnx.byteOffset, onnx.byteLength).toString('base64') };
+}
