@@ -42,7 +42,7 @@ export async function predictCommand(paths: string[], flags: { model: string; js
   const client = new TrainerClient();
   let allGood = true;
   try {
-    const { spec } = await client.request('open', { dir: flags.model, backend: flags.backend });
+    const { spec } = await client.request('openModel', { dir: flags.model, backend: flags.backend });
     for (const file of expand(paths)) {
       let pixels: Uint8Array;
       let note: string | undefined;

@@ -96,19 +96,19 @@ export class TrainerClient {
   }
 
   pause(): void {
-    this.worker.postMessage({ type: 'pause' } satisfies WorkerRequest);
+    this.worker.postMessage({ type: 'pauseTraining' } satisfies WorkerRequest);
   }
 
   resume(): void {
-    this.worker.postMessage({ type: 'resume' } satisfies WorkerRequest);
+    this.worker.postMessage({ type: 'resumeTraining' } satisfies WorkerRequest);
   }
 
   stop(): void {
-    this.worker.postMessage({ type: 'stop' } satisfies WorkerRequest);
+    this.worker.postMessage({ type: 'stopTraining' } satisfies WorkerRequest);
   }
 
   cancelImport(): void {
-    this.worker.postMessage({ type: 'cancel-import' } satisfies WorkerRequest);
+    this.worker.postMessage({ type: 'cancelImport' } satisfies WorkerRequest);
   }
 
   /**

@@ -57,7 +57,7 @@ let control: ReturnType<typeof createControl> | undefined;
 const sameRequest = (a: DataRequest, b: DataRequest): boolean => JSON.stringify([a.dir, a.mode, a.input]) === JSON.stringify([b.dir, b.mode, b.input]);
 
 /** The dataset for a request: the one in hand if it answers it, else opened (imports report progress). */
-async function ensureDataset(request: DataRequest = dataRequest): Promise<Dataset> {
+async function openDataset(request: DataRequest = dataRequest): Promise<Dataset> {
   if (dataset && sameRequest(request, dataRequest)) return dataset;
   if (importing) throw StudioCallError.of('busy', 'a dataset is being imported: wait for it or cancel it');
   importing = new AbortController();
@@ -143,7 +143,7 @@ const noModel = (): never => {
 /** The engine in hand, moved onto the dataset in hand (same weights) when that one is for the same spec. */
 async function engineOnData(): Promise<{ engine: Engine; dataset: Dataset }> {
   if (!engine) return noModel();
-  const d = await ensureDataset();
+  const d = await openDataset();
   if (!sameSpec(modelSpec, d.spec)) {
     throw StudioCallError.of(
       'bad-request',
@@ -236,15 +236,15 @@ async function restore(before: InHand): Promise<void> {
 }
 
 const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, { type: K }>) => Promise<WorkerReplies[K]> } = {
-  'load-data': async ({ data, cacheDir: dir }) => {
+  openDataset: async ({ data, cacheDir: dir }) => {
     // Asking what the dataset in hand is stays answered mid-run (a page reloaded during a run asks).
     if (control && data && !(dataset && sameRequest(data, dataRequest)))
       throw StudioCallError.of('busy', 'a run is training: stop it before changing the dataset');
     cacheDir = dir ?? cacheDir;
-    return dataSummary(await ensureDataset(data ?? dataRequest));
+    return dataSummary(await openDataset(data ?? dataRequest));
   },
   // The config was validated once, where it came in (the service's schemas, the CLI's flag parsers).
-  train: async ({ config: given, checkpointDir, resume }) => {
+  startTraining: async ({ config: given, checkpointDir, resume }) => {
     if (control) throw StudioCallError.of('busy', 'a run is already training');
     // Claimed before the first await, so a second request meets `busy` rather than a second run.
     const runControl = (control = createControl());
@@ -257,7 +257,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
       const checkpoint = resume && checkpointDir ? loadCheckpoint(checkpointDir) : undefined;
       const config = checkpoint ? { ...checkpoint.config, backend: given.backend, threads: given.threads } : given;
       if (checkpoint && checkpoint.epoch >= config.epochs) throw StudioCallError.of('bad-request', finishedRunMessage(checkpointDir!, config.epochs));
-      const d = await ensureDataset(checkpoint?.data ?? dataRequest);
+      const d = await openDataset(checkpoint?.data ?? dataRequest);
       if (checkpoint && !sameSpec(checkpoint.spec, d.spec))
         throw StudioCallError.of('bad-data', `the dataset of the run in ${checkpointDir} has changed: its model no longer fits it`);
       const data = dataRequest;
@@ -343,7 +343,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
       return { label, class: modelSpec.classes[label]!, probabilities };
     });
   },
-  'test-predictions': async () => {
+  testPredictions: async () => {
     const { engine: e, dataset: d } = await engineOnData();
     if (!testPredicted || testPredicted.length !== d.test.count) {
       const predicted = new Uint8Array(d.test.count);
@@ -352,20 +352,16 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     }
     return { predicted: testPredicted, labels: d.test.labels.slice(0, testPredicted.length) };
   },
-  save: async ({ dir }) => {
+  saveModel: async ({ dir }) => {
     if (!engine) return noModel();
     return { dir: await saveModel(dir, await engine.getParams(), history, modelSpec) };
   },
-  open: async ({ dir, backend }) => {
+  openModel: async ({ dir, backend }) => {
     if (control) throw StudioCallError.of('busy', 'a run is training');
     const opened = await openModel(dir);
     // The dataset in hand if the model fits it; MNIST's if none is loaded yet; else none (predictions only).
     const d =
-      dataset && sameSpec(dataset.spec, opened.spec)
-        ? dataset
-        : sameSpec(opened.spec, MNIST_SPEC) && !dataset
-          ? await ensureDataset()
-          : predictOnly(opened.spec);
+      dataset && sameSpec(dataset.spec, opened.spec) ? dataset : sameSpec(opened.spec, MNIST_SPEC) && !dataset ? await openDataset() : predictOnly(opened.spec);
     const pick = await engineFor(backend, d, 32, undefined, 'infer');
     engine = pick.engine;
     [engineChoice, engineDataset, modelSpec] = [backend, d, opened.spec];
@@ -376,7 +372,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     return { history, spec: opened.spec, backend: engine.backend, detail: engine.detail, device: engine.device, fallbackReason: pick.fallbackReason };
   },
   samples: async ({ split, indices }) => {
-    const d = await ensureDataset();
+    const d = await openDataset();
     const s = d[split];
     const size = inputSize(d.spec);
     const rows = indices.filter((i) => Number.isInteger(i) && i >= 0 && i < s.count);
@@ -391,10 +387,10 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
 };
 
 port.on('message', (request: WorkerRequest) => {
-  if (request.type === 'pause') return control?.pause();
-  if (request.type === 'resume') return control?.resume();
-  if (request.type === 'stop') return control?.stop();
-  if (request.type === 'cancel-import') return importing?.abort();
+  if (request.type === 'pauseTraining') return control?.pause();
+  if (request.type === 'resumeTraining') return control?.resume();
+  if (request.type === 'stopTraining') return control?.stop();
+  if (request.type === 'cancelImport') return importing?.abort();
   if (request.type === 'crash') {
     if (process.env.MNIST_STUDIO_FAULTS !== '1') return;
     if (request.gpu) return (engine as { loseDevice?: () => void } | undefined)?.loseDevice?.();
