@@ -23,12 +23,12 @@ try {
   let model = values.model;
   if (!model) {
     process.stdout.write('training the seed recipe for 1 epoch on all 60,000 images…\n');
-    const { history } = await client.request('train', { config: { ...SEED_RECIPE, epochs: 1, backend: 'auto' } });
+    const { history } = await client.request('startTraining', { config: { ...SEED_RECIPE, epochs: 1, backend: 'auto' } });
     process.stdout.write(`1-epoch model: test accuracy ${(history.epochs[0]!.test.accuracy * 100).toFixed(2)}%\n`);
     model = join(mkdtempSync(join(tmpdir(), 'mnist-styles-')), 'model');
-    await client.request('save', { dir: model });
+    await client.request('saveModel', { dir: model });
   }
-  await client.request('open', { dir: model, backend: 'auto' });
+  await client.request('openModel', { dir: model, backend: 'auto' });
   const dir = mkdtempSync(join(tmpdir(), 'mnist-styles-png-'));
   for (const style of STYLES) {
     let right = 0;

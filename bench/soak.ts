@@ -28,7 +28,7 @@ const config = {
   trainLimit: stepsPerEpoch * 32,
   testLimit: 1000,
 };
-await client.request('train', { config });
+await client.request('startTraining', { config });
 await new Promise((r) => setTimeout(r, 200));
 const rss = rows.map((r) => Number(r.match(/RSS ([\d.]+)/)![1]));
 console.log(`RSS from the 2nd epoch on: min ${Math.min(...rss.slice(1)).toFixed(1)} MB, max ${Math.max(...rss.slice(1)).toFixed(1)} MB`);

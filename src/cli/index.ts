@@ -90,7 +90,7 @@ program
     if (flags.model) {
       const client = new TrainerClient();
       try {
-        spec = (await client.request('open', { dir: flags.model, backend: 'auto' })).spec;
+        spec = (await client.request('openModel', { dir: flags.model, backend: 'auto' })).spec;
       } finally {
         await client.close();
       }

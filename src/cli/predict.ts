@@ -49,7 +49,7 @@ interface Classifier {
 async function folderClassifier(dir: string, backend: BackendChoice): Promise<Classifier> {
   const client = new TrainerClient();
   try {
-    const { spec } = await client.request('open', { dir, backend });
+    const { spec } = await client.request('openModel', { dir, backend });
     return { spec, classify: async (pixels) => (await client.request('predict', { images: pixels }))[0]!, close: () => client.close() };
   } catch (error) {
     await client.close();

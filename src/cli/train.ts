@@ -96,7 +96,7 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
   process.once('SIGINT', stop);
   try {
     if (!flags.resume) {
-      const data = await client.request('load-data', { data: dataRequest(flags), cacheDir: cacheDir() });
+      const data = await client.request('openDataset', { data: dataRequest(flags), cacheDir: cacheDir() });
       // With --json the started event carries the spec (classes, input); `data --json` has the rest.
       if (!flags.json) {
         print(`data: ${data.source}: ${data.classes.length} classes, ${inputLabel(data.spec)} ${data.spec.mode} input`);
@@ -111,9 +111,9 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
       }
     }
     const checkpointDir = flags.resume ?? flags.checkpoint;
-    const result = await client.request('train', { config, checkpointDir, resume: flags.resume !== undefined });
+    const result = await client.request('startTraining', { config, checkpointDir, resume: flags.resume !== undefined });
     if (flags.out) {
-      const { dir } = await client.request('save', { dir: flags.out });
+      const { dir } = await client.request('saveModel', { dir: flags.out });
       if (flags.json) print(JSON.stringify({ type: 'saved', dir }));
       else print(`saved the model to ${dir}`);
     }

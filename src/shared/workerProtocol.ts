@@ -1,5 +1,6 @@
 // What the owner (the service, the CLI) and the one trainer worker say to each other. Requests with an id
-// get exactly one reply with that id; events flow from the worker whenever they happen.
+// get exactly one reply with that id; events flow from the worker whenever they happen. Requests are named
+// after the API method (src/shared/api.ts) they serve where one matches.
 import type { BackendChoice, BackendInfo, BackendStatus, History, Prediction, TrainConfig, TrainEvent } from './training';
 import type { DataRequest, DataSummary } from './dataset';
 import type { StudioError } from './errors';
@@ -8,30 +9,30 @@ import type { ModelSpec } from './modelSpec';
 /** What the owner sends the trainer worker. Requests with an id get exactly one reply with that id. */
 export type WorkerRequest =
   /** Opens a dataset (decoded images are cached under cacheDir); progress comes as import-progress events. */
-  | { type: 'load-data'; id: number; data?: DataRequest; cacheDir?: string }
-  /** Cancels the import in progress, whose load-data then fails with 'cancelled'. */
-  | { type: 'cancel-import' }
+  | { type: 'openDataset'; id: number; data?: DataRequest; cacheDir?: string }
+  /** Cancels the import in progress, whose openDataset then fails with 'cancelled'. */
+  | { type: 'cancelImport' }
   /**
    * Trains. With checkpointDir, a checkpoint is written there after every epoch; with resume, the run
    * stored there continues (its own recipe is used; config supplies only backend and threads).
    */
-  | { type: 'train'; id: number; config: TrainConfig; checkpointDir?: string; resume?: boolean }
+  | { type: 'startTraining'; id: number; config: TrainConfig; checkpointDir?: string; resume?: boolean }
   /**
    * Fault injection for tests, ignored unless MNIST_STUDIO_FAULTS=1: the worker throws an uncaught error,
    * or, with kernelThread, that helper thread of the wasm engine exits in the middle of the next step.
    */
   | { type: 'crash'; kernelThread?: number; gpu?: boolean }
-  | { type: 'pause' }
-  | { type: 'resume' }
-  | { type: 'stop' }
+  | { type: 'pauseTraining' }
+  | { type: 'resumeTraining' }
+  | { type: 'stopTraining' }
   /** Images as n x H x W x C bytes (0-255) or floats in [0, 1], in the model in hand's input shape. */
   | { type: 'predict'; id: number; images: Uint8Array | Float32Array }
-  | { type: 'save'; id: number; dir: string }
+  | { type: 'saveModel'; id: number; dir: string }
   /** The ONNX model of a saved model folder (checked as open checks it; the model in hand stays), or of the model in hand. */
-  | { type: 'export-onnx'; id: number; dir?: string }
-  | { type: 'open'; id: number; dir: string; backend: BackendChoice }
+  | { type: 'exportModel'; id: number; dir?: string }
+  | { type: 'openModel'; id: number; dir: string; backend: BackendChoice }
   | { type: 'samples'; id: number; split: 'train' | 'test'; indices: number[] }
-  | { type: 'test-predictions'; id: number }
+  | { type: 'testPredictions'; id: number }
   | { type: 'backend'; id: number; choice: BackendChoice }
   /** Every choice with its status on this machine, for the app's picker. */
   | { type: 'backends'; id: number }
@@ -39,14 +40,14 @@ export type WorkerRequest =
 
 /** Replies to requests, keyed by the request's type. */
 export interface WorkerReplies {
-  'load-data': DataSummary;
-  train: { history: History; stopped: boolean };
+  openDataset: DataSummary;
+  startTraining: { history: History; stopped: boolean };
   predict: Prediction[];
-  save: { dir: string };
-  'export-onnx': { onnx: Uint8Array; spec: ModelSpec };
-  open: { history?: History; spec: ModelSpec } & BackendInfo;
+  saveModel: { dir: string };
+  openModel: { history?: History; spec: ModelSpec } & BackendInfo;
+  exportModel: { onnx: Uint8Array; spec: ModelSpec };
   samples: { images: Uint8Array; labels: number[] };
-  'test-predictions': { predicted: Uint8Array; labels: Uint8Array };
+  testPredictions: { predicted: Uint8Array; labels: Uint8Array };
   backend: BackendInfo;
   backends: BackendStatus[];
   memory: { tensors: number; rss: number };

@@ -241,7 +241,7 @@ test('train --json streams epoch events, saves with --out, and predict classifie
     .map((l) => JSON.parse(l) as { label: number; probabilities: number[] });
   const client = new TrainerClient();
   try {
-    await client.request('open', { dir: out, backend: 'wasm' });
+    await client.request('openModel', { dir: out, backend: 'wasm' });
     // Two requests: the worker takes at most 256 images per predict call.
     const raw = [
       ...(await client.request('predict', { images: d.test.images.slice(0, 150 * 784) })),

@@ -83,7 +83,7 @@ test(
       assert.match(info.device!, /^webgpu: .* \(dawn\)$/, 'the adapter named by the page, not by Dawn in the worker');
       const events: TrainEvent[] = [];
       client.onEvent((e) => events.push(e));
-      const result = await client.request('train', { config: RECIPE });
+      const result = await client.request('startTraining', { config: RECIPE });
       const started = events.find((e) => e.type === 'started') as Extract<TrainEvent, { type: 'started' }>;
       assert.equal(started.backend, 'webgpu');
       assert.match(started.device!, /\(dawn\)$/);
@@ -98,7 +98,7 @@ test(
         opened.map((p) => p.closed),
         [true, false],
       );
-      await client.request('train', { config: { ...RECIPE, backend: 'wasm' } });
+      await client.request('startTraining', { config: { ...RECIPE, backend: 'wasm' } });
       await waitFor(() => opened[1]!.closed);
       assert.equal(opened[1]!.closed, true, "the engine's page is closed when the worker drops its engine");
     } finally {
@@ -111,14 +111,14 @@ test('a page that stops answering ends the run with backend-failed once a reques
   const opened: Opened[] = [];
   const client = new TrainerClient({ gpu: { open: async () => page(stalling(), opened), timeouts: { opMs: 400 } } });
   try {
-    await assert.rejects(client.request('train', { config: RECIPE }), (e: StudioCallError) => {
+    await assert.rejects(client.request('startTraining', { config: RECIPE }), (e: StudioCallError) => {
       assert.equal(e.studio.code, 'backend-failed');
       assert.match(e.message, /the compute window did not answer train-steps within 0\.4 s/);
       return true;
     });
     await waitFor(() => opened.every((p) => p.closed));
     assert.ok(opened.length >= 2 && opened.every((p) => p.closed), 'every page it opened is closed');
-    const result = await client.request('train', { config: { ...RECIPE, backend: 'wasm' } });
+    const result = await client.request('startTraining', { config: { ...RECIPE, backend: 'wasm' } });
     assert.equal(result.history.epochs.length, 1);
   } finally {
     await client.close();
@@ -137,7 +137,7 @@ test("a page that crashes mid-run ends the run with backend-failed and the owner
     },
   });
   try {
-    await assert.rejects(client.request('train', { config: RECIPE }), (e: StudioCallError) => {
+    await assert.rejects(client.request('startTraining', { config: RECIPE }), (e: StudioCallError) => {
       assert.equal(e.studio.code, 'backend-failed');
       assert.match(e.message, /page is gone \(crashed\)/);
       return true;
@@ -190,7 +190,7 @@ test('auto takes the CPU, saying why, when the GPU it picked cannot start the re
   try {
     assert.equal((await client.request('backend', { choice: 'auto' })).backend, 'webgpu', 'auto picks the GPU from its verdict');
     const started = new Promise<TrainEvent>((resolve) => client.onEvent((e) => e.type === 'started' && resolve(e)));
-    const result = await client.request('train', { config: { ...RECIPE, backend: 'auto' } });
+    const result = await client.request('startTraining', { config: { ...RECIPE, backend: 'auto' } });
     assert.equal(result.history.epochs.length, 1);
     const event = await started;
     assert.ok(event.type === 'started' && event.backend !== 'webgpu', JSON.stringify(event));

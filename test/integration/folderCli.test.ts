@@ -79,16 +79,16 @@ test('an import reports progress, and a cancelled one fails with its own error w
   try {
     const phases = new Set<string>();
     const off = client.onEvent((e: TrainEvent) => void (e.type === 'import-progress' && phases.add(e.phase)));
-    const summary = await client.request('load-data', { data: { dir: root } });
+    const summary = await client.request('openDataset', { data: { dir: root } });
     assert.deepEqual(summary.classes, ['bar', 'circle', 'square']);
     assert.ok(phases.has('listing') && phases.has('decoding'), [...phases].join());
     off();
     const other = await drawingsFolder(40);
     const cancel = client.onEvent((e) => void (e.type === 'import-progress' && client.cancelImport()));
-    await assert.rejects(client.request('load-data', { data: { dir: other } }), (e: StudioCallError) => e.studio.code === 'cancelled');
+    await assert.rejects(client.request('openDataset', { data: { dir: other } }), (e: StudioCallError) => e.studio.code === 'cancelled');
     cancel();
     // The dataset in hand is still the first one.
-    assert.equal((await client.request('load-data', {})).source, root);
+    assert.equal((await client.request('openDataset', {})).source, root);
   } finally {
     await client.close();
   }

@@ -92,13 +92,15 @@ test('in the trainer: a run whose helper dies ends with that error, the engine i
       if (e.type === 'error') failure = e.error;
     });
     await assert.rejects(
-      client.request('train', { config: { ...SEED_RECIPE, backend: 'wasm', threads: 3, epochs: 1, trainLimit: 6400, testLimit: 100 } }),
+      client.request('startTraining', { config: { ...SEED_RECIPE, backend: 'wasm', threads: 3, epochs: 1, trainLimit: 6400, testLimit: 100 } }),
       (err: { studio?: StudioError }) => err.studio?.code === 'backend-failed' && /kernel thread 1 died: exited with code 70/.test(err.studio.message),
     );
     assert.match(failure?.message ?? '', /kernel thread 1 died/);
     assert.ok(!events.includes('done'));
     await assert.rejects(client.request('predict', { images: new Float32Array(784) }), (err: { studio?: StudioError }) => err.studio?.code === 'no-model');
-    const again = await client.request('train', { config: { ...SEED_RECIPE, backend: 'wasm', threads: 3, epochs: 1, trainLimit: 320, testLimit: 100 } });
+    const again = await client.request('startTraining', {
+      config: { ...SEED_RECIPE, backend: 'wasm', threads: 3, epochs: 1, trainLimit: 320, testLimit: 100 },
+    });
     assert.equal(again.history.epochs.length, 1);
   } finally {
     await client.close();

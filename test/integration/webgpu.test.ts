@@ -130,7 +130,7 @@ for (const [fault, what, message] of [
     try {
       const epochs: number[] = [];
       client.onEvent((e) => e.type === 'epoch' && epochs.push(e.epoch));
-      await assert.rejects(client.request('train', { config: FAULT_RECIPE, checkpointDir: dir }), (e: StudioCallError) => {
+      await assert.rejects(client.request('startTraining', { config: FAULT_RECIPE, checkpointDir: dir }), (e: StudioCallError) => {
         assert.equal(e.studio.code, 'backend-failed');
         assert.match(e.message, message);
         return true;
@@ -140,7 +140,7 @@ for (const [fault, what, message] of [
       // The weights on the GPU are gone: the model in hand is now the checkpoint's, on the CPU.
       assert.equal((await client.request('predict', { images: new Float32Array(784) })).length, 1);
       // The worker survives; a run on another backend goes ahead.
-      const result = await client.request('train', { config: { ...FAULT_RECIPE, backend: 'wasm', epochs: 1 } });
+      const result = await client.request('startTraining', { config: { ...FAULT_RECIPE, backend: 'wasm', epochs: 1 } });
       assert.equal(result.history.epochs.length, 1);
     } finally {
       await client.close();
@@ -151,7 +151,7 @@ for (const [fault, what, message] of [
 test("a shader that does not compile fails the run at its start with the compiler's message", { skip }, async () => {
   const client = faulty('shader');
   try {
-    await assert.rejects(client.request('train', { config: FAULT_RECIPE }), (e: StudioCallError) => {
+    await assert.rejects(client.request('startTraining', { config: FAULT_RECIPE }), (e: StudioCallError) => {
       assert.equal(e.studio.code, 'backend-failed');
       assert.match(e.message, /^webgpu could not start: shader error at line \d+: .*undefined_name/);
       return true;
@@ -206,7 +206,7 @@ test('in the app: a GPU run that loses its device offers its checkpoint, and it 
 test('a GPU lost after its run ended takes the engine, not the model: predictions, test predictions and Save go on on the CPU', { skip }, async () => {
   const client = faulty('');
   try {
-    await client.request('train', { config: { ...FAULT_RECIPE, epochs: 1 } });
+    await client.request('startTraining', { config: { ...FAULT_RECIPE, epochs: 1 } });
     const images = mnist().test.images.subarray(0, 784 * 8);
     const before = await client.request('predict', { images });
     client.injectFault('gpu');
@@ -218,9 +218,9 @@ test('a GPU lost after its run ended takes the engine, not the model: prediction
       before.map((p) => p.label),
     );
     for (const [i, p] of after.entries()) assert.ok(relative(Float32Array.from(p.probabilities), Float32Array.from(before[i]!.probabilities)) < 1e-4);
-    assert.equal((await client.request('test-predictions', {})).predicted.length, mnist().test.count);
+    assert.equal((await client.request('testPredictions', {})).predicted.length, mnist().test.count);
     const dir = join(tempDir(), 'saved');
-    assert.equal((await client.request('save', { dir })).dir, dir);
+    assert.equal((await client.request('saveModel', { dir })).dir, dir);
   } finally {
     await client.close();
   }

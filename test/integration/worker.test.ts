@@ -24,7 +24,7 @@ test('pause holds the run, resume continues it, stop ends it within a step; pred
   try {
     const events: TrainEvent[] = [];
     client.onEvent((e) => events.push(e));
-    const run = client.request('train', { config: { ...SEED_RECIPE, backend: 'wasm', epochs: 1 } });
+    const run = client.request('startTraining', { config: { ...SEED_RECIPE, backend: 'wasm', epochs: 1 } });
     const firstProgress = (await nextEvent(client, (e) => e.type === 'progress')) as Extract<TrainEvent, { type: 'progress' }>;
     client.pause();
     const paused = (await nextEvent(client, (e) => e.type === 'paused')) as Extract<TrainEvent, { type: 'paused' }>;
@@ -61,11 +61,11 @@ test('bad requests get typed errors and the worker keeps working', async () => {
       client.request('predict', { images: new Float32Array(784) }),
       (e: unknown) => e instanceof StudioCallError && e.studio.code === 'no-model',
     );
-    await assert.rejects(client.request('load-data', { data: { dir: '/nonexistent' } }), (e: StudioCallError) => e.studio.code === 'bad-data');
-    await assert.rejects(client.request('open', { dir: '/nonexistent', backend: 'wasm' }), (e: StudioCallError) => e.studio.code === 'bad-model');
-    await client.request('load-data', {});
-    const run = client.request('train', { config: { ...SEED_RECIPE, backend: 'wasm', epochs: 1, trainLimit: 320, testLimit: 100 } });
-    await assert.rejects(client.request('train', { config: { ...SEED_RECIPE, backend: 'wasm' } }), (e: StudioCallError) => e.studio.code === 'busy');
+    await assert.rejects(client.request('openDataset', { data: { dir: '/nonexistent' } }), (e: StudioCallError) => e.studio.code === 'bad-data');
+    await assert.rejects(client.request('openModel', { dir: '/nonexistent', backend: 'wasm' }), (e: StudioCallError) => e.studio.code === 'bad-model');
+    await client.request('openDataset', {});
+    const run = client.request('startTraining', { config: { ...SEED_RECIPE, backend: 'wasm', epochs: 1, trainLimit: 320, testLimit: 100 } });
+    await assert.rejects(client.request('startTraining', { config: { ...SEED_RECIPE, backend: 'wasm' } }), (e: StudioCallError) => e.studio.code === 'busy');
     const result = await run;
     assert.equal(result.history.epochs.length, 1);
     await assert.rejects(client.request('predict', { images: new Float32Array(100) }), (e: StudioCallError) => e.studio.code === 'bad-request');
@@ -81,7 +81,7 @@ test('the tfjs cpu backend holds a flat tensor count across steps and epochs in 
     client.onEvent((e) => {
       if (e.type === 'epoch') void client.request('memory', {}).then((m) => counts.push(m.tensors));
     });
-    await client.request('train', { config: { ...SEED_RECIPE, backend: 'cpu', epochs: 3, batchSize: 4, trainLimit: 8, testLimit: 4 } });
+    await client.request('startTraining', { config: { ...SEED_RECIPE, backend: 'cpu', epochs: 3, batchSize: 4, trainLimit: 8, testLimit: 4 } });
     const after = await client.request('memory', {});
     assert.equal(counts.length, 3);
     assert.ok(
@@ -95,21 +95,21 @@ test('the tfjs cpu backend holds a flat tensor count across steps and epochs in 
 
 test('a worker that goes away turns waiting and later requests into typed errors, not a crash', async () => {
   const client = new TrainerClient();
-  const running = client.request('train', { config: { ...SEED_RECIPE, backend: 'wasm', epochs: 1 } });
+  const running = client.request('startTraining', { config: { ...SEED_RECIPE, backend: 'wasm', epochs: 1 } });
   await nextEvent(client, (e) => e.type === 'progress');
   const outcome = assert.rejects(running, (e: StudioCallError) => e.studio.code === 'worker-failed');
   await client.close();
   await outcome;
-  await assert.rejects(client.request('load-data', {}), (e: StudioCallError) => e.studio.code === 'worker-failed');
+  await assert.rejects(client.request('openDataset', {}), (e: StudioCallError) => e.studio.code === 'worker-failed');
 });
 
 test('a second run in the same worker, on the reused engine, repeats the first exactly', async () => {
   const client = new TrainerClient();
   try {
     const config = { ...SEED_RECIPE, backend: 'wasm' as const, epochs: 2, trainLimit: 640, testLimit: 200, seed: 3 };
-    const first = await client.request('train', { config });
-    await client.request('train', { config: { ...config, seed: 4 } });
-    const again = await client.request('train', { config });
+    const first = await client.request('startTraining', { config });
+    await client.request('startTraining', { config: { ...config, seed: 4 } });
+    const again = await client.request('startTraining', { config });
     const metrics = (h: typeof first.history) => h.epochs.map((e) => [e.train, e.test]);
     assert.deepEqual(metrics(again.history), metrics(first.history));
   } finally {
@@ -122,10 +122,10 @@ test('a model trained on a dataset with empty classes keeps a note of them in it
   try {
     // EMNIST letters' way: label 0 unused; and class 3 has training images but the test limit leaves it none.
     const train = Array.from({ length: 16 }, (_, i) => 1 + (i % 3));
-    await client.request('load-data', { data: { dir: writeLabelled(train, [1, 2, 1, 2, 3]) } });
+    await client.request('openDataset', { data: { dir: writeLabelled(train, [1, 2, 1, 2, 3]) } });
     const started = nextEvent(client, (e) => e.type === 'started');
     const config = { ...SEED_RECIPE, backend: 'cpu' as const, epochs: 1, batchSize: 4, testLimit: 4 };
-    const { history } = await client.request('train', { config });
+    const { history } = await client.request('startTraining', { config });
     const notes = [
       'no training images for "0": the model cannot learn that class',
       'no test images for "0", "3": the test accuracy does not cover those classes',
@@ -133,12 +133,12 @@ test('a model trained on a dataset with empty classes keeps a note of them in it
     assert.deepEqual(history.notes, notes);
     assert.deepEqual(((await started) as { notes?: string[] }).notes, notes);
     const dir = join(tempDir(), 'letters');
-    await client.request('save', { dir });
+    await client.request('saveModel', { dir });
     assert.deepEqual(JSON.parse(readFileSync(join(dir, 'history.json'), 'utf8')).notes, notes);
-    assert.deepEqual((await client.request('open', { dir, backend: 'cpu' })).history?.notes, notes);
+    assert.deepEqual((await client.request('openModel', { dir, backend: 'cpu' })).history?.notes, notes);
     // A dataset whose every class is in both splits leaves no note.
-    await client.request('load-data', { data: { dir: writeLabelled([0, 1, 0, 1], [1, 0]) } });
-    const full = await client.request('train', { config: { ...config, batchSize: 2, testLimit: undefined } });
+    await client.request('openDataset', { data: { dir: writeLabelled([0, 1, 0, 1], [1, 0]) } });
+    const full = await client.request('startTraining', { config: { ...config, batchSize: 2, testLimit: undefined } });
     assert.equal(full.history.notes, undefined);
   } finally {
     await client.close();

@@ -70,7 +70,7 @@ export async function exportOnnxFile(
   request: { dir?: string; out: string; inHandDir?: string },
 ): Promise<{ file: string; bytes: number }> {
   const target = exportTarget(request.out, request.dir ?? request.inHandDir);
-  const { onnx } = await trainer.request('export-onnx', request.dir === undefined ? {} : { dir: request.dir });
+  const { onnx } = await trainer.request('exportModel', request.dir === undefined ? {} : { dir: request.dir });
   writeExport(target, onnx);
   return { file: target, bytes: onnx.length };
 }

@@ -31,6 +31,6 @@ export async function exportModel(input: ApiInput<'exportModel'>, context: Expor
   const out = input.out !== undefined ? context.fullPath(input.out) : context.pickFile ? await context.pickFile(name) : undefined;
   if (out !== undefined) return { file: (await exportOnnxFile(context.trainer, { dir, out, inHandDir })).file };
   if (input.out === undefined && context.pickFile) return { cancelled: true };
-  const { onnx } = await context.trainer.request('export-onnx', dir === undefined ? {} : { dir });
+  const { onnx } = await context.trainer.request('exportModel', dir === undefined ? {} : { dir });
   return { name, data: Buffer.from(onnx.buffer, onnx.byteOffset, onnx.byteLength).toString('base64') };
 }

@@ -154,7 +154,7 @@ export class StudioService {
     const trainer = this.options.createTrainer?.() ?? new TrainerClient();
     trainer.onEvent((event) => this.onTrainEvent(trainer, event));
     // A fresh worker (first start, or after a crash) starts on the dataset in hand.
-    void trainer.request('load-data', { data: this.data, cacheDir: join(this.home, 'datasets') }).catch(() => undefined);
+    void trainer.request('openDataset', { data: this.data, cacheDir: join(this.home, 'datasets') }).catch(() => undefined);
     return trainer;
   }
 
@@ -176,7 +176,7 @@ export class StudioService {
 
   /** Tells the pages which dataset the worker has in hand (after a resume opened its run's own). */
   private announceDataset(): void {
-    void this.trainer.request('load-data', {}).then(
+    void this.trainer.request('openDataset', {}).then(
       (dataset) => this.publish({ type: 'dataset-opened', dataset }),
       () => undefined,
     );
@@ -217,7 +217,7 @@ export class StudioService {
 
   private readonly handlers: Handlers = {
     ping: async () => ({ at: Date.now() }),
-    dataset: () => this.trainer.request('load-data', {}),
+    dataset: () => this.trainer.request('openDataset', {}),
     openDataset: async (request) => {
       if (!request.dir && !this.options.pickDirectory) return fail('bad-request', "this window has no file dialog: type the dataset folder's path or drop it");
       const dir = request.dir !== undefined ? fullPath(request.dir) : await this.options.pickDirectory!('dataset');
@@ -288,7 +288,7 @@ export class StudioService {
           if (!picked || !this.options.confirm) fail('foreign-folder', foreign);
           if (!(await this.options.confirm!(`${foreign}. Save there anyway?`))) return { cancelled: true as const };
         }
-        const saved = await this.trainer.request('save', { dir: target });
+        const saved = await this.trainer.request('saveModel', { dir: target });
         this.remember(saved.dir);
         this.publish({ type: 'model-saved', dir: saved.dir });
         return saved;
@@ -298,7 +298,7 @@ export class StudioService {
         if (dir === undefined && !this.options.pickDirectory) fail('bad-request', "give the model folder's path");
         const target = dir !== undefined ? fullPath(dir) : await this.options.pickDirectory!('open');
         if (!target) return { cancelled: true as const };
-        const opened = await this.trainer.request('open', { dir: target, backend: 'auto' });
+        const opened = await this.trainer.request('openModel', { dir: target, backend: 'auto' });
         const { history, spec, ...backend } = opened;
         this.publish({ type: 'backend', backend });
         this.publish({
@@ -343,7 +343,7 @@ export class StudioService {
       return this.trainer.request('predict', { images: bytes });
     },
     testPredictions: async () => {
-      const { predicted, labels } = await this.trainer.request('test-predictions', {});
+      const { predicted, labels } = await this.trainer.request('testPredictions', {});
       return { predicted: base64(predicted), labels: base64(labels), count: predicted.length };
     },
   };
@@ -355,7 +355,7 @@ export class StudioService {
       this.trainer.cancelImport();
       await this.importing.catch(() => undefined);
     }
-    const loading = this.trainer.request('load-data', { data });
+    const loading = this.trainer.request('openDataset', { data });
     this.importing = loading;
     try {
       const summary = await loading;
@@ -389,7 +389,7 @@ export class StudioService {
         this.data = meta.data ?? (meta.dataDir ? { dir: meta.dataDir } : {});
         checkpointDir = request.resumeDir;
       } else {
-        const data = await this.trainer.request('load-data', {});
+        const data = await this.trainer.request('openDataset', {});
         const parsed = trainConfigFor({ train: data.train.count }).safeParse(request.config);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
@@ -408,7 +408,7 @@ export class StudioService {
     // After run-starting, so that a model that was the last run's own holds its own copy of that history.
     operation.before = structuredClone(this.state.model);
     const body = request.resumeDir ? { config, checkpointDir, resume: true } : { config, checkpointDir };
-    this.trainer.request('train', body).then(
+    this.trainer.request('startTraining', body).then(
       (result) => this.endRun({ type: 'done', stopped: result.stopped, stoppedAt: result.history.stoppedAt }),
       (error: unknown) => this.endRun({ type: 'error', error: studioErrorOf(error), ...this.modelAfterFailure(operation, checkpointDir) }),
     );

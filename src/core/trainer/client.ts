@@ -9,6 +9,7 @@ import type { StudioError } from '@shared/errors';
 import type { TrainEvent } from '@shared/training';
 import type { WorkerMessage, WorkerReplies, WorkerRequest } from '@shared/workerProtocol';
 import { StudioCallError } from '@shared/api';
+import { PendingCalls } from '@shared/rpc';
 
 type Request = Extract<WorkerRequest, { id: number }>;
 type Body<K extends Request['type']> = Omit<Extract<Request, { type: K }>, 'id' | 'type'>;
@@ -48,8 +49,7 @@ function startWorker(gpuPages?: MessagePort, options: TrainerOptions = {}): Work
 
 export class TrainerClient {
   private readonly worker: Worker;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly calls = new PendingCalls();
   private readonly listeners = new Set<(event: TrainEvent) => void>();
   private dead: StudioError | undefined;
 
@@ -79,44 +79,36 @@ export class TrainerClient {
       for (const listener of this.listeners) listener(message.event);
       return;
     }
-    const waiter = this.pending.get(message.id);
-    this.pending.delete(message.id);
-    if (!waiter) return;
-    if (message.ok) waiter.resolve(message.value);
-    else waiter.reject(new StudioCallError(message.error));
+    if (message.ok) this.calls.settle(message.id, message.value);
+    else this.calls.fail(message.id, new StudioCallError(message.error));
   }
 
   private fail(message: string, announce = true): void {
     if (this.dead) return;
     this.dead = { code: 'worker-failed', message };
-    for (const { reject } of this.pending.values()) reject(new StudioCallError(this.dead));
-    this.pending.clear();
+    this.calls.failAll(new StudioCallError(this.dead));
     if (announce) for (const listener of this.listeners) listener({ type: 'error', error: this.dead });
   }
 
   request<K extends Request['type']>(type: K, body: Body<K>): Promise<WorkerReplies[K]> {
     if (this.dead) return Promise.reject(new StudioCallError(this.dead));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ type, id, ...body } as WorkerRequest);
-    });
+    return this.calls.request((id) => this.worker.postMessage({ type, id, ...body } as WorkerRequest)) as Promise<WorkerReplies[K]>;
   }
 
   pause(): void {
-    this.worker.postMessage({ type: 'pause' } satisfies WorkerRequest);
+    this.worker.postMessage({ type: 'pauseTraining' } satisfies WorkerRequest);
   }
 
   resume(): void {
-    this.worker.postMessage({ type: 'resume' } satisfies WorkerRequest);
+    this.worker.postMessage({ type: 'resumeTraining' } satisfies WorkerRequest);
   }
 
   stop(): void {
-    this.worker.postMessage({ type: 'stop' } satisfies WorkerRequest);
+    this.worker.postMessage({ type: 'stopTraining' } satisfies WorkerRequest);
   }
 
   cancelImport(): void {
-    this.worker.postMessage({ type: 'cancel-import' } satisfies WorkerRequest);
+    this.worker.postMessage({ type: 'cancelImport' } satisfies WorkerRequest);
   }
 
   /**

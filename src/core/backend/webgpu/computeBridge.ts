@@ -7,6 +7,7 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { PORT_TIMEOUTS, type ComputeLink, type PortTimeouts } from './portEngine';
 import { GpuError } from '@gpu/gpuEngine';
+import { PendingCalls } from '@shared/rpc';
 
 /** A compute page as the owner's thread holds it: the shell's window and its port, or a stand-in in tests. */
 export interface ComputePage {
@@ -97,36 +98,26 @@ export interface PageProvider {
 }
 
 export function pageProvider(channel: MessagePort, timeouts?: PortTimeouts): PageProvider {
-  let nextId = 1;
-  const waiting = new Map<number, { resolve: (link: ComputeLink) => void; reject: (error: Error) => void }>();
+  const opening = new PendingCalls<ComputeLink>();
   channel.on('message', (answer: Answer) => {
-    const waiter = waiting.get(answer.id);
-    waiting.delete(answer.id);
     // A page that opens after its request gave up is closed at once (closing the port closes its window).
-    if (answer.type === 'opened') waiter ? waiter.resolve(portLink(answer.port)) : answer.port.close();
-    else waiter?.reject(new GpuError(`the compute window could not open: ${answer.message}`));
+    if (answer.type === 'opened') opening.has(answer.id) ? opening.settle(answer.id, portLink(answer.port)) : answer.port.close();
+    else opening.fail(answer.id, new GpuError(`the compute window could not open: ${answer.message}`));
   });
   // Only a pending request keeps the worker alive through this channel.
   channel.unref();
   return {
     timeouts,
     open: () => {
-      const id = nextId++;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const opened = new Promise<ComputeLink>((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        const ms = timeouts?.startMs ?? PORT_TIMEOUTS.startMs;
+      const ms = timeouts?.startMs ?? PORT_TIMEOUTS.startMs;
+      channel.ref();
+      const opened = opening.request((id) => channel.postMessage({ type: 'open', id } satisfies Ask), {
+        timeoutMs: ms,
         // A window that never loads must not leave the run waiting for it.
-        timer = setTimeout(() => {
-          waiting.delete(id);
-          reject(new GpuError(`the compute window did not open within ${ms / 1000} s`));
-        }, ms);
-        channel.ref();
-        channel.postMessage({ type: 'open', id } satisfies Ask);
+        onTimeout: (id) => opening.fail(id, new GpuError(`the compute window did not open within ${ms / 1000} s`)),
       });
       return opened.finally(() => {
-        clearTimeout(timer);
-        if (waiting.size === 0) channel.unref();
+        if (opening.size === 0) channel.unref();
       });
     },
   };

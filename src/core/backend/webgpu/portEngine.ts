@@ -10,6 +10,7 @@ import { ComputeEventSchema, replyValue, type AdapterReply, type ComputeRequest,
 import { inputSize } from '@shared/modelSpec';
 import { paramCountFor } from '@shared/architecture';
 import { GpuError } from '@gpu/gpuEngine';
+import { PendingCalls } from '@shared/rpc';
 
 /** One end of the port to the compute page, however it is carried (Electron, worker_threads, a test relay). */
 export interface ComputeLink {
@@ -49,11 +50,8 @@ export class PortEngine implements Engine {
   detail = 'webgpu in the compute window';
   device: string | undefined;
   private failure: GpuError | undefined;
-  private nextId = 1;
-  private readonly pending = new Map<
-    number,
-    { request: Asked; resolve: (v: unknown) => void; reject: (e: Error) => void; timer: ReturnType<typeof setTimeout> }
-  >();
+  /** The questions waiting for the page's answer, each with the request it answers (to check the reply against). */
+  private readonly calls = new PendingCalls<unknown, Ask>();
 
   /** Sends the dataset once and waits until the page's engine is ready; rejects with GpuError if it cannot start. */
   static async create(link: ComputeLink, dataset: Dataset, options: EngineOptions, timeouts: PortTimeouts = {}): Promise<PortEngine> {
@@ -103,22 +101,19 @@ export class PortEngine implements Engine {
     const event = parsed.data;
     if (event.type === 'progress') return;
     if (event.type === 'failed') return this.fail(event.message);
-    const waiter = this.pending.get(event.id);
-    const answers = waiter && (event.type === 'ready' ? waiter.request.type === 'init' : !event.ok || waiter.request.type !== 'init');
+    const request = this.calls.contextOf(event.id);
+    const answers = request && (event.type === 'ready' ? request.type === 'init' : !event.ok || request.type !== 'init');
     if (!answers) return this.fail(`the compute window answered a request it was not asked (${event.id})`);
     // Checked while still pending, so that a bad answer fails its own call too.
     const value =
       event.type === 'ready'
         ? { success: true as const, data: event.device }
         : event.ok
-          ? replyValue(waiter!.request, this.shape).safeParse(event.value)
+          ? replyValue({ ...request, id: event.id } as Asked, this.shape).safeParse(event.value)
           : undefined;
-    if (value && !value.success)
-      return this.fail(`the compute window sent a bad ${waiter!.request.type} reply: ${value.error.issues[0]?.message ?? 'malformed'}`);
-    this.pending.delete(event.id);
-    clearTimeout(waiter!.timer);
-    if (value) waiter!.resolve(value.data);
-    else waiter!.reject(new GpuError((event as { message: string }).message));
+    if (value && !value.success) return this.fail(`the compute window sent a bad ${request.type} reply: ${value.error.issues[0]?.message ?? 'malformed'}`);
+    if (value) this.calls.settle(event.id, value.data);
+    else this.calls.fail(event.id, new GpuError((event as { message: string }).message));
   }
 
   /** Set once the page failed or went away, also between runs: the worker then drops this engine. */
@@ -130,22 +125,17 @@ export class PortEngine implements Engine {
   private fail(message: string): void {
     if (this.failure) return;
     this.failure = new GpuError(message);
-    for (const { reject, timer } of this.pending.values()) {
-      clearTimeout(timer);
-      reject(this.failure);
-    }
-    this.pending.clear();
+    this.calls.failAll(this.failure);
     this.link.close();
   }
 
   private ask(body: Ask, transfer?: ArrayBuffer[], ms = this.opMs): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
-    const request = { ...body, id: this.nextId++ } as Asked;
-    return new Promise((resolve, reject) => {
+    return this.calls.request((id) => this.link.post({ ...body, id } as Asked, transfer), {
+      context: body,
+      timeoutMs: ms,
       // A page that stops answering (hung, or its GPU wedged) must end the run, never stall it.
-      const timer = setTimeout(() => this.fail(`the compute window did not answer ${request.type} within ${ms / 1000} s`), ms);
-      this.pending.set(request.id, { request, resolve, reject, timer });
-      this.link.post(request, transfer);
+      onTimeout: () => this.fail(`the compute window did not answer ${body.type} within ${ms / 1000} s`),
     });
   }
 

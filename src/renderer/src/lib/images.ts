@@ -5,6 +5,7 @@ import type { Prediction } from '@shared/training';
 import type { InputTarget } from '@shared/preprocess';
 import { predictBatchSize } from '@shared/apiSchemas';
 import { studio } from './studio';
+import { PendingCalls } from '@shared/rpc';
 
 export function toBase64(bytes: Uint8Array): string {
   let binary = '';
@@ -13,24 +14,16 @@ export function toBase64(bytes: Uint8Array): string {
 }
 
 let worker: Worker | undefined;
-let nextId = 1;
-const waiting = new Map<number, (r: ImageResult) => void>();
+const preparing = new PendingCalls<ImageResult>();
 
 /** Checks, decodes and preprocesses one file off the UI thread. */
 export function prepareImage(name: string, bytes: ArrayBuffer, target: InputTarget): Promise<ImageResult> {
   worker ??= (() => {
     const w = new Worker(new URL('./imageWorker.ts', import.meta.url), { type: 'module' });
-    w.onmessage = (e: MessageEvent<ImageResult>) => {
-      waiting.get(e.data.id)?.(e.data);
-      waiting.delete(e.data.id);
-    };
+    w.onmessage = (e: MessageEvent<ImageResult>) => void preparing.settle(e.data.id, e.data);
     return w;
   })();
-  const id = nextId++;
-  return new Promise((resolve) => {
-    waiting.set(id, resolve);
-    worker!.postMessage({ id, name, bytes, target } satisfies ImageJob, [bytes]);
-  });
+  return preparing.request((id) => worker!.postMessage({ id, name, bytes, target } satisfies ImageJob, [bytes]));
 }
 
 /**

@@ -3,14 +3,16 @@
 // of onReconnect then re-sync, since events sent meanwhile were missed. A query lost with the connection
 // is asked again on the next one; a command fails, since it may or may not have been carried out.
 import { API_METHODS, QUERY_METHODS, type ApiMethod, type Envelope, type StudioApi, type StudioEvent, unwrap } from '@shared/api';
+import { PendingCalls } from '@shared/rpc';
 
 const RETRY_MS = [250, 500, 1000, 2000, 5000];
 /** Failed connection attempts in a row before the page says something is wrong. */
 const TROUBLE_AFTER = 3;
 
 export function socketStudio(url: string): StudioApi {
-  let nextId = 1;
-  const pending = new Map<number, (reply: Envelope<unknown> | 'lost') => void>();
+  const calls = new PendingCalls<Envelope<unknown>>();
+  /** What the calls still waiting fail with when their connection closes. */
+  const lost = new Error('the connection closed');
   const listeners = new Set<(event: StudioEvent) => void>();
   const reconnectListeners = new Set<() => void>();
   const troubleListeners = new Set<(problem: string | undefined) => void>();
@@ -36,18 +38,14 @@ export function socketStudio(url: string): StudioApi {
     ws.addEventListener('message', (message) => {
       const data = JSON.parse(String(message.data)) as { id?: number; reply?: Envelope<unknown>; event?: StudioEvent };
       if (data.event) for (const listener of listeners) listener(data.event);
-      else if (typeof data.id === 'number' && data.reply) {
-        pending.get(data.id)?.(data.reply);
-        pending.delete(data.id);
-      }
+      else if (typeof data.id === 'number' && data.reply) calls.settle(data.id, data.reply);
     });
     ws.addEventListener('close', () => {
       if (live === ws) {
         live = undefined;
         ready = nextSocket();
       }
-      for (const settle of pending.values()) settle('lost');
-      pending.clear();
+      calls.failAll(lost);
       // A browser does not say why a WebSocket was refused (a stale token gets 403): after a few tries in a
       // row, say what usually causes it, and keep trying.
       if (++failures === TROUBLE_AFTER)
@@ -64,10 +62,9 @@ export function socketStudio(url: string): StudioApi {
   const call = async (method: ApiMethod, input: unknown): Promise<unknown> => {
     for (;;) {
       const ws = await ready;
-      const id = nextId++;
-      const reply = new Promise<Envelope<unknown> | 'lost'>((settle) => pending.set(id, settle));
-      ws.send(JSON.stringify({ id, method, input }));
-      const got = await reply;
+      const got = await calls
+        .request((id) => ws.send(JSON.stringify({ id, method, input })))
+        .catch((error: unknown) => (error === lost ? 'lost' : Promise.reject(error)));
       if (got !== 'lost') return unwrap(got);
       if (!QUERY_METHODS.has(method)) return unwrap({ ok: false, error: { code: 'worker-failed', message: 'the connection to MNIST Studio closed' } });
     }
