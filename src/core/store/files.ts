@@ -8,7 +8,21 @@
 // makes even a FIFO swapped in afterwards open at once), fstat the open file to catch such a swap, and
 // read at most the fstat size plus one byte (never more than the cap), so a file that grows is caught.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { lstat, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 
@@ -175,12 +189,18 @@ export function makeFolders(dir: string, fail: MakeError = fileReadError): void 
 /** Writes a file and makes it durable before anyone can see it under its final name. */
 export function writeDurably(file: string, data: string | Uint8Array): void {
   const staging = `${dirname(file)}/.${randomBytes(6).toString('hex')}.tmp`;
-  // 'wx': a new file, never one (a FIFO, a link) that someone put in the way.
-  writeFileSync(staging, data, { flag: 'wx' });
-  const fd = openSync(staging, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(staging, file);
+  try {
+    // 'wx': a new file, never one (a FIFO, a link) that someone put in the way.
+    writeFileSync(staging, data, { flag: 'wx' });
+    const fd = openSync(staging, 'r');
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(staging, file);
+  } catch (error) {
+    // A full disk leaves a partial staging file: removed, so retries do not fill the folder with them.
+    rmSync(staging, { force: true });
+    throw error;
+  }
 }
 
 /** Makes a folder's entries (new names, renames) durable. Not possible on every platform: best effort. */
