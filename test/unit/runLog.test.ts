@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunLog, RunLogError, type WriteFile } from '@core/runs/runLog';
 import { recordRun, type EventSource } from '@core/runs/recorder';
@@ -82,6 +82,40 @@ test('records are written, listed newest first, read back whole, renamed and rem
     [b.id],
   );
   assert.throws(() => log.get(a.id), refused('missing', new RegExp(`^no run ${a.id}$`)));
+});
+
+test('the list trusts a settled folder and sees every write after it', () => {
+  const log = new RunLog(tempDir());
+  const [a, b] = [record(), record()];
+  log.save(a);
+  log.save(b);
+  assert.equal(log.list().length, 2);
+  // As if nothing had been written for a while: the index then records the folder's time.
+  const settled = new Date(Date.now() - 10_000);
+  const settle = () => utimesSync(log.dir, settled, settled);
+  settle();
+  log.list();
+  // A record changed in place (no rename, so the folder's time stays) is not even looked at: the index is used.
+  writeFileSync(join(log.dir, `${a.id}.json`), JSON.stringify({ ...a, outcome: 'stopped' }));
+  settle();
+  assert.equal(summaries(log).find((r) => r.id === a.id)!.outcome, 'finished');
+  // Every write the log makes renames a file in, which the folder's time shows.
+  log.save({ ...b, outcome: 'failed' });
+  const outcomes = Object.fromEntries(summaries(log).map((r) => [r.id, r.outcome]));
+  assert.deepEqual(outcomes, { [a.id]: 'stopped', [b.id]: 'failed' });
+  log.rename(a.id, 'renamed');
+  log.remove(b.id);
+  assert.deepEqual(
+    summaries(log).map((r) => [r.id, r.name]),
+    [[a.id, 'renamed']],
+  );
+  // A damaged index is no index: the list is rebuilt from the records.
+  writeFileSync(join(log.dir, '.index', 'index.json'), '{"version":2}\n{"forged":{}}');
+  settle();
+  assert.deepEqual(
+    log.list().map((r) => r.id),
+    [a.id],
+  );
 });
 
 test('an id that does not exist, or is not an id at all, is a clear error', () => {
