@@ -100,10 +100,12 @@ test('a run is logged as it trains: listed, shown, compared, exported and reprod
   assert.equal(listed(home).length, 2);
 });
 
-test('a run killed mid-way lists as interrupted, with the epochs and steps it had', async () => {
+test('a run killed mid-way lists as interrupted with what it had; resumed, it is a run of both parts that reproduces bit for bit', async () => {
   const home = tempDir();
+  const checkpoint = join(tempDir(), 'checkpoint');
   let id = '';
-  const killed = await train(home, ['--epochs', '2', '--train-limit', '3200', '--test-limit', '200', '--backend', 'wasm', '--json'], (line, kill) => {
+  const recipe = ['--epochs', '2', '--train-limit', '3200', '--test-limit', '200', '--backend', 'wasm', '--json'];
+  const killed = await train(home, [...recipe, '--checkpoint', checkpoint], (line, kill) => {
     const e = JSON.parse(line);
     if (e.type === 'started') id = e.runId;
     // The first epoch's record is written before its line is printed: kill in the second epoch.
@@ -118,6 +120,20 @@ test('a run killed mid-way lists as interrupted, with the epochs and steps it ha
   assert.match(shown.stdout, /^outcome: interrupted$/m);
   assert.match(shown.stdout, /^epoch 1: train loss /m);
   assert.match(cli(home, 'runs').stdout, new RegExp(`${id} .* interrupted .* 1/2 `));
+
+  const resumed = cli(home, 'train', '--resume', checkpoint, '--backend', 'wasm', '--json');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const resumedId = JSON.parse(resumed.stdout.split('\n')[0]!).runId as string;
+  const record = JSON.parse(cli(home, 'runs', 'show', resumedId, '--json').stdout) as RunDetail;
+  assert.equal(record.outcome, 'finished');
+  assert.deepEqual(record.resumed, { checkpointDir: checkpoint, afterEpoch: 1 });
+  assert.deepEqual(
+    record.epochs.map((e) => e.epoch),
+    [1, 2],
+  );
+  assert.equal(record.config.trainLimit, 3200);
+  // Trained again from the start, uninterrupted, it gives the same numbers as the run that was killed and resumed.
+  assert.match(cli(home, 'runs', 'reproduce', resumedId).stdout, /^identical: 2 epochs, bit for bit$/m);
 });
 
 test('two trains at once on one home are both logged', async () => {
