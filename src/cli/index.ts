@@ -15,6 +15,8 @@ import { backend, inputShape, integer, mode, real, UsageError } from './options'
 import { expandHome } from '@core/store/modelFolders';
 import { trainCommand } from './train';
 import { benchCommand } from './bench';
+import { runsCommand } from './runs';
+import { RunLogError } from '@core/runs/runLog';
 // predict and serve load native image code (sharp) and the web server: imported when they run, so a
 // bundled CLI without them still trains and benchmarks.
 const predictCommand = async (...args: Parameters<typeof import('./predict').predictCommand>) => (await import('./predict')).predictCommand(...args);
@@ -140,6 +142,8 @@ program
   .addOption(modeOption())
   .action(serveCommand);
 
+runsCommand(program);
+
 function fail(message: string): never {
   process.stderr.write(`error: ${printable(message)}\n`);
   process.exit(2);
@@ -152,7 +156,14 @@ try {
     process.exit(error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2);
   }
   if (error instanceof UsageExit) process.exit(2);
-  if (error instanceof DataError || error instanceof StudioCallError || error instanceof RangeError || error instanceof UsageError) fail(error.message);
+  if (
+    error instanceof DataError ||
+    error instanceof StudioCallError ||
+    error instanceof RangeError ||
+    error instanceof UsageError ||
+    error instanceof RunLogError
+  )
+    fail(error.message);
   if ((error as { code?: string })?.code === 'EADDRINUSE') fail(`port ${(error as { port?: number }).port} is already in use`);
   fail((error as Error)?.message ?? String(error));
 }

@@ -12,6 +12,8 @@ import type { InputMode, InputShape } from '@shared/modelSpec';
 import { inputLabel } from '@shared/modelSpec';
 import { printable } from '@shared/format';
 import { cacheDir, dataRequest } from './data';
+import { defaultHome } from '@core/home';
+import { recordRun, type RunRecorder } from '@core/runs/recorder';
 
 export interface TrainFlags {
   epochs: number;
@@ -70,10 +72,11 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
     bar?.clear();
     process.stdout.write(`${line}\n`);
   };
+  let run: RunRecorder | undefined;
   const onEvent = (e: TrainEvent): void => {
     // Import progress goes to a terminal's stderr only: --json streams start with the run's started event.
     if (e.type === 'import-progress' || e.type === 'model-restored') return;
-    if (flags.json) return print(JSON.stringify(e));
+    if (flags.json) return print(JSON.stringify(e.type === 'started' ? { ...e, runId: run?.id } : e));
     if (e.type === 'started') {
       print(`backend: ${e.backend} (${e.detail})${e.fallbackReason ? ` because ${e.fallbackReason}` : ''}`);
       if (e.resumedAt) print(`resuming after epoch ${e.resumedAt} of ${e.epochs}`);
@@ -111,9 +114,12 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
       }
     }
     const checkpointDir = flags.resume ?? flags.checkpoint;
+    run = recordRun(client, { home: defaultHome(), config, data: dataRequest(flags), checkpointDir, resume: flags.resume !== undefined });
+    if (!flags.json) print(`run: ${run.id}`);
     const result = await client.request('startTraining', { config, checkpointDir, resume: flags.resume !== undefined });
     if (flags.out) {
       const { dir } = await client.request('saveModel', { dir: flags.out });
+      run.keptModel(dir);
       if (flags.json) print(JSON.stringify({ type: 'saved', dir }));
       else print(`saved the model to ${dir}`);
     }

@@ -12,6 +12,7 @@ import { applyEvent, modelHistory, type StudioEvent, type StudioState } from '@s
 import { addLosses, emptySteps, stepCount, MAX_STEP_POINTS } from '@shared/stepLosses';
 import { mnist, tempDir, writeLabelled, writeSlice } from '../support/helpers';
 import { drawingsFolder } from '../support/imageFolders';
+import { RunLog } from '@core/runs/runLog';
 
 const quick: TrainConfig = { ...SEED_RECIPE, backend: 'wasm', epochs: 1, trainLimit: 320, testLimit: 200 };
 
@@ -246,6 +247,18 @@ test('resuming a run made on another dataset opens that dataset for every page',
     await done;
     const now = await call('dataset');
     assert.equal(now.ok && (now.value as { train: { count: number } }).train.count, 640);
+    // Both are in the run log: the stopped run, and its resumption with the epochs of both, on the slice.
+    const [resumed, stopped] = new RunLog(service.home).list().map((r) => new RunLog(service.home).get(r.id));
+    assert.equal(stopped?.outcome, 'stopped');
+    assert.equal(stopped?.epochs.length, 1);
+    assert.equal(resumed?.outcome, 'finished');
+    assert.deepEqual(resumed?.resumed, { checkpointDir: run.dir, afterEpoch: 1 });
+    assert.deepEqual(
+      resumed?.epochs.map((e) => e.epoch),
+      [1, 2],
+    );
+    assert.equal(resumed?.dataset.source, slice);
+    assert.equal(resumed?.dataset.trainCount, 640);
   } finally {
     await service.close();
   }

@@ -30,6 +30,7 @@ import { makeFolders } from '../store/files';
 import { TrainerClient } from '../trainer/client';
 import { modelSummary } from '../model/summary';
 import { Recents } from '../store/recents';
+import { recordRun } from '../runs/recorder';
 import { Uploads, UploadError } from './uploads';
 import { exportModel } from './exports';
 import { inputLabel, inputSize } from '@shared/modelSpec';
@@ -408,6 +409,7 @@ export class StudioService {
     // After run-starting, so that a model that was the last run's own holds its own copy of that history.
     operation.before = structuredClone(this.state.model);
     const body = request.resumeDir ? { config, checkpointDir, resume: true } : { config, checkpointDir };
+    recordRun(this.trainer, { home: this.home, id: operation.id, config, data: this.data, checkpointDir, resume: body.resume });
     this.trainer.request('startTraining', body).then(
       (result) => this.endRun({ type: 'done', stopped: result.stopped, stoppedAt: result.history.stoppedAt }),
       (error: unknown) => this.endRun({ type: 'error', error: studioErrorOf(error), ...this.modelAfterFailure(operation, checkpointDir) }),
