@@ -3,15 +3,13 @@
 import { Command, CommanderError, Option } from 'commander';
 import { SEED_RECIPE } from '@shared/training';
 import { dataSummary } from '@core/dataset/dataset';
-import { DataError } from '@core/dataset/idx';
 import { openData } from '@core/dataset/openData';
 import { inputLabel } from '@shared/modelSpec';
 import { cacheDir, dataRequest, importProgress } from './data';
 import { formatSummary, modelSummary } from '@core/model/summary';
-import { StudioCallError } from '@shared/api';
 import { printable } from '@shared/format';
 import { TrainerClient } from '@core/trainer/client';
-import { backend, inputShape, integer, mode, real, UsageError } from './options';
+import { backend, inputShape, integer, mode, real, UsageExit } from './options';
 import { expandHome } from '@core/store/modelFolders';
 import { trainCommand } from './train';
 import { benchCommand } from './bench';
@@ -19,8 +17,6 @@ import { benchCommand } from './bench';
 // bundled CLI without them still trains and benchmarks.
 const predictCommand = async (...args: Parameters<typeof import('./predict').predictCommand>) => (await import('./predict')).predictCommand(...args);
 const serveCommand = async (...args: Parameters<typeof import('./serve').serveCommand>) => (await import('./serve')).serveCommand(...args);
-
-class UsageExit extends Error {}
 
 const program = new Command('mnist-studio')
   .description('Train and try the Flax Quick Start CNN on MNIST, offline.')
@@ -142,7 +138,6 @@ try {
     process.exit(error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2);
   }
   if (error instanceof UsageExit) process.exit(2);
-  if (error instanceof DataError || error instanceof StudioCallError || error instanceof RangeError || error instanceof UsageError) fail(error.message);
   if ((error as { code?: string })?.code === 'EADDRINUSE') fail(`port ${(error as { port?: number }).port} is already in use`);
   fail((error as Error)?.message ?? String(error));
 }

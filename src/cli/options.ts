@@ -1,6 +1,7 @@
 // Flag parsers for the CLI: each rejects bad input with a message commander prints as `error: ...`.
 import { InvalidArgumentError } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '@shared/training';
+import { StudioFailure } from '@shared/errors';
 import { INPUT_MODES, parseInput, type InputMode, type InputShape } from '@shared/modelSpec';
 
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -31,7 +32,14 @@ export function backend(value: string): BackendChoice {
 }
 
 /** A mistake in how the command was called: reported as one `error:` line, exit 2. */
-export class UsageError extends Error {}
+export class UsageError extends StudioFailure {
+  readonly code = 'bad-request';
+}
+
+/** A command that has already printed why it failed (predict, per file): exit 2 with nothing more to say. */
+export class UsageExit extends StudioFailure {
+  readonly code = 'bad-request';
+}
 
 export function inputShape(value: string): InputShape {
   const shape = parseInput(value);

@@ -3,7 +3,7 @@ import { trainConfigFor, type TrainConfig, type TrainEvent } from '@shared/train
 import { foreignFolder } from '@core/store/modelFolders';
 import { makeFolders } from '@core/store/files';
 import { readCheckpointMeta } from '@core/store/checkpoint';
-import type { StudioCallError } from '@shared/api';
+import { toStudioError } from '@shared/errors';
 import { TrainerClient } from '@core/trainer/client';
 import { ProgressBar } from './progress';
 import { UsageError } from './options';
@@ -121,7 +121,7 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
   } catch (error) {
     // A GPU that failed mid-run leaves the run's last checkpoint: say how to go on from it.
     const kept = flags.resume ?? flags.checkpoint;
-    if ((error as StudioCallError).studio?.code === 'backend-failed' && kept && checkpointEpoch(kept))
+    if (toStudioError(error).code === 'backend-failed' && kept && checkpointEpoch(kept))
       process.stderr.write(`note: the checkpoint in ${printable(kept)} is kept: train --resume ${printable(kept)} --backend wasm goes on from it\n`);
     throw error;
   } finally {

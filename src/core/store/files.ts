@@ -11,9 +11,11 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { lstat, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { StudioFailure } from '@shared/errors';
 
 /** A file that cannot be read safely; the message is `file: problem`. */
-export class FileReadError extends Error {
+export class FileReadError extends StudioFailure {
+  readonly code = 'bad-request';
   constructor(
     readonly file: string,
     readonly problem: string,

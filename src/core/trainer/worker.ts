@@ -3,18 +3,16 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { BackendChoice, History } from '@shared/training';
 import type { DataRequest } from '@shared/dataset';
-import type { StudioError } from '@shared/errors';
+import { toStudioError } from '@shared/errors';
 import type { WorkerMessage, WorkerReplies, WorkerRequest } from '@shared/workerProtocol';
 import { inputLabel, inputSize, MNIST_SPEC, sameSpec, type ModelSpec } from '@shared/modelSpec';
 import { dataSummary } from '../dataset/dataset';
 import type { Dataset } from '@shared/dataset';
 import { openData } from '../dataset/openData';
-import { ImportCancelled } from '../dataset/folderImport';
-import { DataError } from '../dataset/idx';
-import { backendStatuses, createEngine, resolveBackend, useComputePages, BackendUnavailableError } from '../backend/backends';
+import { backendStatuses, createEngine, resolveBackend, useComputePages } from '../backend/backends';
 import { pageProvider } from '../backend/webgpu/computeBridge';
 import type { PortTimeouts } from '../backend/webgpu/portEngine';
-import { KernelThreadError } from '../backend/kernelThreads';
+import { GpuError } from '@gpu/gpuEngine';
 import { StudioCallError } from '@shared/api';
 import { WasmEngine } from '../backend/wasmEngine';
 import { tf } from '../backend/tfjs';
@@ -23,7 +21,7 @@ import type { Engine } from '@shared/engine';
 import { initialParams } from '../model/init';
 import { createControl, evaluateTest, train } from './trainer';
 import { softmaxRows } from './metrics';
-import { ModelFileError, openModel, saveModel } from '../store/modelStore';
+import { openModel, saveModel } from '../store/modelStore';
 import { finishedRunMessage, loadCheckpoint, saveCheckpoint } from '../store/checkpoint';
 
 const given = workerData as { resourcesPath?: string; gpuPages?: MessagePort; gpuTimeouts?: PortTimeouts } | null;
@@ -113,28 +111,6 @@ async function engineFor(
   }
   return { engine, fallbackReason: engineFallback };
 }
-
-function toStudioError(error: unknown): StudioError {
-  if (error instanceof DataError) return { code: 'bad-data', message: error.message };
-  if (error instanceof ImportCancelled) return { code: 'cancelled', message: error.message };
-  if (error instanceof ModelFileError) return { code: 'bad-model', message: error.message };
-  if (error instanceof BackendUnavailableError) return { code: 'backend-unavailable', message: error.message };
-  if ((error as { code?: string })?.code === 'gpu-failed') return { code: 'backend-failed', message: (error as Error).message };
-  if (error instanceof KernelThreadError) return { code: 'backend-failed', message: error.message };
-  if (error instanceof StudioCallError) return error.studio;
-  // The file system said no (a read-only or protected folder, a full disk): something a person can act on.
-  const { code, path } = error as { code?: string; path?: string };
-  if (code && code in REFUSALS) return { code: 'bad-request', message: `${path ?? 'a file'}: ${REFUSALS[code]}` };
-  return { code: 'internal', message: (error as Error)?.message ?? String(error) };
-}
-
-const REFUSALS: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'not permitted (the folder or file is protected)',
-  EROFS: 'on a read-only file system',
-  ENOSPC: 'no space left on the disk',
-  EDQUOT: 'over the disk quota',
-};
 
 const noModel = (): never => {
   throw StudioCallError.of('no-model', 'no model: train or open one first');
@@ -310,7 +286,7 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
       return result;
     } catch (error) {
       // A failed engine (a lost GPU, a dead wasm helper thread) is dropped: the next run or open makes a fresh one.
-      const gpuFailed = (error as { code?: string })?.code === 'gpu-failed';
+      const gpuFailed = error instanceof GpuError;
       if (gpuFailed || engine?.broken) dropEngine();
       if (gpuFailed && stepped) {
         // The trained weights lived on the GPU and are gone with it. What stays in hand is the run's last
