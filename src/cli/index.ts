@@ -1,29 +1,24 @@
 // MNIST Studio's command-line interface: the same core as the app, headless.
 // A bad flag or bad input prints one `error: ...` line on stderr and exits 2, never a stack trace.
 import { Command, CommanderError, Option } from 'commander';
-import { SEED_RECIPE } from '@shared/training';
+import { RECIPE_FIELDS } from '@shared/recipe';
 import { dataSummary } from '@core/dataset/dataset';
-import { DataError } from '@core/dataset/idx';
 import { openData } from '@core/dataset/openData';
 import { inputLabel } from '@shared/modelSpec';
 import { cacheDir, dataRequest, importProgress, perClassCounts } from './data';
 import { formatSummary, modelSummary } from '@core/model/summary';
-import { StudioCallError } from '@shared/api';
 import { printable } from '@shared/format';
 import { TrainerClient } from '@core/trainer/client';
-import { backend, inputShape, integer, mode, real, UsageError } from './options';
+import { backend, inputShape, integer, mode, recipeOption, UsageExit } from './options';
 import { expandHome } from '@core/store/modelFolders';
 import { trainCommand } from './train';
 import { benchCommand } from './bench';
 import { runsCommand } from './runs';
-import { RunLogError } from '@core/runs/runLog';
 // predict and serve load native image code (sharp) and the web server: imported when they run, so a
 // bundled CLI without them still trains and benchmarks.
 const predictCommand = async (...args: Parameters<typeof import('./predict').predictCommand>) => (await import('./predict')).predictCommand(...args);
 const exportCommand = async (...args: Parameters<typeof import('./export').exportCommand>) => (await import('./export')).exportCommand(...args);
 const serveCommand = async (...args: Parameters<typeof import('./serve').serveCommand>) => (await import('./serve')).serveCommand(...args);
-
-class UsageExit extends Error {}
 
 const program = new Command('mnist-studio')
   .description('Train and try the Flax Quick Start CNN on MNIST, offline.')
@@ -38,7 +33,6 @@ const inputOption = () => new Option('--input <HxWxC>', 'input shape for image f
 const modeOption = () => new Option('--mode <mode>', 'drawing (greyscale, ink centred as MNIST) or photo (centre-cropped and resized)').argParser(mode);
 // Paths arrive with `~` unexpanded when quoted, or from scripts and other shells: expand it as the app does.
 const pathOption = (flags: string, description: string) => new Option(flags, description).argParser(expandHome);
-const threadsOption = () => new Option('--threads <n>', 'threads for the wasm backend (default: cores, up to 4)').argParser(integer(1, 64));
 
 program
   .command('data')
@@ -61,21 +55,15 @@ program
     for (const r of refused) console.log(`  ${printable(`${r.file}: ${r.reason}`)}`);
   });
 
-program
-  .command('train')
-  .description('train the Flax Quick Start CNN')
-  .addOption(new Option('--epochs <n>').argParser(integer(1, 1000)).default(SEED_RECIPE.epochs))
-  .addOption(new Option('--batch-size <n>').argParser(integer(1, 1024)).default(SEED_RECIPE.batchSize))
-  .addOption(new Option('--learning-rate <x>').argParser(real(0, 10, { minOpen: true })).default(SEED_RECIPE.learningRate))
-  .addOption(new Option('--momentum <x>').argParser(real(0, 1, { maxOpen: true })).default(SEED_RECIPE.momentum))
-  .addOption(new Option('--seed <n>').argParser(integer(0, 0xffffffff)).default(SEED_RECIPE.seed))
-  .addOption(new Option('--train-limit <n>', 'train on the first N images').argParser(integer(1)))
-  .addOption(new Option('--test-limit <n>', 'test on the first N images').argParser(integer(1)))
+const train = program.command('train').description('train the Flax Quick Start CNN');
+// The recipe's flags, from the recipe table; threads (how this machine runs it) goes with the backend.
+for (const field of RECIPE_FIELDS) if (!field.machine) train.addOption(recipeOption(field.key));
+train
   .addOption(pathOption('--data <dir>', DATA_HELP))
   .addOption(inputOption())
   .addOption(modeOption())
   .addOption(backendOption())
-  .addOption(threadsOption())
+  .addOption(recipeOption('threads'))
   .addOption(pathOption('--out <dir>', 'save the model (TF.js Layers format) and history.json here'))
   .addOption(pathOption('--checkpoint <dir>', 'write a checkpoint here after every epoch'))
   .addOption(pathOption('--resume <dir>', 'continue the run checkpointed in this folder'))
@@ -106,9 +94,9 @@ program
   .description('measure training throughput at batch 32')
   .addOption(new Option('--steps <n>').argParser(integer(1, 100000)).default(300))
   .addOption(new Option('--warmup <n>').argParser(integer(0, 100000)).default(20))
-  .addOption(new Option('--batch-size <n>').argParser(integer(1, 1024)).default(32))
+  .addOption(recipeOption('batchSize'))
   .addOption(backendOption())
-  .addOption(threadsOption())
+  .addOption(recipeOption('threads'))
   .option('--json', 'print JSON lines')
   .option('--profile', 'webgpu: also time each training kernel')
   .action(benchCommand);
@@ -156,14 +144,6 @@ try {
     process.exit(error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0 ? 0 : 2);
   }
   if (error instanceof UsageExit) process.exit(2);
-  if (
-    error instanceof DataError ||
-    error instanceof StudioCallError ||
-    error instanceof RangeError ||
-    error instanceof UsageError ||
-    error instanceof RunLogError
-  )
-    fail(error.message);
   if ((error as { code?: string })?.code === 'EADDRINUSE') fail(`port ${(error as { port?: number }).port} is already in use`);
   fail((error as Error)?.message ?? String(error));
 }

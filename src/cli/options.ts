@@ -1,6 +1,8 @@
 // Flag parsers for the CLI: each rejects bad input with a message commander prints as `error: ...`.
-import { InvalidArgumentError } from 'commander';
-import { BACKEND_CHOICES, type BackendChoice } from '@shared/training';
+import { InvalidArgumentError, Option } from 'commander';
+import { BACKEND_CHOICES, SEED_RECIPE, type BackendChoice } from '@shared/training';
+import { StudioFailure } from '@shared/errors';
+import { RECIPE_FIELDS, type RecipeKey } from '@shared/recipe';
 import { INPUT_MODES, parseInput, type InputMode, type InputShape } from '@shared/modelSpec';
 
 export function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -31,7 +33,14 @@ export function backend(value: string): BackendChoice {
 }
 
 /** A mistake in how the command was called: reported as one `error:` line, exit 2. */
-export class UsageError extends Error {}
+export class UsageError extends StudioFailure {
+  readonly code = 'bad-request';
+}
+
+/** A command that has already printed why it failed (predict, per file): exit 2 with nothing more to say. */
+export class UsageExit extends StudioFailure {
+  readonly code = 'bad-request';
+}
 
 export function inputShape(value: string): InputShape {
   const shape = parseInput(value);
@@ -42,4 +51,13 @@ export function inputShape(value: string): InputShape {
 export function mode(value: string): InputMode {
   if (!(INPUT_MODES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${INPUT_MODES.join(', ')}`);
   return value as InputMode;
+}
+
+/** A recipe field's flag: its bounds from the recipe table, its default the seed's recipe. */
+export function recipeOption(key: RecipeKey): Option {
+  const field = RECIPE_FIELDS.find((f) => f.key === key)!;
+  const parse = field.integer ? integer(field.min, field.max) : real(field.min, field.max, { minOpen: field.minOpen, maxOpen: field.maxOpen });
+  const option = new Option(`${field.flag} ${field.integer ? '<n>' : '<x>'}`, field.help).argParser(parse);
+  const seed = SEED_RECIPE[key];
+  return seed === undefined ? option : option.default(seed);
 }

@@ -1,9 +1,10 @@
 // `train`: the seed's recipe in the trainer worker, with the seed's two lines per epoch (or JSON events).
 import { trainConfigFor, type TrainConfig, type TrainEvent } from '@shared/training';
+import { RECIPE_FIELDS } from '@shared/recipe';
 import { foreignFolder } from '@core/store/modelFolders';
 import { makeFolders } from '@core/store/files';
 import { readCheckpointMeta } from '@core/store/checkpoint';
-import type { StudioCallError } from '@shared/api';
+import { toStudioError } from '@shared/errors';
 import { TrainerClient } from '@core/trainer/client';
 import { ProgressBar } from './progress';
 import { UsageError } from './options';
@@ -15,19 +16,11 @@ import { cacheDir, dataRequest } from './data';
 import { defaultHome } from '@core/home';
 import { recordRun, type RunRecorder } from '@core/runs/recorder';
 
-export interface TrainFlags {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  momentum: number;
-  seed: number;
-  trainLimit?: number;
-  testLimit?: number;
+/** The recipe's flags (the recipe table's fields and the backend), and where the run's data and results are. */
+export interface TrainFlags extends TrainConfig {
   data?: string;
   input?: InputShape;
   mode?: InputMode;
-  backend: TrainConfig['backend'];
-  threads?: number;
   out?: string;
   json?: boolean;
   checkpoint?: string;
@@ -35,7 +28,7 @@ export interface TrainFlags {
 }
 
 /** Flags that set the recipe; a resumed run keeps its own recipe, so these cannot go with --resume. */
-const RECIPE_FLAGS: (keyof TrainFlags)[] = ['epochs', 'batchSize', 'learningRate', 'momentum', 'seed', 'trainLimit', 'testLimit', 'data', 'input', 'mode'];
+const RECIPE_FLAGS: (keyof TrainFlags)[] = [...RECIPE_FIELDS.filter((f) => !f.machine).map((f) => f.key), 'data', 'input', 'mode'];
 const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export async function trainCommand(flags: TrainFlags, command: Command): Promise<void> {
@@ -45,17 +38,7 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
     if (flags.checkpoint && flags.checkpoint !== flags.resume)
       throw new UsageError('--resume keeps writing checkpoints to its own folder; leave out --checkpoint');
   }
-  const config: TrainConfig = {
-    epochs: flags.epochs,
-    batchSize: flags.batchSize,
-    learningRate: flags.learningRate,
-    momentum: flags.momentum,
-    seed: flags.seed,
-    trainLimit: flags.trainLimit,
-    testLimit: flags.testLimit,
-    backend: flags.backend,
-    threads: flags.threads,
-  };
+  const config = { ...Object.fromEntries(RECIPE_FIELDS.map((f) => [f.key, flags[f.key]])), backend: flags.backend } as TrainConfig;
   // Where the run's results go is checked before it trains, not after: a model that cannot be saved is lost.
   for (const [flag, dir] of [
     ['--out', flags.out],
@@ -127,7 +110,7 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
   } catch (error) {
     // A GPU that failed mid-run leaves the run's last checkpoint: say how to go on from it.
     const kept = flags.resume ?? flags.checkpoint;
-    if ((error as StudioCallError).studio?.code === 'backend-failed' && kept && checkpointEpoch(kept))
+    if (toStudioError(error).code === 'backend-failed' && kept && checkpointEpoch(kept))
       process.stderr.write(`note: the checkpoint in ${printable(kept)} is kept: train --resume ${printable(kept)} --backend wasm goes on from it\n`);
     throw error;
   } finally {

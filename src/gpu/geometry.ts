@@ -2,6 +2,7 @@
 // never written as literals, and the layout of the one float buffer the kernels share.
 import { architectureOf } from '@shared/architecture';
 import { MNIST_SPEC, type ModelSpec } from '@shared/modelSpec';
+import { StudioFailure } from '@shared/errors';
 
 /** Rows one inference pass scores at once; longer requests run as several passes in one submission. */
 export const INFER_ROWS = 256;
@@ -38,7 +39,13 @@ export interface Geometry {
   params: number;
 }
 
-export class UnsupportedModelError extends Error {}
+/**
+ * A model the webgpu kernels cannot train, though it is sound (the CPU backends train it): for this model
+ * the backend is unavailable, and choosing another one is what a person can do about it.
+ */
+export class UnsupportedModelError extends StudioFailure {
+  readonly code = 'backend-unavailable';
+}
 
 /** The sizes of the seed's topology (Conv-ReLU-AvgPool x2, Flatten, Dense-ReLU, Dense) for a model spec. */
 export function geometry(spec: ModelSpec = MNIST_SPEC): Geometry {

@@ -4,6 +4,7 @@
 // many steps go in one submission, and their loss sums and hits come back in one read per submission.
 import type { Engine, EngineOptions, StepResult } from '@shared/engine';
 import type { Dataset } from '@shared/dataset';
+import { StudioFailure } from '@shared/errors';
 import { geometry, layout, INFER_ROWS, type Geometry, type Layout } from './geometry';
 import { ENTRY_POINTS, REDUCE_WORKGROUP, WORKGROUP, invocations, shaderSource, type EntryPoint } from './shaders';
 
@@ -15,8 +16,8 @@ const INFER_PASS: EntryPoint[] = ['conv0', 'conv1', 'dense0', 'logits'];
 const SOURCE = { train: 0, test: 1, floats: 2 } as const;
 
 /** The GPU failed: device lost, out of memory, a shader or validation error. The run ends with this message. */
-export class GpuError extends Error {
-  readonly code = 'gpu-failed';
+export class GpuError extends StudioFailure {
+  readonly code = 'backend-failed';
 }
 
 export interface GpuEngineOptions extends EngineOptions {

@@ -3,7 +3,7 @@
 // which transport it is on. This file is schema-free so the sandboxed preload can import it whole.
 import type { BackendChoice, BackendInfo, BackendStatus, ModelSummary, Prediction, TrainConfig } from './training';
 import type { DataRequest, DataSummary } from './dataset';
-import type { StudioError } from './errors';
+import { StudioFailure, type ErrorCode, type StudioError } from './errors';
 import type { StudioEvent, StudioState, StudioStatus } from './studioState';
 
 export type { StudioEvent, StudioState, UnfinishedRun } from './studioState';
@@ -153,10 +153,13 @@ export const EVENT_CHANNEL = 'studio:event';
  * the owner as a StudioError, rethrown by the worker's client, returned by the service as an envelope,
  * and rethrown by unwrap in the renderer. `studio` is what crosses every boundary.
  */
-export class StudioCallError extends Error {
+export class StudioCallError extends StudioFailure {
+  readonly code: ErrorCode;
+
   constructor(readonly studio: StudioError) {
     super(studio.message);
     this.name = 'StudioCallError';
+    this.code = studio.code;
   }
 
   static of(code: StudioError['code'], message: string): StudioCallError {

@@ -19,3 +19,29 @@ export interface StudioError {
   code: ErrorCode;
   message: string;
 }
+
+/**
+ * The base of every domain error: each kind names its code once, where it is declared, so every
+ * boundary reports it the same way through toStudioError (no message or shape matching).
+ */
+export abstract class StudioFailure extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+/** What the file system says no with, in words a person can act on (a protected folder, a full disk). */
+const REFUSALS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'not permitted (the folder or file is protected)',
+  EROFS: 'on a read-only file system',
+  ENOSPC: 'no space left on the disk',
+  EDQUOT: 'over the disk quota',
+};
+
+/** Any thrown value as the error that crosses the boundaries: a domain error keeps its code, the rest is 'internal'. */
+export function toStudioError(error: unknown): StudioError {
+  if (error instanceof StudioFailure) return { code: error.code, message: error.message };
+  // The file system said no (Node's errors carry an errno code and the path): something a person can act on.
+  const { code, path } = (error ?? {}) as { code?: unknown; path?: unknown };
+  if (typeof code === 'string' && Object.hasOwn(REFUSALS, code)) return { code: 'bad-request', message: `${path ?? 'a file'}: ${REFUSALS[code]}` };
+  return { code: 'internal', message: (error as Error)?.message ?? String(error) };
+}

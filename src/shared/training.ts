@@ -4,48 +4,29 @@ import { z } from 'zod';
 import type { ModelSpec } from './modelSpec';
 import { StepLossesSchema, type StepLosses } from './stepLosses';
 import type { StudioError } from './errors';
+import { RECIPE_SHAPE } from './recipe';
 
 export const BACKEND_NAMES = ['native', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
-/** Messages a person can act on: the form shows them beside each field, the API in its errors. */
-const count = (least: number, most: number) =>
-  z
-    .number({ error: (issue) => (issue.input === undefined ? 'required' : 'a number') })
-    .int({ error: 'a whole number' })
-    .min(least, { error: `at least ${least}` })
-    .max(most, { error: `at most ${most.toLocaleString('en-US')}` });
-const real = () => z.number({ error: (issue) => (issue.input === undefined ? 'required' : 'a number') }).finite({ error: 'a number' });
-
 const isObject = (payload: { value: unknown }): boolean => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value);
 
 /**
- * The seed's recipe, with optional limits for quick runs. Everything that can be checked without the
- * dataset is checked here; trainConfigFor adds the checks against the dataset's size.
+ * The seed's recipe, with optional limits for quick runs: the recipe table's number fields and the backend.
+ * Everything that can be checked without the dataset is checked here; trainConfigFor adds the checks
+ * against the dataset's size.
  */
-export const TrainConfigSchema = z
-  .object({
-    epochs: count(1, 1000),
-    batchSize: count(1, 1024),
-    learningRate: real().gt(0, { error: 'more than 0' }).max(10, { error: 'at most 10' }),
-    momentum: real().min(0, { error: 'at least 0' }).lt(1, { error: 'less than 1' }),
-    seed: count(0, 0xffffffff),
-    trainLimit: count(1, 1e9).optional(),
-    testLimit: count(1, 1e9).optional(),
-    backend: z.enum(BACKEND_CHOICES),
-    threads: count(1, 64).optional(),
-  })
-  .superRefine(
-    (c, ctx) => {
-      // A limit below one batch would leave an epoch with no step at all.
-      if ((c.trainLimit ?? Infinity) < c.batchSize) ctx.addIssue({ code: 'custom', path: ['trainLimit'], message: `at least the batch size, ${c.batchSize}` });
-    },
-    // Checked even while other fields are wrong, so the form shows every problem at once (the
-    // comparison is false for missing or non-numeric values); never on what is not an object at all.
-    { when: isObject },
-  );
+export const TrainConfigSchema = z.object({ ...RECIPE_SHAPE, backend: z.enum(BACKEND_CHOICES) }).superRefine(
+  (c, ctx) => {
+    // A limit below one batch would leave an epoch with no step at all.
+    if ((c.trainLimit ?? Infinity) < c.batchSize) ctx.addIssue({ code: 'custom', path: ['trainLimit'], message: `at least the batch size, ${c.batchSize}` });
+  },
+  // Checked even while other fields are wrong, so the form shows every problem at once (the
+  // comparison is false for missing or non-numeric values); never on what is not an object at all.
+  { when: isObject },
+);
 /** The recipe checked against the dataset it will train on: at least one full batch per epoch. */
 export function trainConfigFor(sizes: { train: number }) {
   return TrainConfigSchema.superRefine(

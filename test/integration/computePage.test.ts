@@ -164,7 +164,7 @@ test(
     const data = slice();
     // A page that answers init with junk never becomes an engine.
     const junk = await open((port) => (port.onmessage = () => port.postMessage({ type: 'ready', id: 1, device: 'x', extra: { __proto__: 1 } })));
-    await assert.rejects(PortEngine.create(junk.link, data, { maxBatch: 8 }), { code: 'gpu-failed', message: /compute window sent a bad message/ });
+    await assert.rejects(PortEngine.create(junk.link, data, { maxBatch: 8 }), { code: 'backend-failed', message: /compute window sent a bad message/ });
     await junk.page.close();
     const step = (engine: PortEngine) => engine.trainStep(Int32Array.from([0, 1, 2, 3, 4, 5, 6, 7]), 0.01, 0.9);
     const hostile: [string, string, RegExp, ((engine: PortEngine) => Promise<unknown>)?][] = [
@@ -192,24 +192,27 @@ test(
     for (const [what, page, expected, call] of hostile) {
       const { page: tab, link } = await open(page);
       const engine = await PortEngine.create(link, data, { maxBatch: 8 });
-      await assert.rejects((call ?? step)(engine), { code: 'gpu-failed', message: expected }, what);
+      await assert.rejects((call ?? step)(engine), { code: 'backend-failed', message: expected }, what);
       // Once refused, the engine stays failed: later calls reject at once instead of waiting.
-      await assert.rejects(engine.getParams(), { code: 'gpu-failed' }, what);
-      assert.throws(() => engine.setParams(new Float32Array(PARAM_COUNT)), { code: 'gpu-failed' }, what);
+      await assert.rejects(engine.getParams(), { code: 'backend-failed' }, what);
+      assert.throws(() => engine.setParams(new Float32Array(PARAM_COUNT)), { code: 'backend-failed' }, what);
       engine.dispose();
       await tab.close();
     }
     // An adapter's name lands in headers, terminals and histories: no escape sequences or line breaks.
     const named = await open(ready((r) => ({ type: 'reply', id: r.id, ok: true, value: { name: 'gpu\u001b[2J\r\nowned', fallback: false } })));
-    await assert.rejects(PortEngine.adapter(named.link), { code: 'gpu-failed', message: /bad adapter reply/ });
+    await assert.rejects(PortEngine.adapter(named.link), { code: 'backend-failed', message: /bad adapter reply/ });
     await named.page.close();
     // A page that starts and then goes silent ends the engine once its answer is overdue, rather than never.
     const silent = await open(
       (port) => (port.onmessage = (e) => e.data.type === 'init' && port.postMessage({ type: 'ready', id: e.data.id, device: 'webgpu: silent (chromium)' })),
     );
     const quiet = await PortEngine.create(silent.link, data, { maxBatch: 8 }, { opMs: 300 });
-    await assert.rejects(quiet.trainStep(Int32Array.from([0, 1, 2, 3]), 0.01, 0.9), { code: 'gpu-failed', message: /did not answer train-steps within 0.3 s/ });
-    await assert.rejects(quiet.getParams(), { code: 'gpu-failed' }, 'and stays failed');
+    await assert.rejects(quiet.trainStep(Int32Array.from([0, 1, 2, 3]), 0.01, 0.9), {
+      code: 'backend-failed',
+      message: /did not answer train-steps within 0.3 s/,
+    });
+    await assert.rejects(quiet.getParams(), { code: 'backend-failed' }, 'and stays failed');
     quiet.dispose();
     await silent.page.close();
   },

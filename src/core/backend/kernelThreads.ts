@@ -2,6 +2,7 @@
 // runs the same export on its own part of the work. Work is handed out through a SharedArrayBuffer with
 // Atomics, not postMessage, because a training step takes only ~17 ms and message round trips would show.
 import { Worker } from 'node:worker_threads';
+import { StudioFailure } from '@shared/errors';
 
 export const Op = { Train: 1, Update: 2, Infer: 3, Exit: 9 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
@@ -115,8 +116,9 @@ type RunOp = (k: KernelExports, op: number, a: Int32Array, f: Float32Array, thre
 const runOp = new Function(`return (${RUN_OP_SOURCE})`)() as RunOp;
 
 /** The pool can no longer run kernels: a helper died or stopped answering. Its engine must be dropped. */
-export class KernelThreadError extends Error {
+export class KernelThreadError extends StudioFailure {
   override readonly name = 'KernelThreadError';
+  readonly code = 'backend-failed';
 }
 
 export class KernelPool {

@@ -8,10 +8,13 @@ import { decode as decodeBmp } from 'bmp-ts';
 import { basename } from 'node:path';
 import { checkImage, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS } from '@shared/imageCheck';
 import { toModelInput, type InputTarget, type RgbaImage } from '@shared/preprocess';
+import { StudioFailure } from '@shared/errors';
 import { readRegularFile } from '../store/files';
 import { refuse } from './fileRefused';
 
-export class ImageRefused extends Error {}
+export class ImageRefused extends StudioFailure {
+  readonly code = 'bad-data';
+}
 
 let sharpLoaded: Promise<typeof SharpFn> | undefined;
 /**

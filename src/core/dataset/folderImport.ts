@@ -16,6 +16,7 @@ import { FileRefused, refuse } from './fileRefused';
 import { listFolder, type ListedFile, type Listing } from './folderListing';
 import { readCache, writeCache, cacheKey } from './folderCache';
 import type { Dataset, Split } from '@shared/dataset';
+import { StudioFailure } from '@shared/errors';
 import { labelCounts } from './dataset';
 import { emptyClassNotes } from './classNotes';
 
@@ -45,7 +46,8 @@ export interface ImportOptions {
   signal?: AbortSignal;
 }
 
-export class ImportCancelled extends Error {
+export class ImportCancelled extends StudioFailure {
+  readonly code = 'cancelled';
   constructor() {
     super('the import was cancelled');
   }

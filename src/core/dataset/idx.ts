@@ -3,8 +3,10 @@
 // before anything is allocated from it, so a hostile header cannot make us reserve gigabytes.
 import { gunzipSync } from 'node:zlib';
 import { MAX_SIDE } from '@shared/modelSpec';
+import { StudioFailure } from '@shared/errors';
 
-export class DataError extends Error {
+export class DataError extends StudioFailure {
+  readonly code = 'bad-data';
   constructor(
     readonly file: string,
     readonly problem: string,

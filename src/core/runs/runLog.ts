@@ -4,6 +4,7 @@
 // A rename goes to a file of its own (ID.name), never into the record its writer may be rewriting.
 // Listing 10,000 runs reads one index (each file's size, time and summary), rebuilt for the files that
 // changed since: the index is a cache anyone may rebuild, never the truth, and a damaged one is ignored.
+import { StudioFailure, type ErrorCode } from '@shared/errors';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,13 +14,16 @@ import { parseJsonSafely } from '../store/modelValidation';
 import { writerAlive, type Writer } from './writer';
 
 /** A run that is not there, cannot be read, or a request the log refuses: one line a person can act on. */
-export class RunLogError extends Error {
+export class RunLogError extends StudioFailure {
+  /** A run that is not there, or a name or removal refused, is the caller's to fix; a damaged record is the data's. */
+  readonly code: ErrorCode;
   constructor(
     readonly kind: 'missing' | 'damaged' | 'refused',
     message: string,
   ) {
     super(message);
     this.name = 'RunLogError';
+    this.code = kind === 'damaged' ? 'bad-data' : 'bad-request';
   }
 }
 

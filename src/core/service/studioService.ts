@@ -11,7 +11,7 @@ import { API_METHODS, StudioCallError, type ApiInput, type ApiMethod, type ApiOu
 import { API_SCHEMAS, PREDICT_MAX_IMAGES } from '@shared/apiSchemas';
 import { trainConfigFor, type BackendChoice, type TrainConfig, type TrainEvent } from '@shared/training';
 import type { DataRequest } from '@shared/dataset';
-import type { StudioError } from '@shared/errors';
+import { toStudioError, type StudioError } from '@shared/errors';
 import {
   applyEvent,
   folderName,
@@ -25,7 +25,6 @@ import {
 } from '@shared/studioState';
 import { finishedRunMessage, newRunName, pruneRuns, readCheckpointMeta, removeIfEmpty, unfinishedRuns } from '../store/checkpoint';
 import { describeModel, expandHome, foreignFolder, modelsUnder } from '../store/modelFolders';
-import { ModelFileError } from '../store/modelValidation';
 import { makeFolders } from '../store/files';
 import { TrainerClient } from '../trainer/client';
 import { modelSummary } from '../model/summary';
@@ -65,13 +64,6 @@ const base64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.by
 const fail = (code: StudioError['code'], message: string): never => {
   throw StudioCallError.of(code, message);
 };
-
-const studioErrorOf = (error: unknown): StudioError =>
-  error instanceof StudioCallError
-    ? error.studio
-    : error instanceof ModelFileError
-      ? { code: 'bad-model', message: error.message }
-      : { code: 'internal', message: (error as Error)?.message ?? String(error) };
 
 /**
  * A path typed into a page: `~` expanded; a relative one refused, since it would resolve against wherever
@@ -403,7 +395,7 @@ export class StudioService {
       }
     } catch (error) {
       this.operation = undefined;
-      throw error instanceof StudioCallError ? error : new StudioCallError(studioErrorOf(error));
+      throw error instanceof StudioCallError ? error : new StudioCallError(toStudioError(error));
     }
     this.publish({ type: 'run-starting', id: operation.id, config, checkpointDir });
     // After run-starting, so that a model that was the last run's own holds its own copy of that history.
@@ -412,7 +404,7 @@ export class StudioService {
     recordRun(this.trainer, { home: this.home, id: operation.id, config, data: this.data, checkpointDir, resume: body.resume });
     this.trainer.request('startTraining', body).then(
       (result) => this.endRun({ type: 'done', stopped: result.stopped, stoppedAt: result.history.stoppedAt }),
-      (error: unknown) => this.endRun({ type: 'error', error: studioErrorOf(error), ...this.modelAfterFailure(operation, checkpointDir) }),
+      (error: unknown) => this.endRun({ type: 'error', error: toStudioError(error), ...this.modelAfterFailure(operation, checkpointDir) }),
     );
     if (operation.stopRequested) this.trainer.stop();
     return { runId: operation.id };
@@ -472,7 +464,7 @@ export class StudioService {
       const handler = this.handlers[m] as (i: unknown) => Promise<unknown>;
       return { ok: true, value: await handler(parsed.data) };
     } catch (error) {
-      return { ok: false, error: studioErrorOf(error) };
+      return { ok: false, error: toStudioError(error) };
     }
   }
 

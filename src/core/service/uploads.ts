@@ -6,6 +6,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { makeFolders } from '../store/files';
 import { MAX_FOLDER_IMAGES } from '../dataset/folderListing';
+import { StudioFailure } from '@shared/errors';
 
 /** Bytes one upload may hold in all. */
 export const MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
@@ -15,7 +16,9 @@ const KEEP = 3;
 const ARRIVING_MS = 10 * 60 * 1000;
 const MAX_DEPTH = 10;
 
-export class UploadError extends Error {}
+export class UploadError extends StudioFailure {
+  readonly code = 'bad-request';
+}
 
 /** Why a relative path may not be written, or undefined when it may. */
 export function badUploadPath(path: string): string | undefined {

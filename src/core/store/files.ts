@@ -25,9 +25,11 @@ import {
 } from 'node:fs';
 import { lstat, open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { StudioFailure } from '@shared/errors';
 
 /** A file that cannot be read safely; the message is `file: problem`. */
-export class FileReadError extends Error {
+export class FileReadError extends StudioFailure {
+  readonly code = 'bad-request';
   constructor(
     readonly file: string,
     readonly problem: string,

@@ -10,8 +10,9 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { z } from 'zod';
 import { architectureOf } from '@shared/architecture';
 import { digitClasses, ModelSpecSchema, type ModelSpec } from '@shared/modelSpec';
+import { StudioFailure } from '@shared/errors';
 
-export class ModelFileError extends Error {
+export class ModelFileError extends StudioFailure {
   readonly code = 'bad-model';
 }
 

@@ -11,7 +11,8 @@ import { finishedRunMessage, loadCheckpoint, saveCheckpoint } from '../store/che
 import { createControl, runNotes, train } from './trainer';
 import type { DatasetInHand } from './datasetInHand';
 import type { ModelInHand, Snapshot } from './modelInHand';
-import { isGpuFailure, toStudioError } from './studioError';
+import { toStudioError } from '@shared/errors';
+import { GpuError } from '@gpu/gpuEngine';
 
 type StartRequest = Extract<WorkerRequest, { type: 'startTraining' }>;
 
@@ -108,7 +109,7 @@ export class RunJob {
       return result;
     } catch (error) {
       // A failed engine (a lost GPU, a dead wasm helper thread) is dropped: the next run or open makes a fresh one.
-      const gpuFailed = isGpuFailure(error);
+      const gpuFailed = error instanceof GpuError;
       if (gpuFailed || model.engine?.broken) model.drop();
       if (gpuFailed && stepped) {
         // The trained weights lived on the GPU and are gone with it. What stays in hand is the run's last

@@ -19,7 +19,7 @@ import { onnxModel } from '../export/onnx';
 import { DatasetInHand } from './datasetInHand';
 import { ModelInHand, predictOnly } from './modelInHand';
 import { RunJob } from './runJob';
-import { toStudioError } from './studioError';
+import { toStudioError } from '@shared/errors';
 
 const given = workerData as { resourcesPath?: string; gpuPages?: MessagePort; gpuTimeouts?: PortTimeouts } | null;
 // The owner's process.resourcesPath (Electron sets it on the main thread only), for resourcePath().
