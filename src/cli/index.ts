@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { SEED_RECIPE } from '@shared/training';
 import { dataSummary } from '@core/dataset/dataset';
 import { DataError } from '@core/dataset/idx';
-import { openData } from '@core/dataset/openData';
+import { openDataset } from '@core/dataset/openData';
 import { inputLabel } from '@shared/modelSpec';
 import { cacheDir, dataRequest, importProgress } from './data';
 import { formatSummary, modelSummary } from '@core/model/summary';
@@ -45,7 +45,7 @@ program
   .addOption(modeOption())
   .option('--json', 'print one JSON object')
   .action(async (flags: { data?: string; json?: boolean; input?: string; mode?: string }) => {
-    const summary = dataSummary(await openData(dataRequest(flags), { cacheDir: cacheDir(), onProgress: importProgress() }));
+    const summary = dataSummary(await openDataset(dataRequest(flags), { cacheDir: cacheDir(), onProgress: importProgress() }));
     const { source, classes, spec, train, test, notes, refused } = summary;
     if (flags.json) return void console.log(JSON.stringify({ classes, input: inputLabel(spec), mode: spec.mode, train, test, notes, refused }));
     console.log(`dataset: ${source}`);

@@ -6,7 +6,7 @@ import { isIdxFolder, loadDataset } from './dataset';
 import { importFolder, type ImportOptions } from './folderImport';
 import { DataError } from './idx';
 
-export async function openData(request: DataRequest, options: Omit<ImportOptions, 'mode' | 'input'> = {}): Promise<Dataset> {
+export async function openDataset(request: DataRequest, options: Omit<ImportOptions, 'mode' | 'input'> = {}): Promise<Dataset> {
   if (!request.dir) {
     if (request.mode || request.input) throw new DataError('bundled MNIST', '--mode and --input apply to image folders only');
     return loadDataset();
@@ -17,3 +17,6 @@ export async function openData(request: DataRequest, options: Omit<ImportOptions
   }
   return importFolder(request.dir, { ...options, mode: request.mode, input: request.input });
 }
+
+/** The trainer worker's name for it until its own rename lands (src/core/trainer is being reworked apart). */
+export const openData = openDataset;
