@@ -396,3 +396,16 @@ test('getState carries the dataset in hand and, while one is being opened, how i
     await service.close();
   }
 });
+
+test('a dataset to start with that cannot be opened leaves the bundled MNIST in the state, as the worker has it', { timeout: 30_000 }, async () => {
+  const broken = join(tempDir(), 'no classes');
+  mkdirSync(join(broken, 'only'), { recursive: true });
+  const { service, next } = harness({ data: { dir: broken } });
+  try {
+    if (!service.getState().dataset) await next((e) => e.type === 'dataset-opened');
+    assert.equal(service.getState().dataset?.source, 'bundled MNIST');
+    assert.equal(service.getState().importing, undefined);
+  } finally {
+    await service.close();
+  }
+});

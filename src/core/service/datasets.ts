@@ -77,9 +77,14 @@ async function openDataset(ctx: StudioContext, data: DataRequest): Promise<DataS
   }
 }
 
-/** A fresh worker (first start, or after a crash) opens the dataset in hand, with the folder cache. */
+/**
+ * A fresh worker (first start, or after a crash) opens the dataset in hand, with the folder cache. One it
+ * cannot open leaves the worker on the bundled MNIST, which the state must then say.
+ */
 export function openFirstDataset(ctx: StudioContext, trainer: TrainerClient): void {
-  inState(ctx, trainer.request('load-data', { data: ctx.data, cacheDir: join(ctx.home, 'datasets') }));
+  const opening = trainer.request('load-data', { data: ctx.data, cacheDir: join(ctx.home, 'datasets') });
+  inState(ctx, opening);
+  void opening.catch(() => trainer.failed || inState(ctx, trainer.request('load-data', {})));
 }
 
 /** Tells the pages which dataset the worker has in hand (after a resume opened its run's own). */
