@@ -8,6 +8,7 @@ import type { Page } from '@playwright/test';
 import { appGuards, expect, test } from './fixtures';
 import { field, phase, setRecipe, startRun, stepNumber } from './studio';
 import { writeSlice } from '../test/support/helpers';
+import { drawingsFolder } from '../test/support/imageFolders';
 
 appGuards();
 test.describe.configure({ mode: 'serial' });
@@ -199,6 +200,37 @@ test('a page whose connection drops catches up when it is back: the run stopped 
   } finally {
     await callApi(other, 'useBundledDataset', {});
     await other.close();
+    await page.unrouteAll();
+    await page.reload();
+  }
+});
+
+test('a page reloaded mid-import shows the import from the app, and can cancel it', async ({ app: { page } }, testInfo) => {
+  test.skip(testInfo.project.name !== 'browser-host', 'the test holds back events on the WebSocket, which Electron does not use (IPC)');
+  // Big enough that the import outlasts a reload: 4,500 drawings, decoded a few thousand a second.
+  const folder = await drawingsFolder(1500, false);
+  const card = page.getByTestId('dataset-card');
+  const progress = card.getByTestId('import-progress');
+  await card.getByLabel('Dataset folder path').fill(folder);
+  await card.getByRole('button', { name: 'Open', exact: true }).click();
+  await expect(progress).toBeVisible();
+  // The reloaded page hears no events until told: the progress it shows can only come from getState.
+  let holdEvents = true;
+  await page.routeWebSocket(/\/api\?/, (ws) => {
+    const server = ws.connectToServer();
+    server.onMessage((message) => {
+      if (!holdEvents || !('event' in JSON.parse(String(message)))) ws.send(message);
+    });
+  });
+  try {
+    await page.reload();
+    await expect(progress).toContainText(/(listing|sampling|decoding)/);
+    await expect(card.getByTestId('dataset-source')).toContainText('bundled MNIST');
+    holdEvents = false;
+    await progress.getByRole('button', { name: 'Cancel' }).click();
+    await expect(progress).toHaveCount(0);
+    await expect(card.getByTestId('dataset-source')).toContainText('bundled MNIST');
+  } finally {
     await page.unrouteAll();
     await page.reload();
   }

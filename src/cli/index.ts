@@ -3,7 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { RECIPE_FIELDS } from '@shared/recipe';
 import { dataSummary } from '@core/dataset/dataset';
-import { openData } from '@core/dataset/openData';
+import { openDataset } from '@core/dataset/openDataset';
 import { inputLabel } from '@shared/modelSpec';
 import { cacheDir, dataRequest, importProgress, perClassCounts } from './data';
 import { formatSummary, modelSummary } from '@core/model/summary';
@@ -42,7 +42,7 @@ program
   .addOption(modeOption())
   .option('--json', 'print one JSON object')
   .action(async (flags: { data?: string; json?: boolean; input?: string; mode?: string }) => {
-    const summary = dataSummary(await openData(dataRequest(flags), { cacheDir: cacheDir(), onProgress: importProgress() }));
+    const summary = dataSummary(await openDataset(dataRequest(flags), { cacheDir: cacheDir(), onProgress: importProgress() }));
     const { source, classes, spec, train, test, notes, refused } = summary;
     if (flags.json) return void console.log(JSON.stringify({ classes, input: inputLabel(spec), mode: spec.mode, train, test, notes, refused }));
     console.log(`dataset: ${source}`);

@@ -72,6 +72,9 @@ export interface ModelInHand {
 
 export type StudioStatus = 'idle' | 'starting' | 'training' | 'paused';
 
+/** How the dataset being opened is getting on (folders of images report it; IDX folders open at once). */
+export type ImportProgress = Omit<Extract<TrainEvent, { type: 'import-progress' }>, 'type'>;
+
 export interface StudioState {
   /** The number of the last event folded in. */
   seq: number;
@@ -87,6 +90,10 @@ export interface StudioState {
   nativeDialogs: boolean;
   /** Where Save puts a model given by name. */
   modelsDir: string;
+  /** The dataset in hand, once the worker has opened the first one. */
+  dataset?: DataSummary;
+  /** Set while a dataset is being opened, from its first progress report until it is in hand or failed. */
+  importing?: ImportProgress;
 }
 
 type WorkerRunEvent = Extract<TrainEvent, { type: 'started' | 'progress' | 'epoch' | 'paused' | 'resumed' }>;
@@ -104,9 +111,12 @@ export type StudioEventBody =
   | { type: 'runs-changed'; unfinished: UnfinishedRun[] }
   | { type: 'backend'; backend: BackendInfo }
   | { type: 'images-opened'; batch: number; names: string[] }
-  /** The dataset in hand changed, and how an import is getting on: for the Dataset card, not the state. */
+  /** The dataset in hand changed (the import, if any, is over). */
   | { type: 'dataset-opened'; dataset: DataSummary }
-  | Extract<TrainEvent, { type: 'import-progress' }>;
+  /** How an import is getting on. */
+  | Extract<TrainEvent, { type: 'import-progress' }>
+  /** An import failed or was cancelled: the dataset in hand stays as it was. */
+  | { type: 'import-failed'; error: StudioError };
 /** Events carry consecutive numbers; a page that sees one skipped fetches a fresh snapshot. */
 export type StudioEvent = StudioEventBody & { seq: number };
 
@@ -214,9 +224,19 @@ export function applyEvent(s: StudioState, e: StudioEvent): void {
     case 'backend':
       s.backend = e.backend;
       break;
-    case 'images-opened':
     case 'dataset-opened':
-    case 'import-progress':
+      s.dataset = e.dataset;
+      s.importing = undefined;
+      break;
+    case 'import-progress': {
+      const { type: _type, seq: _seq, ...progress } = e;
+      s.importing = progress;
+      break;
+    }
+    case 'import-failed':
+      s.importing = undefined;
+      break;
+    case 'images-opened':
       break;
   }
 }

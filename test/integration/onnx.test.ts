@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
 import { tf } from '@core/backend/tfjs';
 import { buildLayersModel, setFlatWeights } from '@core/model/layersModel';
 import { openModel } from '@core/store/modelStore';
-import { openData } from '@core/dataset/openData';
+import { openDataset } from '@core/dataset/openDataset';
 import { specOfOnnx } from '@core/export/onnx';
 import { writeExport } from '@core/export/exportFile';
 import type { ModelSpec } from '@shared/modelSpec';
@@ -145,7 +145,7 @@ test("a 3-channel, 5-class folder model: ONNX Runtime gives the app's logits on 
   const r = cli('train', '--data', data, '--input', '16x16x3', '--mode', 'photo', '--epochs', '1', '--batch-size', '8', '--backend', 'wasm', '--out', dir);
   assert.equal(r.code, 0, r.stderr);
   // The test images as the app preprocesses them.
-  const dataset = await openData({ dir: data, input: { height: 16, width: 16, channels: 3 }, mode: 'photo' });
+  const dataset = await openDataset({ dir: data, input: { height: 16, width: 16, channels: 3 }, mode: 'photo' });
   assert.equal(dataset.test.count, 1000);
   const spec = (await openModel(dir)).spec;
   assert.deepEqual([spec.channels, spec.classes.length], [3, 5]);

@@ -113,7 +113,7 @@ test('recipes that cannot train are refused up front, with plain messages, and n
     const fraction = await call('startTraining', { ...quick, epochs: 1.5 });
     assert.match(!fraction.ok ? fraction.error.message : '', /epochs: a whole number/);
     assert.deepEqual(
-      events.filter((e) => e.type !== 'backend'),
+      events.filter((e) => e.type !== 'backend' && e.type !== 'dataset-opened'),
       [],
       'no run was announced',
     );
@@ -390,6 +390,53 @@ test('a finished run is not resumed, and a run stopped before its first checkpoi
     assert.ok((await call('stopTraining')).ok);
     await next((e) => e.type === 'done');
     assert.deepEqual(readdirSync(runs), [finished]);
+  } finally {
+    await service.close();
+  }
+});
+
+test('getState carries the dataset in hand and, while one is being opened, how its import is getting on', { timeout: 120_000 }, async () => {
+  const { service, call, next } = harness();
+  try {
+    // The bundled MNIST the worker starts on is in the state once opened, for a page that loads only the state.
+    if (!service.getState().dataset) await next((e) => e.type === 'dataset-opened');
+    assert.equal(service.getState().dataset?.source, 'bundled MNIST');
+    assert.equal(service.getState().importing, undefined);
+
+    const folder = await drawingsFolder(100, false);
+    const progress = next((e) => e.type === 'import-progress');
+    const opening = call('openDataset', { dir: folder });
+    const first = await progress;
+    // A page reloaded mid-import sees the progress in the snapshot, not only in the events it missed.
+    const { type: _type, seq: _seq, ...expected } = first as Extract<StudioEvent, { type: 'import-progress' }>;
+    assert.deepEqual(service.getState().importing, expected);
+    const opened = await opening;
+    assert.ok(opened.ok, JSON.stringify(opened).slice(0, 300));
+    const state = service.getState();
+    assert.deepEqual(state.dataset, opened.value);
+    assert.equal(state.dataset?.source, folder);
+    assert.equal(state.importing, undefined, 'the import is over');
+
+    // An import that fails leaves the dataset in hand as it was, and no progress behind.
+    const broken = join(tempDir(), 'no classes');
+    mkdirSync(join(broken, 'only'), { recursive: true });
+    const failed = await call('openDataset', { dir: broken });
+    assert.equal(failed.ok, false);
+    assert.equal(service.getState().importing, undefined);
+    assert.equal(service.getState().dataset?.source, folder);
+  } finally {
+    await service.close();
+  }
+});
+
+test('a dataset to start with that cannot be opened leaves the bundled MNIST in the state, as the worker has it', { timeout: 30_000 }, async () => {
+  const broken = join(tempDir(), 'no classes');
+  mkdirSync(join(broken, 'only'), { recursive: true });
+  const { service, next } = harness({ data: { dir: broken } });
+  try {
+    if (!service.getState().dataset) await next((e) => e.type === 'dataset-opened');
+    assert.equal(service.getState().dataset?.source, 'bundled MNIST');
+    assert.equal(service.getState().importing, undefined);
   } finally {
     await service.close();
   }

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { importFolder, ImportCancelled, type ImportProgress } from '@core/dataset/folderImport';
 import { listFolder } from '@core/dataset/folderListing';
 import { loadDataset, labelCounts } from '@core/dataset/dataset';
-import { openData } from '@core/dataset/openData';
+import { openDataset } from '@core/dataset/openDataset';
 import { DataError } from '@core/dataset/idx';
 import { tempDir, writeLabelled } from '../support/helpers';
 import { drawingsFolder, png } from '../support/imageFolders';
@@ -80,7 +80,7 @@ test('colour photos get the photo mode, RGB 32x32, and train/ with test/ is used
   assert.ok(!d.notes!.some((n) => /held out/.test(n)));
   assert.equal(d.train.images.length, 8 * 32 * 32 * 3);
   // Asked for, the drawing mode and another shape are used instead.
-  const asked = await openData({ dir: root, mode: 'drawing', input: { height: 16, width: 16, channels: 1 } });
+  const asked = await openDataset({ dir: root, mode: 'drawing', input: { height: 16, width: 16, channels: 1 } });
   assert.deepEqual([asked.spec.mode, asked.spec.height, asked.spec.channels], ['drawing', 16, 1]);
 });
 

@@ -2,7 +2,7 @@
 // folders are cached, and the import in progress (one at a time, which can be cancelled).
 import type { DataRequest, Dataset } from '@shared/dataset';
 import { StudioCallError } from '@shared/api';
-import { openData } from '../dataset/openData';
+import { openDataset } from '../dataset/openDataset';
 import type { ImportProgress } from '../dataset/folderImport';
 
 const sameRequest = (a: DataRequest, b: DataRequest): boolean => JSON.stringify([a.dir, a.mode, a.input]) === JSON.stringify([b.dir, b.mode, b.input]);
@@ -42,7 +42,7 @@ export class DatasetInHand {
     if (this.importing) throw StudioCallError.of('busy', 'a dataset is being imported: wait for it or cancel it');
     this.importing = new AbortController();
     try {
-      this.dataset = await openData(request, { cacheDir: this.cacheDir, signal: this.importing.signal, onProgress: this.onProgress });
+      this.dataset = await openDataset(request, { cacheDir: this.cacheDir, signal: this.importing.signal, onProgress: this.onProgress });
       this.answered = request;
       return this.dataset;
     } finally {

@@ -2,7 +2,7 @@
 // one, decoded off the UI thread, and predicted in batches, so a thousand files keep the window responsive.
 import { imageTooLarge } from '@shared/imageCheck';
 import { predictImages, prepareImage } from './images';
-import { run } from './run.svelte';
+import { app } from './app.svelte';
 import type { ModelSpec } from '@shared/modelSpec';
 
 export interface Source {
@@ -82,7 +82,7 @@ class Drops {
       }
       let prepared;
       try {
-        prepared = await prepareImage(source.name, await source.read(), $state.snapshot(run.spec));
+        prepared = await prepareImage(source.name, await source.read(), $state.snapshot(app.spec));
       } catch (e) {
         prepared = { ok: false as const, reason: `cannot be read (${(e as Error).message})` };
       }
@@ -93,7 +93,7 @@ class Drops {
       }
       Object.assign(result, {
         pixels: prepared.pixels,
-        spec: $state.snapshot(run.spec),
+        spec: $state.snapshot(app.spec),
         thumbnail: URL.createObjectURL(prepared.thumbnail),
         note: prepared.note,
       });

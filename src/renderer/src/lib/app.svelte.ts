@@ -1,16 +1,17 @@
-// The page's copy of the app's state. The app owns it: the page loads a snapshot (getState) on load and
-// after every reconnect, then folds in the numbered events with the same applyEvent the app uses. An
+// The page's copy of the app's state: the run, the model in hand, the dataset and its import. The app
+// owns it: the page loads a snapshot (getState) on load and after every reconnect, then folds in the numbered events with the same applyEvent the app uses. An
 // event whose number skips one means some were missed: a fresh snapshot replaces the copy. Nothing that
 // matters lives only in the page, so a reload, a second tab or a crash of the page loses nothing.
 import type { StudioApi } from '@shared/api';
-import type { RunProgress, StudioEvent, StudioState } from '@shared/studioState';
+import type { ImportProgress, RunProgress, StudioEvent, StudioState } from '@shared/studioState';
+import type { DataSummary } from '@shared/dataset';
 import { applyEvent, modelHistory, modelSpec, shownHistory } from '@shared/studioState';
 import { MNIST_SPEC, type ModelSpec } from '@shared/modelSpec';
 import type { EpochMetrics, History } from '@shared/training';
 
 export type Phase = 'loading' | 'idle' | 'starting' | 'training' | 'evaluating' | 'saving' | 'paused' | 'done' | 'stopped' | 'failed';
 
-class RunState {
+class AppState {
   /** The last snapshot plus the events since; replaced (never mutated) so views update. */
   state = $state.raw<StudioState | undefined>();
   /** Bumped whenever the shown per-step losses may have changed. */
@@ -18,6 +19,9 @@ class RunState {
   /** Bumped when the weights in hand change (a finished epoch, another model), for views that use them. */
   modelVersion = $state(0);
   private modelKey = '';
+  /** Bumped when another dataset is in hand, for views that show its images. */
+  datasetVersion = $state(0);
+  private datasetShown: DataSummary | undefined;
 
   /** What the run is doing, or how the last one ended. */
   get phase(): Phase {
@@ -71,6 +75,16 @@ class RunState {
     return this.state?.model !== undefined;
   }
 
+  /** The dataset in hand (undefined until the app has opened the first). */
+  get dataset(): DataSummary | undefined {
+    return this.state?.dataset;
+  }
+
+  /** How the dataset being opened, by this page or another, is getting on. */
+  get importing(): ImportProgress | undefined {
+    return this.state?.importing;
+  }
+
   /** Shows a state: a fresh snapshot, or the current one with events folded in. */
   show(next: StudioState): void {
     this.state = { ...next };
@@ -81,12 +95,17 @@ class RunState {
       this.modelKey = key;
       this.modelVersion++;
     }
+    // Every opening is a new summary object, even of the same folder (its files may have changed).
+    if (next.dataset !== this.datasetShown) {
+      this.datasetShown = next.dataset;
+      this.datasetVersion++;
+    }
   }
 }
 
-export const run = new RunState();
+export const app = new AppState();
 
-/** Keeps `run` in step with the app: snapshot first, then events; a gap or a reconnect re-syncs. */
+/** Keeps `app` in step with the app's state: snapshot first, then events; a gap or a reconnect re-syncs. */
 export function followApp(studio: StudioApi): () => void {
   let current: StudioState | undefined;
   /** Events that arrive while a snapshot is on its way; undefined when none is. */
@@ -106,7 +125,7 @@ export function followApp(studio: StudioApi): () => void {
     const queued = waiting ?? [];
     waiting = undefined;
     current = snapshot;
-    run.show(current);
+    app.show(current);
     for (const event of queued) accept(event);
   };
 
@@ -115,7 +134,7 @@ export function followApp(studio: StudioApi): () => void {
     if (!current || event.seq <= current.seq) return; // already in the snapshot
     if (event.seq !== current.seq + 1) return void load(); // missed some: start over from a snapshot
     applyEvent(current, event);
-    run.show(current);
+    app.show(current);
   };
 
   const offEvents = studio.onEvent(accept);

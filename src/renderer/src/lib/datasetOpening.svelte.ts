@@ -1,8 +1,8 @@
-// The dataset in hand as the UI sees it: its summary, an import's progress, and how to open another.
-// A folder dropped on the page is opened by its path where the shell can tell it (Electron), else its
-// files are sent to the app in batches (a browser cannot know a dropped folder's path) and opened there.
+// Opening a dataset from this page: a folder by its path (or the shell's dialog), a dropped folder, or
+// the bundled MNIST. The dataset in hand and an import's progress are the app's state (app.svelte.ts);
+// only what is this page's own lives here: its call in flight, its error, and the upload of a dropped
+// folder's files (a browser cannot know a dropped folder's path, so they are sent to the app in batches).
 import type { DataRequest, DataSummary } from '@shared/dataset';
-import type { StudioEvent } from '@shared/api';
 import { studio } from './studio';
 import { toBase64 } from './images';
 
@@ -17,35 +17,21 @@ const UPLOAD_BATCH = 600 * 1024;
 /** A single file larger than this cannot travel through the browser host. */
 const UPLOAD_FILE_MAX = 700 * 1024;
 
-class DatasetState {
-  summary = $state<DataSummary | undefined>();
-  progress = $state<{ phase: string; done: number; total: number } | undefined>();
+class DatasetOpening {
   error = $state<string | undefined>();
+  /** This page is opening a dataset (the buttons wait). */
   busy = $state(false);
-  /** Bumped when another dataset is in hand, for views that show its images. */
-  version = $state(0);
+  /** How sending a dropped folder's files is getting on, before the app imports them. */
+  uploading = $state<{ phase: 'uploading'; done: number; total: number } | undefined>();
+  /** What this page knows of a dataset it uploaded and the app does not: the files it could not send. */
+  unsent = $state<{ source: string; note: string } | undefined>();
 
-  apply(event: StudioEvent): void {
-    if (event.type === 'import-progress') this.progress = { phase: event.phase, done: event.done, total: event.total };
-    if (event.type === 'dataset-opened') this.set(event.dataset);
+  async openDataset(request: DataRequest): Promise<void> {
+    await this.calling(() => studio.openDataset(request));
   }
 
-  private set(summary: DataSummary): void {
-    this.summary = summary;
-    this.progress = undefined;
-    this.version++;
-  }
-
-  async load(): Promise<void> {
-    await this.run(() => studio.dataset({}));
-  }
-
-  async open(request: DataRequest): Promise<void> {
-    await this.run(() => studio.openDataset(request));
-  }
-
-  async useBundled(): Promise<void> {
-    await this.run(() => studio.useBundledDataset({}));
+  async openBundledDataset(): Promise<void> {
+    await this.calling(() => studio.useBundledDataset({}));
   }
 
   cancel(): void {
@@ -53,8 +39,8 @@ class DatasetState {
   }
 
   /** Sends a dropped folder's files to the app, then opens them as a dataset. */
-  async upload(files: DroppedFile[], request: Omit<DataRequest, 'dir'>): Promise<void> {
-    await this.run(async () => {
+  async openUploadedDataset(files: DroppedFile[], request: Omit<DataRequest, 'dir'>): Promise<void> {
+    await this.calling(async () => {
       let upload: number | undefined,
         dir: string | undefined,
         batch: { path: string; data: string }[] = [],
@@ -66,42 +52,45 @@ class DatasetState {
         size = 0;
       };
       let sent = 0;
-      for (const { path, file } of files) {
-        this.progress = { phase: 'uploading', done: sent++, total: files.length };
-        if (file.size > UPLOAD_FILE_MAX) continue; // counted and said in the notes below
-        const data = toBase64(new Uint8Array(await file.arrayBuffer()));
-        if (size + data.length > UPLOAD_BATCH) await send();
-        batch.push({ path, data });
-        size += data.length;
+      try {
+        for (const { path, file } of files) {
+          this.uploading = { phase: 'uploading', done: sent++, total: files.length };
+          if (file.size > UPLOAD_FILE_MAX) continue; // counted and said in the notes below
+          const data = toBase64(new Uint8Array(await file.arrayBuffer()));
+          if (size + data.length > UPLOAD_BATCH) await send();
+          batch.push({ path, data });
+          size += data.length;
+        }
+        await send();
+      } finally {
+        this.uploading = undefined;
       }
-      await send();
       if (!dir) throw new Error('the folder holds no files small enough to send through the browser; open it by its path instead');
       const skipped = files.filter((f) => f.file.size > UPLOAD_FILE_MAX).length;
       const summary = await studio.openDataset({ ...request, dir });
       if (skipped && !('cancelled' in summary))
-        summary.notes.push(
-          `${skipped} file${skipped === 1 ? ' was' : 's were'} larger than ${UPLOAD_FILE_MAX / 1024} KB and not sent through the browser: open the folder by its path to use them`,
-        );
+        this.unsent = {
+          source: summary.source,
+          note: `${skipped} file${skipped === 1 ? ' was' : 's were'} larger than ${UPLOAD_FILE_MAX / 1024} KB and not sent through the browser: open the folder by its path to use them`,
+        };
       return summary;
     });
   }
 
-  private async run(action: () => Promise<DataSummary | { cancelled: true }>): Promise<void> {
+  private async calling(action: () => Promise<DataSummary | { cancelled: true }>): Promise<void> {
     this.busy = true;
     this.error = undefined;
     try {
-      const result = await action();
-      if (!('cancelled' in result)) this.set(result);
+      await action();
     } catch (e) {
       this.error = (e as Error).message;
     } finally {
       this.busy = false;
-      this.progress = undefined;
     }
   }
 }
 
-export const dataset = new DatasetState();
+export const datasetOpening = new DatasetOpening();
 
 /** The files of a dropped folder, read through the File and Directory Entries API (links are not followed by browsers). */
 export async function filesOfDrop(items: DataTransferItemList): Promise<DroppedFile[] | undefined> {

@@ -6,7 +6,7 @@ import { isIdxFolder, loadDataset } from './dataset';
 import { importFolder, type ImportOptions } from './folderImport';
 import { DataError } from './idx';
 
-export async function openData(request: DataRequest, options: Omit<ImportOptions, 'mode' | 'input'> = {}): Promise<Dataset> {
+export async function openDataset(request: DataRequest, options: Omit<ImportOptions, 'mode' | 'input'> = {}): Promise<Dataset> {
   if (!request.dir) {
     if (request.mode || request.input) throw new DataError('bundled MNIST', '--mode and --input apply to image folders only');
     return loadDataset();
