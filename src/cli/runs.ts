@@ -7,7 +7,7 @@ import type { EpochMetrics } from '@shared/training';
 import { printable } from '@shared/format';
 import { defaultHome } from '@core/home';
 import { runLogAt } from '@core/runs/importOlder';
-import { compareRuns, epochsCsv, firstMismatch } from '@core/runs/compare';
+import { compareRuns, epochsCsv, firstMismatch, rerunConfig } from '@core/runs/compare';
 import { datasetFingerprint } from '@core/runs/fingerprint';
 import { recordRun } from '@core/runs/recorder';
 import { writeDurably } from '@core/store/files';
@@ -71,12 +71,7 @@ async function reproduce(id: string): Promise<boolean> {
   const done = original.epochs.length;
   if (done === 0) throw new UsageError(`run ${id} has no finished epoch to compare with`);
   // The same backend and thread count it ran on, not `auto`, which may pick another on this machine now.
-  const config = {
-    ...original.config,
-    epochs: done,
-    backend: original.backend?.name ?? original.config.backend,
-    threads: original.backend?.threads ?? original.config.threads,
-  };
+  const config = rerunConfig(original);
   const data = original.dataset.request;
   const now = datasetFingerprint(data);
   if (original.dataset.fingerprint && now !== original.dataset.fingerprint)

@@ -5,6 +5,7 @@ import type { BackendChoice, BackendInfo, BackendStatus, ModelSummary, Predictio
 import type { DataRequest, DataSummary } from './dataset';
 import { StudioFailure, type ErrorCode, type StudioError } from './errors';
 import type { StudioEvent, StudioState, StudioStatus } from './studioState';
+import type { ReproCheck, RunDetail, RunListing } from './runs';
 
 export type { StudioEvent, StudioState, UnfinishedRun } from './studioState';
 
@@ -33,6 +34,11 @@ export const API_METHODS = [
   'openImages',
   'openedImage',
   'resumeRun',
+  'runs',
+  'run',
+  'renameRun',
+  'deleteRun',
+  'runAgain',
 ] as const;
 export type ApiMethod = (typeof API_METHODS)[number];
 
@@ -49,6 +55,8 @@ export const QUERY_METHODS: ReadonlySet<ApiMethod> = new Set<ApiMethod>([
   'predict',
   'testPredictions',
   'openedImage',
+  'runs',
+  'run',
 ]);
 
 export interface Samples {
@@ -124,6 +132,19 @@ export interface ApiShape {
   openedImage: [{ batch: number; index: number }, { name: string; data: string }];
   /** Continues a checkpointed run where it stopped, on the backend it ran on (auto) or the one given. */
   resumeRun: [{ dir: string; backend?: BackendChoice }, { runId: string }];
+  /** The run log, newest first: every run's summary, and each damaged record with its reason. */
+  runs: [Record<string, never>, RunListing[]];
+  /** One run's whole record; for a rerun, how its numbers compare with the run it repeats. */
+  run: [{ id: string }, { run: RunDetail; check?: ReproCheck }];
+  /** Names a run (the rules of model names); returns the name as kept. */
+  renameRun: [{ id: string; name: string }, { name: string }];
+  /** Removes a run's record; its checkpoint and any model saved from it stay. */
+  deleteRun: [{ id: string }, Record<string, never>];
+  /**
+   * Trains a run's recipe again on its dataset, backend and thread count (its finished epochs), as a run
+   * of its own that says which it reproduces; `run` on it then says identical or where they part.
+   */
+  runAgain: [{ id: string }, { runId: string }];
 }
 
 export type ApiInput<M extends ApiMethod> = ApiShape[M][0];

@@ -26,6 +26,11 @@ export const ModelNameSchema = z
   // Control characters (newlines, ESC) and bidirectional overrides would forge lines or reorder text wherever the name is shown.
   .refine((n) => !NOT_IN_NAMES.test(n), { error: 'a name without control or text-direction characters' });
 
+/** Run ids are what newRunName makes (run_<time>_<random>), or imported_<hash> for runs from before the log. */
+// Here, not in runs.ts, which imports this file for the name rule.
+export const RunIdSchema = z.string().regex(/^(run|imported)_[\w-]{1,80}$/, { error: 'not a run id' });
+const runId = z.object({ id: RunIdSchema }).strict();
+
 /** Most images one predict call may carry. */
 export const PREDICT_MAX_IMAGES = 256;
 /**
@@ -106,5 +111,10 @@ export const API_SCHEMAS = {
   testPredictions: none,
   openImages: none,
   resumeRun: z.object({ dir: path, backend: z.enum(BACKEND_CHOICES).optional() }).strict(),
+  runs: none,
+  run: runId,
+  renameRun: z.object({ id: RunIdSchema, name: ModelNameSchema }).strict(),
+  deleteRun: runId,
+  runAgain: runId,
   openedImage: z.object({ batch: z.number().int().min(1), index: z.number().int().min(0).max(100000) }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

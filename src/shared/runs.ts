@@ -7,7 +7,9 @@ import { DataRequestSchema } from './dataset';
 import { ModelSpecSchema } from './modelSpec';
 import { StepLossesSchema } from './stepLosses';
 import { ERROR_CODES } from './errors';
-import { ModelNameSchema } from './apiSchemas';
+import { ModelNameSchema, RunIdSchema } from './apiSchemas';
+
+export { RunIdSchema };
 
 export const RECORD_VERSION = 1;
 
@@ -18,9 +20,6 @@ const WRITTEN_OUTCOMES = ['running', 'finished', 'stopped', 'failed'] as const;
 
 /** A run's name: the same rule as a model's (one line, no path characters, at most 100 characters). */
 export const RunNameSchema = ModelNameSchema;
-
-/** Run ids are what newRunName makes (run_<time>_<random>), or imported_<hash> for runs from before the log. */
-export const RunIdSchema = z.string().regex(/^(run|imported)_[\w-]{1,80}$/, { error: 'not a run id' });
 
 const text = (most: number) => z.string().max(most);
 const EpochSchema = HistorySchema.shape.epochs.element;
@@ -119,4 +118,19 @@ export interface MetricMismatch {
   epoch: number;
   metric: string;
   values: [number | undefined, number | undefined];
+}
+
+/**
+ * What the reproducibility card says of a rerun (Run again, `runs reproduce`): whether its epochs are bit for bit
+ * the original's, or the first epoch and metric that part; `pending` while it trains.
+ */
+export interface ReproCheck {
+  /** The run it repeats. */
+  of: string;
+  result: 'identical' | 'differs' | 'pending' | 'unfinished' | 'unavailable';
+  /** The epochs compared: the original's finished ones. */
+  epochs: number;
+  mismatch?: MetricMismatch;
+  /** Why there is nothing to compare, or a note on it (the dataset changed since). */
+  reason?: string;
 }

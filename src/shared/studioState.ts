@@ -94,6 +94,8 @@ export interface StudioState {
   dataset?: DataSummary;
   /** Set while a dataset is being opened, from its first progress report until it is in hand or failed. */
   importing?: ImportProgress;
+  /** Counts the run log's changes (a run recorded, ended, renamed or deleted): the Runs view reads it again. */
+  runLog: number;
 }
 
 type WorkerRunEvent = Extract<TrainEvent, { type: 'started' | 'progress' | 'epoch' | 'paused' | 'resumed' }>;
@@ -109,6 +111,8 @@ export type StudioEventBody =
   | { type: 'model-opened'; model: ModelInHand }
   | { type: 'model-saved'; dir: string }
   | { type: 'runs-changed'; unfinished: UnfinishedRun[] }
+  /** A record in the run log was written anew, renamed or removed. */
+  | { type: 'run-log-changed' }
   | { type: 'backend'; backend: BackendInfo }
   | { type: 'images-opened'; batch: number; names: string[] }
   /** The dataset in hand changed (the import, if any, is over). */
@@ -120,7 +124,14 @@ export type StudioEventBody =
 /** Events carry consecutive numbers; a page that sees one skipped fetches a fresh snapshot. */
 export type StudioEvent = StudioEventBody & { seq: number };
 
-export const initialState = (nativeDialogs: boolean, modelsDir: string): StudioState => ({ seq: 0, status: 'idle', unfinished: [], nativeDialogs, modelsDir });
+export const initialState = (nativeDialogs: boolean, modelsDir: string): StudioState => ({
+  seq: 0,
+  status: 'idle',
+  unfinished: [],
+  nativeDialogs,
+  modelsDir,
+  runLog: 0,
+});
 
 export const folderName = (dir: string): string => dir.split(/[\\/]/).filter(Boolean).at(-1) ?? dir;
 
@@ -220,6 +231,9 @@ export function applyEvent(s: StudioState, e: StudioEvent): void {
       break;
     case 'runs-changed':
       s.unfinished = e.unfinished;
+      break;
+    case 'run-log-changed':
+      s.runLog++;
       break;
     case 'backend':
       s.backend = e.backend;

@@ -37,6 +37,17 @@ const common: unknown[] = [
 
 const goodTrain = { ...SEED_RECIPE, epochs: 1, trainLimit: 64, testLimit: 32 };
 const file = (path: unknown, data: unknown = 'AAAA') => ({ files: [{ path, data }] });
+/** Run ids that are not ids (a path, another file of the log, nothing); a well-formed missing one is covered in runsApi. */
+const runIds: unknown[] = [
+  {},
+  { id: '' },
+  { id: '../runs' },
+  { id: 'run_../../x' },
+  { id: 'run_a.name' },
+  { id: 42 },
+  { id: `run_${'x'.repeat(100)}` },
+  { id: 'run_1', x: 1 },
+];
 const specific: Partial<Record<ApiMethod, unknown[]>> = {
   openDataset: [
     { dir: '' },
@@ -122,6 +133,20 @@ const specific: Partial<Record<ApiMethod, unknown[]>> = {
     { batch: 1.5, index: 0 },
   ],
   resumeRun: [{}, { dir: '' }, { dir: 42 }, { dir: 'x'.repeat(5000) }, { dir: '/tmp', epochs: 5 }],
+  run: runIds,
+  deleteRun: runIds,
+  runAgain: runIds,
+  renameRun: [
+    ...runIds,
+    { id: 'run_1_a', name: '' },
+    { id: 'run_1_a', name: 'a/b' },
+    { id: 'run_1_a', name: '.hidden' },
+    { id: 'run_1_a', name: 'line\nbreak' },
+    { id: 'run_1_a', name: '\u202eevil' },
+    { id: 'run_1_a', name: 'x'.repeat(101) },
+    { id: 'run_1_a', name: 42 },
+    { id: 'run_1_a' },
+  ],
 };
 
 const payloads = (method: ApiMethod): unknown[] => [...common, ...(specific[method] ?? [])];

@@ -9,6 +9,7 @@ import type { StudioError } from '@shared/errors';
 import type { ModelInHand, StudioEventBody, StudioState } from '@shared/studioState';
 import type { TrainerClient } from '../trainer/client';
 import { expandHome } from '../store/modelFolders';
+import type { RunRecorder } from '../runs/recorder';
 
 export interface ServiceOptions {
   /** Where models and the recent list live by default. */
@@ -41,6 +42,8 @@ export interface RunOperation {
   /** The model in hand as the run began, and where the worker says the model in hand now comes from. */
   before?: ModelInHand;
   restored?: 'checkpoint' | 'previous';
+  /** The run's record in the run log, from when it is handed to the worker. */
+  recorder?: RunRecorder;
 }
 
 export interface StudioContext {
@@ -57,6 +60,8 @@ export interface StudioContext {
   data: DataRequest;
   /** The dataset being opened, while it is: a run cannot start on a dataset about to be replaced. */
   importing: Promise<unknown> | undefined;
+  /** The last run's record: saving the model it trained notes the folder there (Open model in the Runs view). */
+  lastRecorder: RunRecorder | undefined;
   /** Numbers an event, folds it into the state and sends it to every page. */
   publish(body: StudioEventBody): void;
   /** Claims the worker's model for an operation, synchronously; a second claim meets `busy`. */

@@ -56,7 +56,7 @@ export function datasetHandlers(ctx: StudioContext) {
 }
 
 /** Opens a dataset in the worker and makes it the one in hand; the latest choice wins over an import under way. */
-async function openDataset(ctx: StudioContext, data: DataRequest): Promise<DataSummary> {
+export async function openDataset(ctx: StudioContext, data: DataRequest): Promise<DataSummary> {
   if (ctx.operation?.kind === 'run') fail('busy', 'a run is training: stop it before changing the dataset');
   // An import still under way is cancelled, not left to finish over the choice.
   if (ctx.importing) {

@@ -40,6 +40,12 @@ export function modelHandlers(ctx: StudioContext) {
         }
         const saved = await ctx.trainer.request('saveModel', { dir: target });
         remember(saved.dir);
+        // The model a run trained, saved: its record says where, so the Runs view can open it again.
+        const recorder = ctx.lastRecorder;
+        if (recorder && state.model?.runId === recorder.id) {
+          recorder.keptModel(saved.dir);
+          ctx.publish({ type: 'run-log-changed' });
+        }
         ctx.publish({ type: 'model-saved', dir: saved.dir });
         return saved;
       }),

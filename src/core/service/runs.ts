@@ -58,7 +58,10 @@ export function onRunEvent(ctx: StudioContext, event: Exclude<TrainEvent, { type
  * against the dataset, announces it and hands it to the worker. It resolves once the run is
  * announced; from then on the run's end, an error included, arrives as an event and frees the service.
  */
-async function startRun(ctx: StudioContext, request: { config?: TrainConfig; resumeDir?: string; backend?: BackendChoice }): Promise<{ runId: string }> {
+export async function startRun(
+  ctx: StudioContext,
+  request: { config?: TrainConfig; resumeDir?: string; backend?: BackendChoice; reproduces?: string },
+): Promise<{ runId: string }> {
   if (ctx.importing) fail('busy', 'a dataset is being opened: wait for it or cancel it, then start');
   const operation: RunOperation = { kind: 'run', id: newRunName(), stopRequested: false, resumed: request.resumeDir !== undefined };
   ctx.claim(operation);
@@ -94,7 +97,17 @@ async function startRun(ctx: StudioContext, request: { config?: TrainConfig; res
   // After run-starting, so that a model that was the last run's own holds its own copy of that history.
   operation.before = structuredClone(ctx.state.model);
   const body = request.resumeDir ? { config, checkpointDir, resume: true } : { config, checkpointDir };
-  recordRun(ctx.trainer, { home: ctx.home, id: operation.id, config, data: ctx.data, checkpointDir, resume: body.resume });
+  operation.recorder = recordRun(ctx.trainer, {
+    home: ctx.home,
+    id: operation.id,
+    config,
+    data: ctx.data,
+    checkpointDir,
+    resume: body.resume,
+    reproduces: request.reproduces,
+  });
+  ctx.lastRecorder = operation.recorder;
+  ctx.publish({ type: 'run-log-changed' });
   ctx.trainer.request('startTraining', body).then(
     (result) => endRun(ctx, { type: 'done', stopped: result.stopped, stoppedAt: result.history.stoppedAt }),
     (error: unknown) => endRun(ctx, { type: 'error', error: toStudioError(error), ...modelAfterFailure(operation, checkpointDir) }),
@@ -125,4 +138,6 @@ function endRun(ctx: StudioContext, end: StudioEventBody): void {
   ctx.operation = undefined;
   ctx.publish(end);
   ctx.publish({ type: 'runs-changed', unfinished: unfinishedRuns(ctx.runsDir) });
+  // The recorder wrote the run's end as the worker's last event came, before this reply.
+  ctx.publish({ type: 'run-log-changed' });
 }

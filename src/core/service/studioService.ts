@@ -18,6 +18,7 @@ import { datasetHandlers, openFirstDataset } from './datasets';
 import { onRunEvent, runHandlers } from './runs';
 import { modelHandlers } from './models';
 import { imageHandlers } from './images';
+import { runLogHandlers } from './runLogHandlers';
 
 export type { ServiceOptions } from './context';
 
@@ -48,6 +49,7 @@ export class StudioService {
       operation: undefined,
       data: options.data ?? {},
       importing: undefined,
+      lastRecorder: undefined,
       publish: (body) => this.publish(body),
       claim: (operation) => this.claim(operation),
       withClaim: (kind, action) => this.withClaim(kind, action),
@@ -64,6 +66,7 @@ export class StudioService {
       ...runHandlers(this.ctx),
       ...modelHandlers(this.ctx),
       ...imageHandlers(this.ctx),
+      ...runLogHandlers(this.ctx),
     } satisfies Handlers;
     this.trainer = this.newTrainer();
   }
