@@ -153,7 +153,8 @@ export function modelHistory(s: StudioState): History | undefined {
 }
 
 /** The model in hand's input and classes; MNIST's until one is trained or opened. */
-export const modelSpec = (s: StudioState): ModelSpec => s.model?.spec ?? MNIST_SPEC;
+/** The model in hand's spec; with none, the one a run would train on the dataset in hand (its summary, its classes). */
+export const modelSpec = (s: StudioState): ModelSpec => s.model?.spec ?? s.dataset?.spec ?? MNIST_SPEC;
 
 /** What the charts, table and form show: the active run, else the model in hand, else the last run. */
 export function shownHistory(s: StudioState): History | undefined {

@@ -372,6 +372,19 @@ test('a run on a dataset with a class it has no images of keeps that note in its
   }
 });
 
+test('with no model in hand, the model table and spec are those a run would train on the dataset in hand', async () => {
+  const { call, service } = harness();
+  try {
+    const labels = Array.from({ length: 16 }, (_, i) => i % 3);
+    assert.ok((await call('openDataset', { dir: writeLabelled(labels, labels.slice(0, 6)) })).ok);
+    const summary = await call('summary');
+    assert.ok(summary.ok);
+    assert.equal((summary.value as { spec: { classes: string[] } }).spec.classes.length, 3, 'three classes, not MNIST\'s ten');
+  } finally {
+    await service.close();
+  }
+});
+
 test('a finished run is not resumed, and a run stopped before its first checkpoint leaves no folder behind', async () => {
   const { service, call, next, events } = harness();
   try {

@@ -66,7 +66,7 @@ class AppState {
     return this.state?.model;
   }
 
-  /** The model in hand's input shape, mode and class names (MNIST's until another is trained or opened). */
+  /** The model in hand's input shape, mode and class names; with none, those of the dataset in hand's model. */
   get spec(): ModelSpec {
     return this.state ? modelSpec(this.state) : MNIST_SPEC;
   }
