@@ -12,7 +12,7 @@ import { isDamaged, RunIdSchema, RunNameSchema, RunRecordSchema, type RunDetail,
 import { makeFolders, readRegularFile, writeDurably } from '../store/files';
 import { parseJsonSafely } from '../store/modelValidation';
 import { writerAlive, type Writer } from './writer';
-import { keyOf, parseSummary, sameKey, summaryFile, summaryOf, summaryText, SUMMARY_MAX, SUMMARY_SUFFIX, type FileKey } from './summaryFile';
+import { keyOf, parseSummary, sameKey, summaryFile, summaryOf, summaryText, readSummaryText, SUMMARY_SUFFIX, type FileKey } from './summaryFile';
 
 /** A run that is not there, cannot be read, or a request the log refuses: one line a person can act on. */
 export class RunLogError extends StudioFailure {
@@ -41,6 +41,8 @@ const RECORD_MAX = 8 * 1024 * 1024;
 const INDEX = join('.index', 'index.json');
 /** A folder time this recent may not yet show a write in the same clock tick (timestamps are coarse): not trusted. */
 const SETTLED_MS = 2000;
+/** Entries read from files (not the index) past which an unsettled list writes the index all the same. */
+const REWRITE_AFTER = 100;
 const INDEX_MAX = 512 * 1024 * 1024;
 const INDEX_VERSION = 3;
 const recordFile = (id: string): string => `${id}.json`;
@@ -107,10 +109,11 @@ export class RunLog {
     let entries: Entry[];
     if (index.folderTime === String(folder.mtimeNs)) entries = [...index.entries.values()];
     else {
-      let changed;
-      ({ entries, changed } = this.refresh(index.entries));
-      // A settled folder time the index does not hold yet is worth writing down: the next list is then fast.
-      if (changed || settled) this.writeIndex(entries, settled ? String(folder.mtimeNs) : undefined);
+      let read;
+      ({ entries, read } = this.refresh(index.entries));
+      // A settled folder time is worth writing down (the next list then reads no file), and so is much read
+      // from the files; a few summaries read again are cheaper than writing the whole index after each write.
+      if (settled || read > REWRITE_AFTER) this.writeIndex(entries, settled ? String(folder.mtimeNs) : undefined);
     }
     const runs: RunListing[] = [];
     for (const entry of entries) {
@@ -130,33 +133,28 @@ export class RunLog {
    * Each record file's entry as the files are now, newest run first: the index's where the record is the file it
    * was, else from the run's summary where that describes the record, else from the record itself.
    */
-  private refresh(known: Map<string, Entry>): { entries: Entry[]; changed: boolean } {
+  private refresh(known: Map<string, Entry>): { entries: Entry[]; read: number } {
     const files = readdirSync(this.dir);
     const names = new Set(files.filter((f) => f.endsWith('.name')));
     const entries: Entry[] = [];
-    let changed = false;
+    let read = 0;
     for (const file of files) {
       if (!isRecordFile(file)) continue;
-      let stats;
-      try {
-        stats = statSync(join(this.dir, file));
-      } catch {
-        continue; // removed while we listed
-      }
+      const stats = statSync(join(this.dir, file), { throwIfNoEntry: false });
+      if (!stats) continue; // removed while we listed
       const key = keyOf(stats);
       const cached = known.get(file);
       const current = cached && sameKey(cached, key);
       const { name: _, ...entry } = current ? cached : this.entryFor(file, key);
       const id = entry.run.id;
       const name = !isDamaged(entry.run) && names.has(nameFile(id)) ? this.nameOf(id) : undefined;
-      if (!current || cached.name !== name) changed = true;
+      if (!current) read++;
       entries.push(name === undefined ? entry : { ...entry, name });
     }
-    if (entries.length !== known.size) changed = true;
     // Plain comparisons: ISO times and ids sort as strings, and localeCompare costs a tenth of the list at 10,000.
     const keys = new Map(entries.map((e) => [e, `${isDamaged(e.run) ? '' : e.run.startedAt} ${e.run.id}`]));
     entries.sort((a, b) => (keys.get(a)! < keys.get(b)! ? 1 : keys.get(a)! > keys.get(b)! ? -1 : 0));
-    return { entries, changed };
+    return { entries, read };
   }
 
   /** A run's whole record, with its outcome as listed (interrupted told apart) and its name. */
@@ -222,19 +220,17 @@ export class RunLog {
 
   private entryFor(file: string, key: FileKey): Entry {
     const id = file.slice(0, -'.json'.length);
+    // No summary (an older record, or a crash between the two writes), or one we cannot read: the record says.
+    const text = readSummaryText(join(this.dir, summaryFile(id)));
+    const summary = text === undefined ? undefined : parseSummary(text, id, key);
+    if (summary) return { ...key, run: summary.run, ...(summary.writer ? { writer: summary.writer } : {}) };
+    let recordText: string;
     try {
-      const summary = parseSummary(readRegularFile(join(this.dir, summaryFile(id)), SUMMARY_MAX).toString('utf8'), id, key);
-      if (summary) return { ...key, run: summary.run, ...(summary.writer ? { writer: summary.writer } : {}) };
-    } catch {
-      // no summary (an older record, or a crash between the two writes), or one we cannot read: the record says
-    }
-    let text: string;
-    try {
-      text = readRegularFile(join(this.dir, file), RECORD_MAX).toString('utf8');
+      recordText = readRegularFile(join(this.dir, file), RECORD_MAX).toString('utf8');
     } catch (error) {
       return { ...key, run: { id, damaged: (error as Error).message.replace(`${join(this.dir, file)}: `, '') } };
     }
-    const record = parseRecord(file, text, id);
+    const record = parseRecord(file, recordText, id);
     if (typeof record === 'string') return { ...key, run: { id, damaged: record } };
     // Only a record that says running needs its writer, to tell an interrupted run.
     return { ...key, run: summaryOf(record), ...(record.outcome === 'running' ? { writer: record.writer } : {}) };

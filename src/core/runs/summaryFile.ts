@@ -4,7 +4,7 @@
 // every write changes, since each write renames a new file in), and a summary that does not name the record
 // now on disk (older, newer, a crash between the two writes, someone else's file) is passed over for the record.
 // The checks are by hand: zod costs more per summary than the whole list may spend on one.
-import { statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { BACKEND_CHOICES, BACKEND_NAMES, type EpochMetrics } from '@shared/training';
 import { RECIPE_FIELDS } from '@shared/recipe';
 import { RUN_OUTCOMES, type RunRecord, type RunSummary } from '@shared/runs';
@@ -14,6 +14,34 @@ export const summaryFile = (id: string): string => `${id}.summary.json`;
 export const SUMMARY_SUFFIX = '.summary.json';
 /** A summary is a few hundred bytes; its dataset source may be a long folder path. */
 export const SUMMARY_MAX = 64 * 1024;
+
+// O_NONBLOCK: a FIFO put in a summary's place opens at once (and is then refused), never hangs the list.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+const buffer = Buffer.allocUnsafe(SUMMARY_MAX + 1);
+
+/**
+ * A summary file's text, or undefined where there is none, or it is not a small regular file. Leaner than
+ * readRegularFile (no stat before the open, no error made for a missing file), as it runs once per run.
+ */
+export function readSummaryText(file: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, READ_FLAGS);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile() || stats.size > SUMMARY_MAX) return undefined;
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    return length > SUMMARY_MAX ? undefined : buffer.toString('utf8', 0, length);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Which file a record is: a new inode, size and time with every write. */
 export type FileKey = { m: number; s: number; i: number };
