@@ -4,6 +4,8 @@
 // A rename goes to a file of its own (ID.name), never into the record its writer may be rewriting.
 // Listing 10,000 runs reads one index (each file's size, time and summary), rebuilt for the files that
 // changed since: the index is a cache anyone may rebuild, never the truth, and a damaged one is ignored.
+// A changed record is listed from its summary (ID.summary.json, see summaryFile.ts), never opened itself,
+// unless the summary does not describe it.
 import { StudioFailure, type ErrorCode } from '@shared/errors';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
