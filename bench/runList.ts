@@ -1,7 +1,11 @@
 // How long the run log takes to list 10,000 runs (issue 18 asks under 200 ms): writes 10,000 records of a
-// 10-epoch run with its step losses into a temporary home, then times the first list (which builds the
-// index), lists that reuse it (the figure the issue asks about), and a list after one record changed. `npx tsx bench/runList.ts [COUNT]`.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// 10-epoch run with its step losses (and their summaries) into a temporary home, then times each case a list
+// meets: the first list with no index, in this process and in a fresh one (as `runs` is); a list while the
+// folder has just changed; lists of a settled log, here and in a fresh process; a list after one record
+// changed; a list after another process wrote a record; and the first list of records with no summaries
+// (written before summaries were kept: those are read whole once). `npx tsx bench/runList.ts [COUNT] [--keep]`.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunLog } from '@core/runs/runLog';
@@ -11,12 +15,9 @@ import { MNIST_SPEC } from '@shared/modelSpec';
 import { SEED_RECIPE } from '@shared/training';
 import { emptySteps, addLosses } from '@shared/stepLosses';
 
-const count = Number(process.argv[2] ?? 10_000);
+const [mode, modeHome, modeArg] = process.argv.slice(2);
+const count = Number(/^\d+$/.test(mode ?? '') ? mode : 10_000);
 const keep = process.argv.includes('--keep');
-const home = mkdtempSync(join(tmpdir(), 'mnist-studio-runlist-'));
-// Filled without fsync (the bench times listing, not writing); the timed writes below are durable.
-const filling = new RunLog(home, { write: (file, data) => writeFileSync(file, data) });
-const log = new RunLog(home);
 const steps = emptySteps();
 addLosses(
   steps,
@@ -51,19 +52,50 @@ const timed = (label: string, action: () => number): void => {
   console.log(`${label}: ${(performance.now() - t).toFixed(1)} ms (${n} runs)`);
 };
 
-try {
-  const t = performance.now();
-  for (let i = 0; i < count; i++) filling.save(record(i));
-  console.log(`wrote ${count} records in ${((performance.now() - t) / 1000).toFixed(1)} s`);
-  timed('first list (reads every record, writes the index)', () => log.list().length);
-  timed('list while the folder has just changed (a stat per record)', () => log.list().length);
-  // Once nothing has been written for a moment, the folder's time is trusted and no record is looked at.
-  await new Promise((resolve) => setTimeout(resolve, 2500));
-  log.list();
-  for (let i = 0; i < 6; i++) timed('list', () => log.list().length);
-  log.save({ ...record(7), wallSeconds: 121 });
-  timed('list after one record changed', () => log.list().length);
-} finally {
-  if (keep) console.log(`kept ${home}`);
-  else rmSync(home, { recursive: true, force: true });
+/** Runs this file again in a fresh process with one of the modes below; prints what it prints. */
+const child = (...args: string[]): void => {
+  const out = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, ...args], { encoding: 'utf8' });
+  process.stdout.write(out.stdout + out.stderr);
+};
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 2500));
+
+async function main(): Promise<void> {
+  const home = mkdtempSync(join(tmpdir(), 'mnist-studio-runlist-'));
+  // Filled without fsync (the bench times listing, not writing); the timed writes below are durable.
+  const filling = new RunLog(home, { write: (file, data) => writeFileSync(file, data) });
+  const log = new RunLog(home);
+  try {
+    const t = performance.now();
+    for (let i = 0; i < count; i++) filling.save(record(i));
+    console.log(`wrote ${count} records in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    child('--list', home, 'cold, in a fresh process (no index: reads every summary, writes the index)');
+    rmSync(join(log.dir, '.index'), { recursive: true, force: true });
+    timed('cold, in this process (no index)', () => log.list().length);
+    timed('while the folder has just changed (a stat per record)', () => log.list().length);
+    // Once nothing has been written for a moment, the folder's time is trusted and no record is looked at.
+    await settle();
+    timed('first list once settled (stats every record, writes the index)', () => log.list().length);
+    for (let i = 0; i < 5; i++) timed('settled', () => log.list().length);
+    child('--list', home, 'settled, in a fresh process');
+    log.save({ ...record(7), wallSeconds: 121 });
+    timed('after one record changed (this process wrote it)', () => log.list().length);
+    timed('right after that', () => log.list().length);
+    await settle();
+    timed('first list once settled', () => log.list().length);
+    child('--save', home, '9');
+    timed('after another process wrote a record', () => log.list().length);
+    // Records from before summaries were kept: each is read and checked whole, once; the index keeps the rest.
+    for (const file of readdirSync(log.dir)) if (file.endsWith('.summary.json')) rmSync(join(log.dir, file));
+    rmSync(join(log.dir, '.index'), { recursive: true, force: true });
+    timed('cold, no summaries (older records: reads every record)', () => log.list().length);
+    timed('then', () => log.list().length);
+  } finally {
+    if (keep) console.log(`kept ${home}`);
+    else rmSync(home, { recursive: true, force: true });
+  }
 }
+
+if (mode === '--list') timed(modeArg!, () => new RunLog(modeHome!).list().length);
+else if (mode === '--save') new RunLog(modeHome!).save({ ...record(Number(modeArg)), wallSeconds: 122 });
+else await main();

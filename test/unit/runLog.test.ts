@@ -4,13 +4,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunLog, RunLogError, type WriteFile } from '@core/runs/runLog';
 import { recordRun, type EventSource } from '@core/runs/recorder';
 import { importOlderRuns } from '@core/runs/importOlder';
 import { compareRuns, epochsCsv, firstMismatch } from '@core/runs/compare';
 import { thisWriter } from '@core/runs/writer';
+import { summaryOf } from '@core/runs/summaryFile';
 import { writeDurably } from '@core/store/files';
 import { saveCheckpoint } from '@core/store/checkpoint';
 import { initialParams } from '@core/model/init';
@@ -116,6 +117,79 @@ test('the list trusts a settled folder and sees every write after it', () => {
     log.list().map((r) => r.id),
     [a.id],
   );
+});
+
+test('a record without a summary is read whole and listed right; get always reads the record', () => {
+  const log = new RunLog(tempDir());
+  const a = record({ outcome: 'stopped', epochs: [epoch(1)] });
+  log.save(a);
+  // An older record, or a crash between the record and its summary.
+  rmSync(join(log.dir, `${a.id}.summary.json`));
+  const [listed] = summaries(log);
+  assert.deepEqual([listed!.id, listed!.outcome, listed!.epochs, listed!.final], [a.id, 'stopped', 1, epoch(1)]);
+  assert.deepEqual(log.get(a.id), a);
+  log.remove(a.id);
+  assert.deepEqual(
+    readdirSync(log.dir).filter((f) => !f.startsWith('.')),
+    [],
+  );
+});
+
+test("a summary that does not describe the record on disk (older, newer, someone else's) is passed over", () => {
+  const log = new RunLog(tempDir());
+  const a = record();
+  log.save(a);
+  const summary = join(log.dir, `${a.id}.summary.json`);
+  const older = readFileSync(summary, 'utf8');
+  // The record rewritten after its summary (a crash between the two writes): the record says.
+  writeDurably(join(log.dir, `${a.id}.json`), JSON.stringify({ ...a, outcome: 'failed' }));
+  assert.equal(summaries(log)[0]!.outcome, 'failed');
+  // A summary newer than its record (the record put back from a copy): the record says.
+  log.save({ ...a, outcome: 'stopped', epochs: [epoch(1), epoch(2), epoch(3)] });
+  const newer = readFileSync(summary, 'utf8');
+  writeDurably(join(log.dir, `${a.id}.json`), JSON.stringify(a));
+  assert.deepEqual(
+    summaries(log).map((r) => [r.outcome, r.epochs]),
+    [['finished', 2]],
+  );
+  // A summary that names the record on disk but holds another run, or has the older one's key.
+  const key = (JSON.parse(newer) as { record: unknown }).record;
+  writeFileSync(summary, older);
+  assert.equal(summaries(log)[0]!.outcome, 'finished');
+  writeFileSync(summary, JSON.stringify({ ...(JSON.parse(newer) as object), record: key, run: { ...summaryOf(a), id: 'run_someone_else' } }));
+  assert.equal(summaries(log)[0]!.id, a.id);
+});
+
+test('a damaged summary never stops the list: the record is read instead', () => {
+  const log = new RunLog(tempDir());
+  const a = record();
+  log.save(a);
+  const summary = join(log.dir, `${a.id}.summary.json`);
+  const whole = JSON.parse(readFileSync(summary, 'utf8')) as { record: unknown; run: Record<string, unknown> };
+  const forged = (run: Record<string, unknown>) => JSON.stringify({ ...whole, run: { ...whole.run, ...run } });
+  const bad = [
+    '',
+    '{"record":',
+    'null',
+    forged({ outcome: 'interrupted' }),
+    forged({ epochs: 'many' }),
+    forged({ config: { ...a.config, batchSize: -1 } }),
+    forged({ config: { ...a.config, backend: 'quantum' } }),
+    forged({ final: { epoch: 1, train: { loss: 'low' } } }),
+    forged({ outcome: 'running' }), // running, with no writer to tell an interrupted run by
+    JSON.stringify({ ...whole, pad: 'x'.repeat(70 * 1024) }),
+  ];
+  for (const text of bad) {
+    writeFileSync(summary, text);
+    // A summary's time and size are not the record's: the list looks again only once the folder's time moves.
+    utimesSync(log.dir, new Date(), new Date());
+    assert.deepEqual(summaries(log), [summaryOf(a)], text.slice(0, 80));
+  }
+  rmSync(summary);
+  mkdirSync(summary);
+  assert.deepEqual(summaries(log), [summaryOf(a)]);
+  rmSync(summary, { recursive: true });
+  if (spawnSync('mkfifo', [summary]).status === 0) assert.deepEqual(summaries(log), [summaryOf(a)]);
 });
 
 test('an id that does not exist, or is not an id at all, is a clear error', () => {

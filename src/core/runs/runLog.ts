@@ -4,14 +4,17 @@
 // A rename goes to a file of its own (ID.name), never into the record its writer may be rewriting.
 // Listing 10,000 runs reads one index (each file's size, time and summary), rebuilt for the files that
 // changed since: the index is a cache anyone may rebuild, never the truth, and a damaged one is ignored.
+// A changed record is listed from its summary (ID.summary.json, see summaryFile.ts), never opened itself,
+// unless the summary does not describe it.
 import { StudioFailure, type ErrorCode } from '@shared/errors';
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDamaged, RunIdSchema, RunNameSchema, RunRecordSchema, type RunDetail, type RunListing, type RunRecord, type RunSummary } from '@shared/runs';
 import { makeFolders, readRegularFile, writeDurably } from '../store/files';
 import { parseJsonSafely } from '../store/modelValidation';
 import { writerAlive, type Writer } from './writer';
+import { keyOf, parseSummary, sameKey, summaryFile, summaryOf, summaryText, readSummaryText, SUMMARY_SUFFIX, type FileKey } from './summaryFile';
 
 /** A run that is not there, cannot be read, or a request the log refuses: one line a person can act on. */
 export class RunLogError extends StudioFailure {
@@ -40,26 +43,19 @@ const RECORD_MAX = 8 * 1024 * 1024;
 const INDEX = join('.index', 'index.json');
 /** A folder time this recent may not yet show a write in the same clock tick (timestamps are coarse): not trusted. */
 const SETTLED_MS = 2000;
+/** Entries read from files (not the index) past which an unsettled list writes the index all the same. */
+const REWRITE_AFTER = 100;
 const INDEX_MAX = 512 * 1024 * 1024;
-const INDEX_VERSION = 2;
+const INDEX_VERSION = 3;
 const recordFile = (id: string): string => `${id}.json`;
 const nameFile = (id: string): string => `${id}.name`;
+const isRecordFile = (file: string): boolean => file.endsWith('.json') && !file.endsWith(SUMMARY_SUFFIX) && !file.startsWith('.');
 
-/** A file's modification time, size and inode (each write renames a new file in), and what it holds. */
-type Entry = { m: number; s: number; i: number; run: RunSummary | { id: string; damaged: string }; writer?: Writer };
-
-export const summaryOf = (r: RunRecord): RunSummary => ({
-  id: r.id,
-  startedAt: r.startedAt,
-  endedAt: r.endedAt,
-  outcome: r.outcome,
-  config: r.config,
-  backend: r.backend?.name,
-  dataset: r.dataset.source,
-  epochs: r.epochs.length,
-  final: r.epochs.at(-1),
-  wallSeconds: r.wallSeconds,
-});
+/**
+ * A record file's modification time, size and inode (each write renames a new file in), what it holds, and
+ * its run's name: in an index current for the folder's time no name can have changed (a rename renames a file in).
+ */
+type Entry = FileKey & { run: RunSummary | { id: string; damaged: string }; writer?: Writer; name?: string };
 
 /** The record in a file's text, or why it is not one. */
 function parseRecord(file: string, text: string, id: string): RunRecord | string {
@@ -87,63 +83,80 @@ export class RunLog {
     this.write = options.write ?? writeDurably;
   }
 
-  /** Writes a run's record over its previous one; only the run's own recorder calls this. */
+  /**
+   * Writes a run's record over its previous one, then its summary; only the run's own recorder calls this.
+   * A summary that cannot be written costs only speed: the list reads the record it does not describe.
+   */
   save(record: RunRecord): void {
     makeFolders(this.dir);
-    this.write(join(this.dir, recordFile(record.id)), JSON.stringify(record));
+    const file = join(this.dir, recordFile(record.id));
+    this.write(file, JSON.stringify(record));
+    try {
+      this.write(join(this.dir, summaryFile(record.id)), summaryText(record, file));
+    } catch {
+      // the record is written, which is what matters; the disk's trouble shows at the next record
+    }
   }
 
   /** Every run, newest first, damaged files among them with their reasons. */
   list(): RunListing[] {
     if (!existsSync(this.dir)) return [];
     // Every write renames a file into the folder, which moves the folder's time: where it has not moved since
-    // the index was written, no record changed, and the 10,000 stats are skipped. (A file rewritten in place by
-    // some other tool does not move it: such a change shows once anything is next written to the log.)
+    // the index was written, no record, summary or name changed, and neither the folder nor a file is read.
+    // (A file rewritten in place by some other tool does not move it: such a change shows once anything is
+    // next written to the log.)
     const folder = statSync(this.dir, { bigint: true });
-    const files = readdirSync(this.dir);
-    const names = new Set(files.filter((f) => f.endsWith('.name')));
     const index = this.readIndex();
-    const unchanged = index.folderTime === String(folder.mtimeNs);
     const settled = Date.now() - Number(folder.mtimeMs) > SETTLED_MS;
-    const fresh = new Map<string, Entry>();
-    // A settled folder time the index does not hold yet is worth writing down: the next list is then fast.
-    let changed = settled && !unchanged;
-    for (const file of files) {
-      if (!file.endsWith('.json') || file.startsWith('.')) continue;
-      const known = index.entries.get(file);
-      if (unchanged && known) {
-        fresh.set(file, known);
-        continue;
-      }
-      let stats;
-      try {
-        stats = statSync(join(this.dir, file));
-      } catch {
-        continue; // removed while we listed
-      }
-      let entry = known;
-      if (!entry || entry.m !== stats.mtimeMs || entry.s !== stats.size || entry.i !== stats.ino) {
-        entry = this.entryFor(file, { m: stats.mtimeMs, s: stats.size, i: stats.ino });
-        changed = true;
-      }
-      fresh.set(file, entry);
+    let entries: Entry[];
+    if (index.folderTime === String(folder.mtimeNs)) entries = [...index.entries.values()];
+    else {
+      let read;
+      ({ entries, read } = this.refresh(index.entries));
+      // A settled folder time is worth writing down (the next list then reads no file), and so is much read
+      // from the files; a few summaries read again are cheaper than writing the whole index after each write.
+      if (settled || read > REWRITE_AFTER) this.writeIndex(entries, settled ? String(folder.mtimeNs) : undefined);
     }
-    if (changed || fresh.size !== index.entries.size) this.writeIndex(fresh, settled ? String(folder.mtimeNs) : undefined);
     const runs: RunListing[] = [];
-    for (const entry of fresh.values()) {
+    for (const entry of entries) {
       if (isDamaged(entry.run)) {
         runs.push(entry.run);
         continue;
       }
       let run = entry.run;
       if (run.outcome === 'running' && entry.writer && !writerAlive(entry.writer)) run = { ...run, outcome: 'interrupted' };
-      if (names.has(nameFile(run.id))) run = { ...run, name: this.nameOf(run.id) };
+      if (entry.name !== undefined) run = { ...run, name: entry.name };
       runs.push(run);
     }
+    return runs;
+  }
+
+  /**
+   * Each record file's entry as the files are now, newest run first: the index's where the record is the file it
+   * was, else from the run's summary where that describes the record, else from the record itself.
+   */
+  private refresh(known: Map<string, Entry>): { entries: Entry[]; read: number } {
+    const files = readdirSync(this.dir);
+    const names = new Set(files.filter((f) => f.endsWith('.name')));
+    const entries: Entry[] = [];
+    let read = 0;
+    for (const file of files) {
+      if (!isRecordFile(file)) continue;
+      const stats = statSync(join(this.dir, file), { throwIfNoEntry: false });
+      if (!stats) continue; // removed while we listed
+      const key = keyOf(stats);
+      const cached = known.get(file);
+      const current = cached && sameKey(cached, key);
+      const { name: _, ...entry } = current ? cached : this.entryFor(file, key);
+      const id = entry.run.id;
+      const name = !isDamaged(entry.run) && names.has(nameFile(id)) ? this.nameOf(id) : undefined;
+      if (!current) read++;
+      entries.push(name === undefined ? entry : { ...entry, name });
+    }
     // Plain comparisons: ISO times and ids sort as strings, and localeCompare costs a tenth of the list at 10,000.
-    const key = (r: RunListing): string => `${isDamaged(r) ? '' : r.startedAt} ${r.id}`;
-    const keys = new Map(runs.map((r) => [r, key(r)]));
-    return runs.sort((a, b) => (keys.get(a)! < keys.get(b)! ? 1 : keys.get(a)! > keys.get(b)! ? -1 : 0));
+    const keys = new Map(entries.map((e) => [e, `${isDamaged(e.run) ? '' : e.run.startedAt} ${e.run.id}`]));
+    entries.sort((a, b) => (keys.get(a)! < keys.get(b)! ? 1 : keys.get(a)! > keys.get(b)! ? -1 : 0));
+    return { entries, read };
   }
 
   /** A run's whole record, with its outcome as listed (interrupted told apart) and its name. */
@@ -175,6 +188,7 @@ export class RunLog {
     }
     if (record?.outcome === 'running' && writerAlive(record.writer)) throw new RunLogError('refused', `run ${id} is still training: stop it first`);
     rmSync(file, { force: true });
+    rmSync(join(this.dir, summaryFile(id)), { force: true });
     rmSync(join(this.dir, nameFile(id)), { force: true });
   }
 
@@ -206,15 +220,19 @@ export class RunLog {
     }
   }
 
-  private entryFor(file: string, key: Pick<Entry, 'm' | 's' | 'i'>): Entry {
+  private entryFor(file: string, key: FileKey): Entry {
     const id = file.slice(0, -'.json'.length);
-    let text: string;
+    // No summary (an older record, or a crash between the two writes), or one we cannot read: the record says.
+    const text = readSummaryText(join(this.dir, summaryFile(id)));
+    const summary = text === undefined ? undefined : parseSummary(text, id, key);
+    if (summary) return { ...key, run: summary.run, ...(summary.writer ? { writer: summary.writer } : {}) };
+    let recordText: string;
     try {
-      text = readRegularFile(join(this.dir, file), RECORD_MAX).toString('utf8');
+      recordText = readRegularFile(join(this.dir, file), RECORD_MAX).toString('utf8');
     } catch (error) {
       return { ...key, run: { id, damaged: (error as Error).message.replace(`${join(this.dir, file)}: `, '') } };
     }
-    const record = parseRecord(file, text, id);
+    const record = parseRecord(file, recordText, id);
     if (typeof record === 'string') return { ...key, run: { id, damaged: record } };
     // Only a record that says running needs its writer, to tell an interrupted run.
     return { ...key, run: summaryOf(record), ...(record.outcome === 'running' ? { writer: record.writer } : {}) };
@@ -222,7 +240,8 @@ export class RunLog {
 
   /**
    * The index as last written, or an empty one. Its body is checked against the sha256 in its first line,
-   * which it was written with: summaries in an intact index came from records that passed the schema.
+   * which it was written with: summaries in an intact index came from records that passed the schema, or
+   * from summaries that passed their checks and describe the record file as it was.
    */
   private readIndex(): { entries: Map<string, Entry>; folderTime?: string } {
     try {
@@ -231,21 +250,29 @@ export class RunLog {
       const header = JSON.parse(text.slice(0, newline)) as { version?: number; sha256?: string; folderTime?: string };
       const body = text.slice(newline + 1);
       if (header.version !== INDEX_VERSION || header.sha256 !== createHash('sha256').update(body).digest('hex')) return { entries: new Map() };
-      return { entries: new Map(Object.entries(JSON.parse(body) as Record<string, Entry>)), folderTime: header.folderTime };
+      const entries = JSON.parse(body) as Entry[];
+      return { entries: new Map(entries.map((e) => [recordFile(e.run.id), e])), folderTime: header.folderTime };
     } catch {
       return { entries: new Map() };
     }
   }
 
-  /** folderTime: the log folder's time the index is current for, where it is settled enough to trust. */
-  private writeIndex(entries: Map<string, Entry>, folderTime: string | undefined): void {
-    const body = JSON.stringify(Object.fromEntries(entries));
+  /**
+   * folderTime: the log folder's time the index is current for, where it is settled enough to trust.
+   * Written without fsync: it is a cache, and one a crash cut short fails its sha256 and is rebuilt.
+   */
+  private writeIndex(entries: Entry[], folderTime: string | undefined): void {
+    const body = JSON.stringify(entries);
     const header = JSON.stringify({ version: INDEX_VERSION, sha256: createHash('sha256').update(body).digest('hex'), folderTime });
+    const file = join(this.dir, INDEX);
+    const staging = `${file}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       makeFolders(join(this.dir, '.index'));
-      this.write(join(this.dir, INDEX), `${header}\n${body}`);
+      writeFileSync(staging, `${header}\n${body}`, { flag: 'wx' });
+      renameSync(staging, file);
     } catch {
       // A full disk or a read-only home: the list is still right, only the next one is slower.
+      rmSync(staging, { force: true });
     }
   }
 }
