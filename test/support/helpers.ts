@@ -33,6 +33,10 @@ export function tempDir(prefix = 'mnist-studio-'): string {
   return dir;
 }
 
+// Tests never write into the person's own home (~/.mnist-studio): a CLI, host or service a test starts without
+// a home of its own gets this one, a temporary folder removed with the others.
+process.env.MNIST_STUDIO_HOME ??= tempDir('mnist-studio-home-');
+
 export function idxImages(images: Uint8Array, count: number, rows = 28, cols = 28, magic = 0x803): Uint8Array {
   const out = new Uint8Array(16 + images.length);
   const view = new DataView(out.buffer);
