@@ -104,7 +104,7 @@ await page.locator('.phase', { hasText: 'Stopped' }).waitFor();
 console.log(`drawing, stroke to bars, idle: ${await drawLatencies()}`);
 
 // 1,000 dropped files: time to classify them all, and the longest stall of the page's main thread meanwhile.
-const test = (await import('@core/dataset/dataset')).loadDataset().test;
+const test = (await import('@core/dataset/dataset')).readIdxDataset().test;
 const { styledPng, STYLES } = await import('../test/support/digitStyles');
 const files: { name: string; data: string }[] = [];
 for (let i = 0; i < 1000; i++) {

@@ -1,10 +1,10 @@
 // Times loading the bundled MNIST (all 70,000 images) from disk, parsing and validation included.
-import { loadDataset } from '@core/dataset/dataset';
+import { readIdxDataset } from '@core/dataset/dataset';
 
 const runs: number[] = [];
 for (let i = 0; i < 5; i++) {
   const start = performance.now();
-  const d = loadDataset();
+  const d = readIdxDataset();
   runs.push(performance.now() - start);
   if (d.train.count + d.test.count !== 70000) throw new Error('unexpected dataset size');
 }

@@ -7,13 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { loadDataset } from '@core/dataset/dataset';
+import { readIdxDataset } from '@core/dataset/dataset';
 import { importFolder } from '@core/dataset/folderImport';
 
 const { values } = parseArgs({ options: { dir: { type: 'string', default: join(tmpdir(), 'mnist-png') }, count: { type: 'string', default: '70000' } } });
 const count = Number(values.count),
   root = values.dir!;
-const mnist = loadDataset();
+const mnist = readIdxDataset();
 const trainCount = Math.min(mnist.train.count, Math.round((count * 6) / 7)),
   testCount = Math.min(mnist.test.count, count - trainCount);
 

@@ -4,7 +4,7 @@
 //   npx tsx bench/kernelParity.ts --baseline /tmp/cnn-original.wasm [--steps 50] [--bench-steps 300] [--rounds 3] [--threads 2]
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { loadDataset } from '@core/dataset/dataset';
+import { readIdxDataset } from '@core/dataset/dataset';
 import { WasmEngine } from '@core/backend/wasmEngine';
 import { initialParams } from '@core/model/init';
 import { Rng } from '@core/model/rng';
@@ -24,7 +24,7 @@ const steps = Number(values.steps),
   benchSteps = Number(values['bench-steps']),
   rounds = Number(values.rounds),
   threads = Number(values.threads);
-const data = loadDataset();
+const data = readIdxDataset();
 const builds = { current: undefined, baseline: values.baseline } as const;
 const hash = (f: Float32Array): string =>
   createHash('sha256')

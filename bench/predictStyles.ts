@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TrainerClient } from '@core/trainer/client';
 import { decodeFile } from '../src/cli/predict';
-import { loadDataset } from '@core/dataset/dataset';
+import { readIdxDataset } from '@core/dataset/dataset';
 import { SEED_RECIPE } from '@shared/training';
 import { STYLES, styledPng } from '../test/support/digitStyles';
 
@@ -17,7 +17,7 @@ const { values } = parseArgs({
 });
 const count = Number(values.count),
   offset = Number(values.offset);
-const test = loadDataset().test;
+const test = readIdxDataset().test;
 const client = new TrainerClient();
 try {
   let model = values.model;

@@ -2,14 +2,14 @@
 // live tfjs tensors as it goes, to show neither grows. Run: npx tsx bench/soak.ts [--steps 6000] [--backend wasm]
 import { parseArgs } from 'node:util';
 import { TrainerClient } from '@core/trainer/client';
-import { loadDataset } from '@core/dataset/dataset';
+import { readIdxDataset } from '@core/dataset/dataset';
 import { SEED_RECIPE, type BackendChoice } from '@shared/training';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '6000' }, backend: { type: 'string', default: 'auto' } } });
 const steps = Number(values.steps);
 const stepsPerEpoch = 500;
 const client = new TrainerClient();
-const digit = Uint8Array.from(loadDataset().test.images.subarray(0, 784));
+const digit = Uint8Array.from(readIdxDataset().test.images.subarray(0, 784));
 const rows: string[] = [];
 let predictions = 0;
 client.onEvent((e) => {

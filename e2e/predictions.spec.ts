@@ -1,6 +1,6 @@
 // Predictions end to end: draw with the mouse, drop real files (one of them bad), browse the test set.
 import { appGuards, expect, test } from './fixtures';
-import { loadDataset } from '@core/dataset/dataset';
+import { readIdxDataset } from '@core/dataset/dataset';
 import { styledBmp, styledImage, styledPng, STYLES } from '../test/support/digitStyles';
 import { startRun } from './studio';
 
@@ -60,7 +60,7 @@ test('drawing a digit with the mouse shows a live prediction and what the model 
 });
 
 test('dropped files are classified, and a bad one is listed with its reason', async ({ app: { page } }) => {
-  const test = loadDataset().test;
+  const test = readIdxDataset().test;
   const files: { name: string; data: number[] }[] = [];
   for (let i = 0; i < 6; i++) {
     const png = await styledPng(test.images.subarray(i * 784, (i + 1) * 784), STYLES[i % STYLES.length]!, i);

@@ -6,14 +6,14 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { appGuards, expect, test } from './fixtures';
-import { loadDataset } from '@core/dataset/dataset';
+import { readIdxDataset } from '@core/dataset/dataset';
 import { decodeFile } from '../src/cli/predict';
 import { styledBmp, styledDigit, styledImage, styledPng, STYLES } from '../test/support/digitStyles';
 
 appGuards();
 
 async function corpus(dir: string): Promise<string[]> {
-  const { images } = loadDataset().test;
+  const { images } = readIdxDataset().test;
   const digit = (i: number): Uint8Array => images.subarray(i * 784, (i + 1) * 784);
   const files: [string, Buffer][] = [];
   for (let i = 0; i < 4; i++) {

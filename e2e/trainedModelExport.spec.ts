@@ -1,7 +1,7 @@
 // Export… in a browser: the model in hand leaves as an ONNX download that ONNX Runtime opens and runs, with the
 // input and output the docs name (test/integration/onnx.test.ts compares its logits with the app's).
 import { appGuards, expect, test } from './fixtures';
-import { loadDataset } from '@core/dataset/dataset';
+import { readIdxDataset } from '@core/dataset/dataset';
 import { setRecipe, startRun } from './studio';
 
 appGuards();
@@ -30,7 +30,7 @@ test('Export… downloads the model in hand as ONNX, which ONNX Runtime opens an
   expect(session.inputNames).toEqual(['image']);
   expect(session.outputNames).toEqual(['logits']);
   // Two test digits in the model's input form (NHWC float32 in [0, 1]): one row of ten logits each.
-  const digits = loadDataset().test.images.subarray(0, 2 * 784);
+  const digits = readIdxDataset().test.images.subarray(0, 2 * 784);
   const out = await session.run({
     image: new ort.Tensor(
       'float32',

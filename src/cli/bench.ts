@@ -1,7 +1,7 @@
 // `bench`: training throughput of the seed CNN at batch 32 on real MNIST batches, after a warm-up,
 // measured in this thread with nothing else running, through the same step loop training uses (for the
 // GPU: grouped submissions with the next one queued ahead).
-import { loadDataset } from '@core/dataset/dataset';
+import { readIdxDataset } from '@core/dataset/dataset';
 import { createEngine } from '@core/backend/backends';
 import { initialParams } from '@core/model/init';
 import { Rng } from '@core/model/rng';
@@ -27,7 +27,7 @@ export async function benchCommand(flags: {
   json?: boolean;
   profile?: boolean;
 }): Promise<void> {
-  const dataset = loadDataset();
+  const dataset = readIdxDataset();
   const { engine, fallbackReason } = await createEngine(flags.backend, dataset, { maxBatch: flags.batchSize, threads: flags.threads });
   const say = (human: string, json: object): void => void process.stdout.write(`${flags.json ? JSON.stringify(json) : human}\n`);
   say(`backend: ${engine.backend} (${engine.detail})${fallbackReason ? ` because ${fallbackReason}` : ''}`, {

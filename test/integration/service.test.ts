@@ -379,7 +379,7 @@ test('with no model in hand, the model table and spec are those a run would trai
     assert.ok((await call('openDataset', { dir: writeLabelled(labels, labels.slice(0, 6)) })).ok);
     const summary = await call('summary');
     assert.ok(summary.ok);
-    assert.equal((summary.value as { spec: { classes: string[] } }).spec.classes.length, 3, 'three classes, not MNIST\'s ten');
+    assert.equal((summary.value as { spec: { classes: string[] } }).spec.classes.length, 3, "three classes, not MNIST's ten");
   } finally {
     await service.close();
   }

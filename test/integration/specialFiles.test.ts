@@ -116,7 +116,7 @@ test('an IDX file or the recent-models list as a FIFO or /dev/zero: refused, or 
     const dir = writeSlice(10, 10);
     rmSync(join(dir, IDX_FILES.trainLabels));
     make(join(dir, IDX_FILES.trainLabels));
-    const r = await probe('loadDataset', dir);
+    const r = await probe('readIdxDataset', dir);
     assert.equal(r.ok, false);
     assert.match(r.error!, /train-labels-idx1-ubyte: not a regular file/);
     const home = tempDir();

@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadDataset, IDX_FILES } from '@core/dataset/dataset';
+import { readIdxDataset, IDX_FILES } from '@core/dataset/dataset';
 import type { Dataset } from '@shared/dataset';
 import type { Engine } from '@shared/engine';
 
 let bundled: Dataset | undefined;
 export function mnist(): Dataset {
-  bundled ??= loadDataset();
+  bundled ??= readIdxDataset();
   return bundled;
 }
 

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { importFolder, ImportCancelled, type ImportProgress } from '@core/dataset/folderImport';
 import { listFolder } from '@core/dataset/folderListing';
-import { loadDataset, labelCounts } from '@core/dataset/dataset';
+import { readIdxDataset, labelCounts } from '@core/dataset/dataset';
 import { openDataset } from '@core/dataset/openDataset';
 import { DataError } from '@core/dataset/idx';
 import { tempDir, writeLabelled } from '../support/helpers';
@@ -154,23 +154,23 @@ test('an IDX folder with 26 labels takes its class names from classes.txt, or nu
   const letters = Array.from({ length: 26 }, (_, i) => String.fromCharCode(65 + i));
   const labels = (n: number) => Uint8Array.from({ length: n }, (_, i) => i % 26);
   const dir = writeLabelled(labels(52), labels(26));
-  const numbered = loadDataset(dir);
+  const numbered = readIdxDataset(dir);
   assert.deepEqual(
     numbered.spec.classes,
     Array.from({ length: 26 }, (_, i) => String(i)),
   );
   writeFileSync(join(dir, 'classes.txt'), `${letters.join('\n')}\n`);
-  const named = loadDataset(dir);
+  const named = readIdxDataset(dir);
   assert.deepEqual(named.spec, { height: 28, width: 28, channels: 1, mode: 'drawing', classes: letters });
   assert.deepEqual(labelCounts(named.train, 26), new Array(26).fill(2));
   writeFileSync(join(dir, 'classes.txt'), letters.slice(0, 20).join('\n'));
   assert.throws(
-    () => loadDataset(dir),
+    () => readIdxDataset(dir),
     (e: unknown) => e instanceof DataError && /names 20 classes but the labels go up to 25/.test(e.message),
   );
   writeFileSync(join(dir, 'classes.txt'), ['A', 'A', ...letters.slice(2)].join('\n'));
   assert.throws(
-    () => loadDataset(dir),
+    () => readIdxDataset(dir),
     (e: unknown) => e instanceof DataError && /names a class twice/.test(e.message),
   );
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { loadDataset, IDX_FILES, labelCounts } from '@core/dataset/dataset';
+import { readIdxDataset, IDX_FILES, labelCounts } from '@core/dataset/dataset';
 import { DataError, parseImages, parseLabels } from '@core/dataset/idx';
 import { idxImages, idxLabels, mnist, writeLabelled, writeSlice } from '../support/helpers';
 
@@ -18,8 +18,8 @@ test('the bundled MNIST has 60,000 + 10,000 real images with the known label cou
 });
 
 test('a folder of raw IDX files and one of .gz files load the same real slice', () => {
-  const raw = loadDataset(writeSlice(300, 100));
-  const gz = loadDataset(writeSlice(300, 100, { gzip: true }));
+  const raw = readIdxDataset(writeSlice(300, 100));
+  const gz = readIdxDataset(writeSlice(300, 100, { gzip: true }));
   assert.equal(raw.train.count, 300);
   assert.equal(raw.test.count, 100);
   assert.deepEqual(gz.train.images, raw.train.images);
@@ -67,19 +67,19 @@ test('a gzip bomb is refused before it is inflated whole', () => {
 test('image and label counts must agree across the two files of a split', () => {
   const dir = writeSlice(50, 20);
   writeFileSync(join(dir, IDX_FILES.testLabels), idxLabels(mnist().test.labels.subarray(0, 19)));
-  assert.throws(() => loadDataset(dir), /has 19 labels but .* has 20 images/);
+  assert.throws(() => readIdxDataset(dir), /has 19 labels but .* has 20 images/);
 });
 
 test('a missing file or folder is named in the error', () => {
-  assert.throws(() => loadDataset('/nonexistent/folder'), /\/nonexistent\/folder: is not a folder/);
+  assert.throws(() => readIdxDataset('/nonexistent/folder'), /\/nonexistent\/folder: is not a folder/);
   const dir = writeSlice(10, 10);
   writeFileSync(join(dir, IDX_FILES.trainImages), new Uint8Array(0));
-  assert.throws(() => loadDataset(dir), /train-images-idx3-ubyte: too short/);
+  assert.throws(() => readIdxDataset(dir), /train-images-idx3-ubyte: too short/);
 });
 
 // Without a classes.txt an IDX folder's classes are its label numbers, 0 to the largest: labels that are
 // not class numbers make classes no image has, which the notes name and the model could never learn.
-const notesOf = (train: ArrayLike<number>, test: ArrayLike<number>) => loadDataset(writeLabelled(train, test)).notes!;
+const notesOf = (train: ArrayLike<number>, test: ArrayLike<number>) => readIdxDataset(writeLabelled(train, test)).notes!;
 
 test('an IDX folder names its classes with no training or no test images, as image folders do', () => {
   const notes = notesOf([0, 1, 2, 0, 1, 2], [0, 1, 3, 0]);
@@ -95,7 +95,7 @@ test('an IDX folder names its classes with no training or no test images, as ima
 
 test('labels that skip a number, as EMNIST letters skip 0, get a plain note and load', () => {
   const letters = Array.from({ length: 52 }, (_, i) => 1 + (i % 26));
-  const d = loadDataset(writeLabelled(letters, letters.slice(0, 26)));
+  const d = readIdxDataset(writeLabelled(letters, letters.slice(0, 26)));
   assert.equal(d.spec.classes.length, 27);
   assert.deepEqual(d.notes, [
     'class names are the label numbers (no classes.txt)',
@@ -115,7 +115,7 @@ test('labels all 3 in training and all 200 in test: 201 classes, mostly empty, a
   // With a classes.txt the classes are named as meant: the empty ones are still named, classes.txt is not asked for.
   const dir = writeLabelled(new Array(30).fill(3), new Array(10).fill(200));
   writeFileSync(join(dir, 'classes.txt'), Array.from({ length: 201 }, (_, i) => `c${i}`).join('\n'));
-  const named = loadDataset(dir).notes!;
+  const named = readIdxDataset(dir).notes!;
   assert.equal(named.length, 3, named.join('\n'));
   assert.ok(!named.some((n) => n.includes('classes.txt')), named.join('\n'));
 });

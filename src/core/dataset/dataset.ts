@@ -59,7 +59,8 @@ function readClassNames(dir: string): string[] | undefined {
   return names;
 }
 
-export function loadDataset(dir?: string): Dataset {
+/** Reads an IDX folder (the bundled MNIST without one): one of the ways openDataset opens a dataset. */
+export function readIdxDataset(dir?: string): Dataset {
   const folder = dir ?? resourcePath('mnist');
   if (dir !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) throw new DataError(dir, 'is not a folder');
   const train = loadSplit(folder, IDX_FILES.trainImages, IDX_FILES.trainLabels);

@@ -2,18 +2,18 @@
 // classes.txt), or a folder of images named by class.
 import type { DataRequest } from '@shared/dataset';
 import type { Dataset } from '@shared/dataset';
-import { isIdxFolder, loadDataset } from './dataset';
+import { isIdxFolder, readIdxDataset } from './dataset';
 import { importFolder, type ImportOptions } from './folderImport';
 import { DataError } from './idx';
 
 export async function openDataset(request: DataRequest, options: Omit<ImportOptions, 'mode' | 'input'> = {}): Promise<Dataset> {
   if (!request.dir) {
     if (request.mode || request.input) throw new DataError('bundled MNIST', '--mode and --input apply to image folders only');
-    return loadDataset();
+    return readIdxDataset();
   }
   if (isIdxFolder(request.dir)) {
     if (request.mode || request.input) throw new DataError(request.dir, 'is an IDX set: --mode and --input apply to image folders only');
-    return loadDataset(request.dir);
+    return readIdxDataset(request.dir);
   }
   return importFolder(request.dir, { ...options, mode: request.mode, input: request.input });
 }
