@@ -63,6 +63,11 @@ test('bad requests get typed errors and the worker keeps working', async () => {
     );
     await assert.rejects(client.request('openDataset', { data: { dir: '/nonexistent' } }), (e: StudioCallError) => e.studio.code === 'bad-data');
     await assert.rejects(client.request('openModel', { dir: '/nonexistent', backend: 'wasm' }), (e: StudioCallError) => e.studio.code === 'bad-model');
+    // A request of an older protocol (the kebab-case 'train') is answered, not left waiting for ever.
+    await assert.rejects(
+      client.request('train' as 'startTraining', { config: SEED_RECIPE }),
+      (e: StudioCallError) => e.studio.code === 'bad-request' && /no request train/.test(e.message),
+    );
     await client.request('openDataset', {});
     const run = client.request('startTraining', { config: { ...SEED_RECIPE, backend: 'wasm', epochs: 1, trainLimit: 320, testLimit: 100 } });
     await assert.rejects(client.request('startTraining', { config: { ...SEED_RECIPE, backend: 'wasm' } }), (e: StudioCallError) => e.studio.code === 'busy');

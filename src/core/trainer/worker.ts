@@ -1,6 +1,7 @@
 // The trainer worker: the one thread that imports tfjs. It routes the owner's requests to the dataset in
 // hand, the model in hand and the run job, and answers predictions while a run trains (the loop yields
 // between steps).
+import { printable } from '@shared/format';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { WorkerMessage, WorkerReplies, WorkerRequest } from '@shared/workerProtocol';
 import { inputLabel, inputSize, MNIST_SPEC, sameSpec } from '@shared/modelSpec';
@@ -126,7 +127,13 @@ port.on('message', (request: WorkerRequest) => {
   if (request.type === 'cancelImport') return data.cancelImport();
   if (request.type === 'crash') return crash(request);
   const handler = handlers[request.type] as ((r: WorkerRequest) => Promise<unknown>) | undefined;
-  if (!handler) return;
+  if (!handler) {
+    // A request the worker does not know (a caller of an older protocol) is answered, never left waiting.
+    const { id } = request as { id?: unknown };
+    const name = printable(String((request as { type?: unknown }).type).slice(0, 100));
+    if (typeof id === 'number') post({ type: 'reply', id, ok: false, error: { code: 'bad-request', message: `the trainer worker has no request ${name}` } });
+    return;
+  }
   // A GPU that went away since the last request is replaced first, its model moved onto the CPU.
   recoverLostGpu()
     .catch(() => false)
