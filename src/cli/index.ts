@@ -7,7 +7,7 @@ import { openDataset } from '@core/dataset/openDataset';
 import { inputLabel } from '@shared/modelSpec';
 import { cacheDir, dataRequest, importProgress, perClassCounts } from './data';
 import { formatSummary, modelSummary } from '@core/model/summary';
-import { printable } from '@shared/format';
+import { counted, printable } from '@shared/format';
 import { TrainerClient } from '@core/trainer/client';
 import { backend, inputShape, integer, mode, recipeOption, UsageExit } from './options';
 import { expandHome } from '@core/store/modelFolders';
@@ -46,10 +46,10 @@ program
     const { source, classes, spec, train, test, notes, refused } = summary;
     if (flags.json) return void console.log(JSON.stringify({ classes, input: inputLabel(spec), mode: spec.mode, train, test, notes, refused }));
     console.log(`dataset: ${source}`);
-    console.log(`input: ${inputLabel(spec)} (${spec.mode}); ${classes.length} classes`);
+    console.log(`input: ${inputLabel(spec)} (${spec.mode}); ${counted(classes.length, 'class', 'classes')}`);
     for (const note of notes) console.log(`note: ${printable(note)}`);
     for (const [name, s] of Object.entries({ train, test })) {
-      console.log(`${name}: ${s.count} images; per class ${perClassCounts(classes, s.labelCounts)}`);
+      console.log(`${name}: ${counted(s.count, 'image')}; per class ${perClassCounts(classes, s.labelCounts)}`);
     }
     if (refused.length) console.log(`refused ${refused.length} file${refused.length === 1 ? '' : 's'}:`);
     for (const r of refused) console.log(`  ${printable(`${r.file}: ${r.reason}`)}`);

@@ -20,19 +20,21 @@ const accuracy = (e?: EpochMetrics): string => (e ? `${(e.test.accuracy * 100).t
 const seconds = (s: number): string => (s < 60 ? `${s.toFixed(1)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`);
 
 function table(runs: RunListing[]): string {
+  // Every field comes from files anyone could have written (a damaged entry's id is its file's name): one printable line each.
   const rows = runs.map((r) =>
-    isDamaged(r)
-      ? [r.id, '', '', 'damaged', '', '', '', printable(r.damaged)]
+    (isDamaged(r)
+      ? [r.id, '', '', 'damaged', '', '', '', r.damaged]
       : [
           r.id,
-          printable(r.name ?? ''),
+          r.name ?? '',
           r.startedAt.slice(0, 19).replace('T', ' '),
-          r.outcome,
+          r.host ? `${r.outcome} on ${r.host}` : r.outcome,
           r.backend ?? '-',
           `${r.epochs}/${r.config.epochs}`,
           accuracy(r.final),
           seconds(r.wallSeconds),
-        ],
+        ]
+    ).map(printable),
   );
   const header = ['ID', 'NAME', 'STARTED', 'OUTCOME', 'BACKEND', 'EPOCHS', 'TEST ACC', 'WALL'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -156,9 +158,10 @@ export function runsCommand(program: Command): void {
     .command('rm')
     .description("remove a run's record (its checkpoint and saved model stay)")
     .argument('<id>')
-    .action((id: string) => {
-      log().remove(id);
-      console.log(`removed run ${id}`);
+    .option('--force', 'remove a run said to be running whose writer cannot be told alive (another machine, or no start time)')
+    .action((id: string, flags: { force?: boolean }) => {
+      log().remove(id, { force: flags.force });
+      console.log(`removed run ${printable(id)}`);
     });
   runs
     .command('reproduce')

@@ -16,3 +16,6 @@ export const NOT_IN_NAMES = new RegExp(`[${UNPRINTABLE_CLASS}]`, 'u');
 
 /** Text from files and folders as one printable line: control characters written as \u escapes. */
 export const printable = (text: string): string => text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+/** A count with its noun, singular for one: `1 image`, `2 images`, `1 class`, `3 classes`. */
+export const counted = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;

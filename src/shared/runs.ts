@@ -82,6 +82,8 @@ export interface RunSummary {
   startedAt: string;
   endedAt?: string;
   outcome: RunOutcome;
+  /** For a run still said running by a process on another machine, which cannot be asked: that machine. */
+  host?: string;
   config: TrainConfig;
   backend?: string;
   dataset: string;

@@ -284,3 +284,12 @@ test('file and folder names with control characters are printed escaped, so ever
     assert.ok(!refused.stderr.includes(mark), `no raw ${escaped} on stderr`);
   }
 });
+
+test('data says one image and one class in the singular', () => {
+  const dir = writeLabelled([0, 1], [1]);
+  const r = cli('data', '--data', dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^test: 1 image; /m);
+  writeFileSync(join(dir, 'classes.txt'), 'only\n');
+  assertUsageError(cli('data', '--data', dir), /names 1 class but the labels go up to 1/);
+});

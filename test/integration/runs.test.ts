@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RunDetail, RunListing, RunSummary } from '@shared/runs';
@@ -167,4 +167,31 @@ test('a run id that does not exist is one error line, exit 2', () => {
     assert.match(r.stderr, /^error: no run (run_nope|\.\.\/x)\n$/);
   }
   assert.equal(cli(home, 'runs').stdout.trim(), 'no runs yet');
+});
+
+test('hostile run log files: escaped in the table, refused whole by rm, and one line where runlog is not a folder', () => {
+  const home = tempDir();
+  const dir = join(home, 'runlog');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'run_nl\nrun_FORGED  x  finished.json'), '{}');
+  writeFileSync(join(dir, 'run_esc\u001b[2J.json'), '{}');
+  const listing = cli(home, 'runs');
+  assert.equal(listing.code, 0, listing.stderr);
+  assert.doesNotMatch(listing.stdout, /^run_FORGED/m);
+  assert.ok(!listing.stdout.includes(String.fromCharCode(27)), 'no raw ESC reaches the terminal');
+  assert.match(listing.stdout, /run_nl\\u000arun_FORGED/);
+  const id = 'run_2025-01-01_00-00-00-001_abcd1234';
+  writeFileSync(join(dir, `${id}.json`), '{}');
+  mkdirSync(join(dir, `${id}.name`));
+  const rm = cli(home, 'runs', 'rm', id);
+  assert.equal(rm.code, 2);
+  assert.match(rm.stderr, /^error: run \S+ cannot be removed: .*\.name is not a regular file \(a folder\)\n$/);
+  assert.ok(existsSync(join(dir, `${id}.json`)));
+  assert.match(cli(home, 'runs', 'rename', id, 'x').stderr, /^error: run \S+ (is damaged|cannot be named).*\n$/);
+  const file = join(tempDir(), 'runlog-home');
+  mkdirSync(file);
+  writeFileSync(join(file, 'runlog'), '');
+  const bad = cli(file, 'runs');
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^error: .*runlog: exists and is not a folder\n$/);
 });

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { RunLog, RunLogError, type WriteFile } from '@core/runs/runLog';
 import { recordRun, type EventSource } from '@core/runs/recorder';
@@ -418,4 +419,107 @@ test('the CSV has one row per run and epoch, and defuses names a spreadsheet wou
   assert.equal(lines[0], 'run,name,epoch,train_loss,train_accuracy,test_loss,test_accuracy,test_count,examples_per_second,seconds');
   assert.equal(lines.length, 3);
   assert.equal(lines[1], `${a.id},"'=HYPERLINK(""x"")",1,0.5,0.9,0.25,0.95,100,1000,1`);
+});
+
+test('a companion that is not a regular file stops a removal before anything is removed, and a rename with one line', () => {
+  const log = new RunLog(tempDir());
+  const r = record();
+  log.save(r);
+  mkdirSync(join(log.dir, `${r.id}.name`));
+  const before = readdirSync(log.dir).sort();
+  assert.throws(() => log.remove(r.id), refused('refused', /^run \S+ cannot be removed: .*\.name is not a regular file \(a folder\)$/));
+  assert.deepEqual(readdirSync(log.dir).sort(), before);
+  assert.throws(() => log.rename(r.id, 'x'), refused('refused', /^run \S+ cannot be named: .*\.name is not a regular file \(a folder\)$/));
+  rmSync(join(log.dir, `${r.id}.name`), { recursive: true });
+  rmSync(join(log.dir, `${r.id}.summary.json`));
+  mkdirSync(join(log.dir, `${r.id}.summary.json`));
+  assert.throws(() => log.remove(r.id), refused('refused', /summary\.json is not a regular file \(a folder\)$/));
+  assert.ok(readdirSync(log.dir).includes(`${r.id}.json`));
+});
+
+test('a forged index (its sha256 right, its entries not) is passed over for the files', () => {
+  const log = new RunLog(tempDir());
+  const r = record();
+  log.save(r);
+  const settled = new Date(Date.now() - 10_000);
+  // Twice: the first list makes the index's folder, which moves the log folder's time.
+  for (let i = 0; i < 2; i++) {
+    utimesSync(log.dir, settled, settled);
+    log.list();
+  }
+  const indexFile = join(log.dir, '.index', 'index.json');
+  const [headerLine] = readFileSync(indexFile, 'utf8').split('\n');
+  const header = JSON.parse(headerLine!) as Record<string, unknown>;
+  for (const entries of [
+    [{ run: {} }],
+    [null],
+    [{ m: 1, s: 1, i: 1, run: { id: r.id, outcome: 'finished' } }],
+    [{ m: 1, s: 1, i: 1, run: { id: 5, damaged: 'x' } }],
+    {},
+  ]) {
+    const body = JSON.stringify(entries);
+    writeFileSync(indexFile, `${JSON.stringify({ ...header, sha256: createHash('sha256').update(body).digest('hex') })}\n${body}`);
+    assert.deepEqual(summaries(log), [summaryOf(r)], body);
+  }
+});
+
+test('a run held by another host, or by a live pid with no start time, is said so, and --force removes it', () => {
+  const log = new RunLog(tempDir());
+  const far = record({ outcome: 'running', endedAt: undefined, writer: { pid: 4242, host: 'elsewhere.example' } });
+  const unsure = record({ outcome: 'running', endedAt: undefined, writer: { pid: process.ppid, host: thisWriter().host } });
+  const live = record({ outcome: 'running', endedAt: undefined });
+  for (const x of [far, unsure, live]) log.save(x);
+  const listed = Object.fromEntries(summaries(log).map((s) => [s.id, s]));
+  assert.equal(listed[far.id]!.outcome, 'running');
+  assert.equal(listed[far.id]!.host, 'elsewhere.example');
+  assert.equal(listed[live.id]!.host, undefined);
+  assert.throws(() => log.remove(far.id), refused('refused', /held by pid 4242 on elsewhere\.example.*--force/));
+  assert.throws(() => log.remove(unsure.id), refused('refused', new RegExp(`held by pid ${process.ppid} on this machine.*--force`)));
+  assert.throws(() => log.remove(live.id, { force: true }), refused('refused', /still training/));
+  log.remove(far.id, { force: true });
+  log.remove(unsure.id, { force: true });
+  assert.deepEqual(
+    log.list().map((x) => x.id),
+    [live.id],
+  );
+});
+
+test('a run log that is not a folder is one line; dangling and looping links are listed as damaged', () => {
+  const home = tempDir();
+  writeFileSync(join(home, 'runlog'), 'not a folder');
+  const log = new RunLog(home);
+  assert.throws(
+    () => log.list(),
+    (e: unknown) => e instanceof RunLogError && /runlog: exists and is not a folder$/.test(e.message),
+  );
+  // A run goes on, and its note keeps the reason.
+  const warnings: string[] = [];
+  const source = events();
+  recordRun(source, { home, config: { ...SEED_RECIPE, epochs: 1, backend: 'cpu' }, data: {}, log, warn: (m) => warnings.push(m) });
+  source.send(started);
+  assert.match(warnings[0] ?? '', /run log could not be written \(.*runlog: exists and is not a folder\)/);
+  const other = new RunLog(tempDir());
+  other.save(record());
+  symlinkSync(join(other.dir, 'nowhere'), join(other.dir, 'run_dangling.json'));
+  symlinkSync(join(other.dir, 'run_loop.json'), join(other.dir, 'run_loop.json'));
+  const reasons = Object.fromEntries(
+    other
+      .list()
+      .filter(isDamaged)
+      .map((d) => [d.id, d.damaged]),
+  );
+  assert.match(reasons['run_dangling']!, /symbolic link/);
+  assert.match(reasons['run_loop']!, /symbolic link/);
+});
+
+test('a file whose name is not a run id is listed with its path, and removed by the name listed', () => {
+  const log = new RunLog(tempDir());
+  log.save(record());
+  writeFileSync(join(log.dir, 'run_nl\nrun_FORGED.json'), '{}');
+  const damaged = log.list().filter(isDamaged);
+  assert.equal(damaged.length, 1);
+  assert.match(damaged[0]!.damaged, /not a run id/);
+  log.remove('run_nl\nrun_FORGED');
+  assert.equal(log.list().filter(isDamaged).length, 0);
+  assert.throws(() => log.remove('../x'), refused('missing', /^no run /));
 });

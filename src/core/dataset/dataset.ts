@@ -9,6 +9,7 @@ import type { Dataset, DataSummary, Split } from '@shared/dataset';
 import { readRegularFile } from '../store/files';
 import { emptyClassNotes } from './classNotes';
 import { ClassNameSchema, digitClasses, MAX_CLASSES, MIN_CLASSES, MNIST_SPEC, type ModelSpec } from '@shared/modelSpec';
+import { counted } from '@shared/format';
 
 export const IDX_FILES = {
   trainImages: 'train-images-idx3-ubyte',
@@ -71,8 +72,9 @@ export function readIdxDataset(dir?: string): Dataset {
   const named = readClassNames(folder);
   const largest = [train.labels, test.labels].reduce((m, labels) => labels.reduce((a, l) => (l > a ? l : a), m), 0);
   const k = named?.length ?? Math.max(MIN_CLASSES, largest + 1);
-  if (named && largest >= k) throw new DataError(join(folder, CLASSES_FILE), `names ${k} classes but the labels go up to ${largest}`);
-  if (k < MIN_CLASSES || k > MAX_CLASSES) throw new DataError(join(folder, CLASSES_FILE), `names ${k} classes; a model has ${MIN_CLASSES} to ${MAX_CLASSES}`);
+  if (named && largest >= k) throw new DataError(join(folder, CLASSES_FILE), `names ${counted(k, 'class', 'classes')} but the labels go up to ${largest}`);
+  if (k < MIN_CLASSES || k > MAX_CLASSES)
+    throw new DataError(join(folder, CLASSES_FILE), `names ${counted(k, 'class', 'classes')}; a model has ${MIN_CLASSES} to ${MAX_CLASSES}`);
   const spec: ModelSpec = { height: train.height, width: train.width, channels: 1, mode: 'drawing', classes: named ?? digitClasses(k) };
   const notes = [
     ...(named ? [] : [`class names are the label numbers (no ${CLASSES_FILE})`]),

@@ -8,6 +8,7 @@ import type { DataRequest } from '@shared/dataset';
 import type { TrainConfig, TrainEvent } from '@shared/training';
 import { addLosses, emptySteps } from '@shared/stepLosses';
 import { RECORD_VERSION, type RunRecord } from '@shared/runs';
+import { StudioFailure } from '@shared/errors';
 import { newRunName, readCheckpointMeta } from '../store/checkpoint';
 import { wasmThreads } from '../backend/wasmEngine';
 import { appInfo } from './appInfo';
@@ -102,9 +103,11 @@ export function recordRun(source: EventSource, context: RunContext): RunRecorder
     } catch (error) {
       if (warned) return;
       warned = true;
+      // A system error by its code (ENOSPC); our own errors (a runlog that is a file) by their message, which says it.
       const code = (error as { code?: string }).code;
+      const reason = error instanceof StudioFailure || code === undefined ? (error as Error).message : code;
       (context.warn ?? ((m: string) => process.stderr.write(`note: ${m}\n`)))(
-        `the run log could not be written (${code ?? (error as Error).message}); the run goes on, and its record is written when it can be`,
+        `the run log could not be written (${reason}); the run goes on, and its record is written when it can be`,
       );
     }
   };

@@ -7,14 +7,15 @@
 // A changed record is listed from its summary (ID.summary.json, see summaryFile.ts), never opened itself,
 // unless the summary does not describe it.
 import { StudioFailure, type ErrorCode } from '@shared/errors';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { isDamaged, RunIdSchema, RunNameSchema, RunRecordSchema, type RunDetail, type RunListing, type RunRecord, type RunSummary } from '@shared/runs';
-import { makeFolders, readRegularFile, writeDurably } from '../store/files';
+import { isDamaged, RunIdSchema, RunNameSchema, RunRecordSchema, type RunDetail, type RunListing, type RunRecord } from '@shared/runs';
+import { makeFolders, notRegular, readRegularFile, writeDurably } from '../store/files';
 import { parseJsonSafely } from '../store/modelValidation';
-import { writerAlive, type Writer } from './writer';
+import { writerAlive } from './writer';
 import { keyOf, parseSummary, sameKey, summaryFile, summaryOf, summaryText, readSummaryText, SUMMARY_SUFFIX, type FileKey } from './summaryFile';
+import { readIndex, writeIndex, type Entry } from './runIndex';
 
 /** A run that is not there, cannot be read, or a request the log refuses: one line a person can act on. */
 export class RunLogError extends StudioFailure {
@@ -39,23 +40,19 @@ export interface RunLogOptions {
 
 /** 10,000 epochs and 4,096 step points are well under this; anything larger is not a record of ours. */
 const RECORD_MAX = 8 * 1024 * 1024;
-/** In a folder of its own: writing it must not change the log folder's time, which says whether anything changed. */
-const INDEX = join('.index', 'index.json');
 /** A folder time this recent may not yet show a write in the same clock tick (timestamps are coarse): not trusted. */
 const SETTLED_MS = 2000;
 /** Entries read from files (not the index) past which an unsettled list writes the index all the same. */
 const REWRITE_AFTER = 100;
-const INDEX_MAX = 512 * 1024 * 1024;
-const INDEX_VERSION = 3;
 const recordFile = (id: string): string => `${id}.json`;
 const nameFile = (id: string): string => `${id}.name`;
 const isRecordFile = (file: string): boolean => file.endsWith('.json') && !file.endsWith(SUMMARY_SUFFIX) && !file.startsWith('.');
 
-/**
- * A record file's modification time, size and inode (each write renames a new file in), what it holds, and
- * its run's name: in an index current for the folder's time no name can have changed (a rename renames a file in).
- */
-type Entry = FileKey & { run: RunSummary | { id: string; damaged: string }; writer?: Writer; name?: string };
+/** Why a path that is there is not a regular file, or undefined where it is one or is not there. */
+function notAFile(path: string): string | undefined {
+  const stats = lstatSync(path, { throwIfNoEntry: false });
+  return stats && notRegular(stats);
+}
 
 /** The record in a file's text, or why it is not one. */
 function parseRecord(file: string, text: string, id: string): RunRecord | string {
@@ -106,7 +103,8 @@ export class RunLog {
     // (A file rewritten in place by some other tool does not move it: such a change shows once anything is
     // next written to the log.)
     const folder = statSync(this.dir, { bigint: true });
-    const index = this.readIndex();
+    if (!folder.isDirectory()) throw new RunLogError('damaged', `${this.dir}: exists and is not a folder`);
+    const index = readIndex(this.dir, recordFile);
     const settled = Date.now() - Number(folder.mtimeMs) > SETTLED_MS;
     let entries: Entry[];
     if (index.folderTime === String(folder.mtimeNs)) entries = [...index.entries.values()];
@@ -115,7 +113,7 @@ export class RunLog {
       ({ entries, read } = this.refresh(index.entries));
       // A settled folder time is worth writing down (the next list then reads no file), and so is much read
       // from the files; a few summaries read again are cheaper than writing the whole index after each write.
-      if (settled || read > REWRITE_AFTER) this.writeIndex(entries, settled ? String(folder.mtimeNs) : undefined);
+      if (settled || read > REWRITE_AFTER) writeIndex(this.dir, entries, settled ? String(folder.mtimeNs) : undefined);
     }
     const runs: RunListing[] = [];
     for (const entry of entries) {
@@ -125,6 +123,8 @@ export class RunLog {
       }
       let run = entry.run;
       if (run.outcome === 'running' && entry.writer && !writerAlive(entry.writer)) run = { ...run, outcome: 'interrupted' };
+      // Another machine's process cannot be asked whether it still runs: the list says whose it is.
+      else if (run.outcome === 'running' && entry.writer && entry.writer.host !== hostname()) run = { ...run, host: entry.writer.host };
       if (entry.name !== undefined) run = { ...run, name: entry.name };
       runs.push(run);
     }
@@ -142,8 +142,20 @@ export class RunLog {
     let read = 0;
     for (const file of files) {
       if (!isRecordFile(file)) continue;
-      const stats = statSync(join(this.dir, file), { throwIfNoEntry: false });
-      if (!stats) continue; // removed while we listed
+      let stats;
+      try {
+        stats = statSync(join(this.dir, file), { throwIfNoEntry: false });
+      } catch {
+        // ELOOP: a loop of links (and what else stat refuses): lstat below says what it is
+      }
+      if (!stats) {
+        const link = lstatSync(join(this.dir, file), { throwIfNoEntry: false });
+        if (!link) continue; // removed while we listed
+        const damaged = link.isSymbolicLink() ? 'a symbolic link to nothing, or a loop of them' : (notRegular(link) ?? 'cannot be read');
+        entries.push({ ...keyOf(link), run: { id: file.slice(0, -'.json'.length), damaged } });
+        read++;
+        continue;
+      }
       const key = keyOf(stats);
       const cached = known.get(file);
       const current = cached && sameKey(cached, key);
@@ -172,24 +184,51 @@ export class RunLog {
     this.read(id);
     const parsed = RunNameSchema.safeParse(name);
     if (!parsed.success) throw new RunLogError('refused', `name: ${parsed.error.issues[0]!.message}`);
-    this.write(join(this.dir, nameFile(id)), parsed.data);
+    const file = join(this.dir, nameFile(id));
+    const wrong = notAFile(file);
+    if (wrong) throw new RunLogError('refused', `run ${id} cannot be named: ${file} is ${wrong}`);
+    this.write(file, parsed.data);
     return parsed.data;
   }
 
-  /** Removes a run's record (a damaged one too); a run still training is refused: its writer would write it back. */
-  remove(id: string): void {
-    const file = join(this.dir, recordFile(this.checkId(id)));
-    if (!existsSync(file)) throw new RunLogError('missing', `no run ${id}`);
+  /**
+   * Removes a run's record (a damaged one too) and its summary and name, or nothing where any of them is not a
+   * regular file. A run still training is refused: its writer would write it back. `force` removes one whose
+   * writer cannot be told alive or gone (another machine's, or a pid with no start time to tell reuse by).
+   */
+  remove(id: string, options: { force?: boolean } = {}): void {
+    const valid = RunIdSchema.safeParse(id).success;
+    const file = join(this.dir, recordFile(valid ? id : this.listedName(id)));
+    if (!existsSync(file) && !lstatSync(file, { throwIfNoEntry: false })) throw new RunLogError('missing', `no run ${id}`);
+    // A file name that is not an id is no run of ours: only the listed file goes, never files beside it.
+    const files = valid ? [file, join(this.dir, summaryFile(id)), join(this.dir, nameFile(id))] : [file];
+    for (const path of files) {
+      const wrong = notAFile(path);
+      if (wrong) throw new RunLogError('refused', `run ${id} cannot be removed: ${path} is ${wrong}`);
+    }
     let record: RunRecord | undefined;
     try {
-      record = this.read(id);
+      record = valid ? this.read(id) : undefined;
     } catch {
       // damaged: removable all the same
     }
-    if (record?.outcome === 'running' && writerAlive(record.writer)) throw new RunLogError('refused', `run ${id} is still training: stop it first`);
-    rmSync(file, { force: true });
-    rmSync(join(this.dir, summaryFile(id)), { force: true });
-    rmSync(join(this.dir, nameFile(id)), { force: true });
+    if (record?.outcome === 'running' && writerAlive(record.writer)) {
+      const { pid, host, started } = record.writer;
+      const here = host === hostname();
+      const holder = `held by pid ${pid} on ${here ? 'this machine' : host}`;
+      if (here && started !== undefined) throw new RunLogError('refused', `run ${id} is still training (${holder}): stop it first`);
+      if (!options.force)
+        throw new RunLogError('refused', `run ${id} may still be training (${holder}): stop it first, or if it is not, remove it with --force`);
+    }
+    for (const path of files) rmSync(path, { force: true });
+  }
+
+  /** A damaged entry listed by a file name that is not a run id: removable by that name where it is a plain record file in the log. */
+  private listedName(name: string): string {
+    const file = recordFile(name);
+    if (/[/\\\0]/.test(name) || !isRecordFile(file) || !lstatSync(join(this.dir, file), { throwIfNoEntry: false })?.isFile())
+      throw new RunLogError('missing', `no run ${name}`);
+    return name;
   }
 
   private checkId(id: string): string {
@@ -222,6 +261,7 @@ export class RunLog {
 
   private entryFor(file: string, key: FileKey): Entry {
     const id = file.slice(0, -'.json'.length);
+    if (!RunIdSchema.safeParse(id).success) return { ...key, run: { id, damaged: `its file name is not a run id: remove ${join(this.dir, file)}` } };
     // No summary (an older record, or a crash between the two writes), or one we cannot read: the record says.
     const text = readSummaryText(join(this.dir, summaryFile(id)));
     const summary = text === undefined ? undefined : parseSummary(text, id, key);
@@ -236,43 +276,5 @@ export class RunLog {
     if (typeof record === 'string') return { ...key, run: { id, damaged: record } };
     // Only a record that says running needs its writer, to tell an interrupted run.
     return { ...key, run: summaryOf(record), ...(record.outcome === 'running' ? { writer: record.writer } : {}) };
-  }
-
-  /**
-   * The index as last written, or an empty one. Its body is checked against the sha256 in its first line,
-   * which it was written with: summaries in an intact index came from records that passed the schema, or
-   * from summaries that passed their checks and describe the record file as it was.
-   */
-  private readIndex(): { entries: Map<string, Entry>; folderTime?: string } {
-    try {
-      const text = readRegularFile(join(this.dir, INDEX), INDEX_MAX).toString('utf8');
-      const newline = text.indexOf('\n');
-      const header = JSON.parse(text.slice(0, newline)) as { version?: number; sha256?: string; folderTime?: string };
-      const body = text.slice(newline + 1);
-      if (header.version !== INDEX_VERSION || header.sha256 !== createHash('sha256').update(body).digest('hex')) return { entries: new Map() };
-      const entries = JSON.parse(body) as Entry[];
-      return { entries: new Map(entries.map((e) => [recordFile(e.run.id), e])), folderTime: header.folderTime };
-    } catch {
-      return { entries: new Map() };
-    }
-  }
-
-  /**
-   * folderTime: the log folder's time the index is current for, where it is settled enough to trust.
-   * Written without fsync: it is a cache, and one a crash cut short fails its sha256 and is rebuilt.
-   */
-  private writeIndex(entries: Entry[], folderTime: string | undefined): void {
-    const body = JSON.stringify(entries);
-    const header = JSON.stringify({ version: INDEX_VERSION, sha256: createHash('sha256').update(body).digest('hex'), folderTime });
-    const file = join(this.dir, INDEX);
-    const staging = `${file}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      makeFolders(join(this.dir, '.index'));
-      writeFileSync(staging, `${header}\n${body}`, { flag: 'wx' });
-      renameSync(staging, file);
-    } catch {
-      // A full disk or a read-only home: the list is still right, only the next one is slower.
-      rmSync(staging, { force: true });
-    }
   }
 }

@@ -74,15 +74,15 @@ export function summaryText(record: RunRecord, recordPath: string): string {
   return JSON.stringify(file);
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isText = (v: unknown, most: number): v is string => typeof v === 'string' && v.length <= most;
-const optional = (v: unknown, check: (v: unknown) => boolean): boolean => v === undefined || check(v);
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+export const isText = (v: unknown, most: number): v is string => typeof v === 'string' && v.length <= most;
+export const optional = (v: unknown, check: (v: unknown) => boolean): boolean => v === undefined || check(v);
 const WRITTEN = new Set<unknown>(RUN_OUTCOMES.filter((o) => o !== 'interrupted'));
 const BACKENDS = new Set<unknown>(BACKEND_NAMES);
 const CHOICES = new Set<unknown>(BACKEND_CHOICES);
 
-const isKey = (v: unknown): v is FileKey => isObject(v) && isNumber(v.m) && isNumber(v.s) && isNumber(v.i);
+export const isKey = (v: unknown): v is FileKey => isObject(v) && isNumber(v.m) && isNumber(v.s) && isNumber(v.i);
 const isConfig = (v: unknown): boolean =>
   isObject(v) &&
   CHOICES.has(v.backend) &&
@@ -96,10 +96,10 @@ const isEpoch = (v: unknown): v is EpochMetrics =>
   Number.isInteger(v.test.count) &&
   isNumber(v.examplesPerSecond) &&
   isNumber(v.seconds);
-const isWriter = (v: unknown): v is Writer => isObject(v) && Number.isInteger(v.pid) && isText(v.host, 256) && optional(v.started, (s) => isText(s, 64));
+export const isWriter = (v: unknown): v is Writer => isObject(v) && Number.isInteger(v.pid) && isText(v.host, 256) && optional(v.started, (s) => isText(s, 64));
 
 /** Whether `run` has every field a list shows, of the kind it shows: a summary of run `id`. */
-function isSummary(v: unknown, id: string): v is RunSummary {
+export function isSummary(v: unknown, id: string): v is RunSummary {
   return (
     isObject(v) &&
     v.id === id &&

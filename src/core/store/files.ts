@@ -55,7 +55,8 @@ export interface ReadOptions {
   noFollow?: boolean;
 }
 
-function notRegular(stats: Stats): string | undefined {
+/** Why a path is not a regular file (a folder, a link, a FIFO...), or undefined where it is one. */
+export function notRegular(stats: Stats): string | undefined {
   if (stats.isFile()) return undefined;
   if (stats.isSymbolicLink()) return 'a symbolic link (not followed)';
   const kind = stats.isDirectory()
