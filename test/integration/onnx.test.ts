@@ -12,7 +12,8 @@ import { tf } from '@core/backend/tfjs';
 import { buildLayersModel, setFlatWeights } from '@core/model/layersModel';
 import { openModel } from '@core/store/modelStore';
 import { openDataset } from '@core/dataset/openDataset';
-import { specOfOnnx } from '@core/export/onnx';
+import onnxProto from 'onnx-proto';
+import { META, specOfOnnx } from '@core/export/onnx';
 import { exportOnnxFile } from '@core/export/exportFile';
 import { writeOutput } from '@core/store/outputFile';
 import type { ModelSpec } from '@shared/modelSpec';
@@ -187,6 +188,27 @@ test('predict --model FILE.onnx classifies as predict with the model folder does
   assertRefused(cli('predict', '--model', join(images, 'digit-0.png.onnx'), images), /not found/);
   writeFileSync(join(images, 'fake.onnx'), 'not a protobuf at all');
   assertRefused(cli('predict', '--model', join(images, 'fake.onnx'), join(images, 'digit-0.png')), /fake\.onnx: not (an ONNX model|exported by MNIST Studio)/);
+  // A graph that does not take or give what its metadata says is refused at load, naming the file.
+  const altered = (name: string, change: (m: onnxProto.onnx.ModelProto, spec: Record<string, unknown>) => void): string => {
+    const model = onnxProto.onnx.ModelProto.decode(readFileSync(onnxFile));
+    const entry = model.metadataProps.find((p) => p.key === META.spec)!;
+    const spec = JSON.parse(entry.value!);
+    change(model, spec);
+    entry.value = JSON.stringify(spec);
+    const file = join(images, name);
+    writeFileSync(file, onnxProto.onnx.ModelProto.encode(model).finish());
+    return file;
+  };
+  const digit = join(images, 'digit-0.png');
+  const threeClasses = altered('three.onnx', (_, spec) => void (spec.classes = ['a', 'b', 'c']));
+  assertRefused(cli('predict', '--model', threeClasses, digit), /three\.onnx: its output is \[N, 10\], but its metadata names 3 classes/);
+  const taller = altered('taller.onnx', (_, spec) => void (spec.height = 32));
+  assertRefused(cli('predict', '--model', taller, digit), /taller\.onnx: its input is \[N, 28, 28, 1\], but its metadata says \[N, 32, 28, 1\]/);
+  const renamed = altered('renamed.onnx', (model) => {
+    model.graph!.input![0]!.name = 'input_1';
+    for (const n of model.graph!.node!) n.input = n.input!.map((i) => (i === 'image' ? 'input_1' : i));
+  });
+  assertRefused(cli('predict', '--model', renamed, digit), /renamed\.onnx: its inputs are 'input_1', not 'image'/);
 });
 
 /** Nothing under `name`, and no staging file beside it. */
