@@ -8,6 +8,7 @@ import { inputLabel } from '@shared/modelSpec';
 import { cacheDir, dataRequest, importProgress, perClassCounts } from './data';
 import { formatSummary, modelSummary } from '@core/model/summary';
 import { counted, printable } from '@shared/format';
+import { toStudioError } from '@shared/errors';
 import { TrainerClient } from '@core/trainer/client';
 import { backend, inputShape, integer, mode, recipeOption, UsageExit } from './options';
 import { expandHome } from '@core/store/modelFolders';
@@ -117,7 +118,8 @@ program
   .description('write a saved model in another format: ONNX (see docs/export.md)')
   .argument('<model-dir>', 'a folder saved by train --out or the app')
   .addOption(new Option('--format <format>', 'the format to write').choices(['onnx']).default('onnx'))
-  .addOption(pathOption('--out <file>', 'the file to write, e.g. model.onnx').makeOptionMandatory())
+  // Taken as typed (export expands `~` itself): resolving it first would drop a trailing slash, which means a folder.
+  .addOption(new Option('--out <file>', 'the file to write, e.g. model.onnx').makeOptionMandatory())
   .option('--json', 'print one JSON object')
   .action((dir: string, flags: { format: 'onnx'; out: string; json?: boolean }) => exportCommand(expandHome(dir), flags));
 
@@ -145,5 +147,5 @@ try {
   }
   if (error instanceof UsageExit) process.exit(2);
   if ((error as { code?: string })?.code === 'EADDRINUSE') fail(`port ${(error as { port?: number }).port} is already in use`);
-  fail((error as Error)?.message ?? String(error));
+  fail(toStudioError(error).message);
 }

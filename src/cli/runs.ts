@@ -1,7 +1,6 @@
 // `runs`: the run log from the command line: list, show, compare, export, rename, remove, and reproduce,
 // which trains a run's recipe again on its dataset, backend and thread count and checks the numbers.
 import { Command, Option } from 'commander';
-import { resolve } from 'node:path';
 import { isDamaged, type RunDetail, type RunListing } from '@shared/runs';
 import type { EpochMetrics } from '@shared/training';
 import { printable } from '@shared/format';
@@ -10,7 +9,7 @@ import { runLogAt } from '@core/runs/importOlder';
 import { compareRuns, epochsCsv, firstMismatch, rerunConfig } from '@core/runs/compare';
 import { datasetFingerprint } from '@core/runs/fingerprint';
 import { recordRun } from '@core/runs/recorder';
-import { writeDurably } from '@core/store/files';
+import { outputTarget, writeOutputFile } from '@core/store/outputFile';
 import { TrainerClient } from '@core/trainer/client';
 import { cacheDir } from './data';
 import { UsageError } from './options';
@@ -138,14 +137,12 @@ export function runsCommand(program: Command): void {
     .argument('<ids...>')
     .addOption(new Option('--csv <file>', 'the CSV file to write').makeOptionMandatory())
     .action((ids: string[], flags: { csv: string }) => {
+      // The rules of export's --out (a .csv name, `~` expanded, only a regular writable file replaced), checked before the runs are read.
+      const rules = { extension: '.csv', home: defaultHome() };
+      outputTarget(flags.csv, rules);
       const store = log();
       const all = ids.map((id) => store.get(id));
-      const file = resolve(flags.csv);
-      try {
-        writeDurably(file, epochsCsv(all));
-      } catch (error) {
-        throw new UsageError(`--csv ${file}: cannot be written (${(error as { code?: string }).code ?? (error as Error).message})`);
-      }
+      const file = writeOutputFile(flags.csv, rules, epochsCsv(all));
       console.log(`wrote ${all.reduce((n, r) => n + r.epochs.length, 0)} rows to ${file}`);
     });
   runs

@@ -35,13 +35,17 @@ const REFUSALS: Record<string, string> = {
   EROFS: 'on a read-only file system',
   ENOSPC: 'no space left on the disk',
   EDQUOT: 'over the disk quota',
+  ENAMETOOLONG: 'the name is too long',
 };
+
+/** The worded refusal for a file-system errno code, or undefined where it is not one a person can act on. */
+export const fileSystemRefusal = (code: string): string | undefined => (Object.hasOwn(REFUSALS, code) ? REFUSALS[code] : undefined);
 
 /** Any thrown value as the error that crosses the boundaries: a domain error keeps its code, the rest is 'internal'. */
 export function toStudioError(error: unknown): StudioError {
   if (error instanceof StudioFailure) return { code: error.code, message: error.message };
   // The file system said no (Node's errors carry an errno code and the path): something a person can act on.
   const { code, path } = (error ?? {}) as { code?: unknown; path?: unknown };
-  if (typeof code === 'string' && Object.hasOwn(REFUSALS, code)) return { code: 'bad-request', message: `${path ?? 'a file'}: ${REFUSALS[code]}` };
+  if (typeof code === 'string' && fileSystemRefusal(code)) return { code: 'bad-request', message: `${path ?? 'a file'}: ${fileSystemRefusal(code)}` };
   return { code: 'internal', message: (error as Error)?.message ?? String(error) };
 }

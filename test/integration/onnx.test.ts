@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import * as ort from 'onnxruntime-node';
@@ -12,8 +12,10 @@ import { tf } from '@core/backend/tfjs';
 import { buildLayersModel, setFlatWeights } from '@core/model/layersModel';
 import { openModel } from '@core/store/modelStore';
 import { openDataset } from '@core/dataset/openDataset';
-import { specOfOnnx } from '@core/export/onnx';
-import { writeExport } from '@core/export/exportFile';
+import onnxProto from 'onnx-proto';
+import { META, specOfOnnx } from '@core/export/onnx';
+import { exportOnnxFile } from '@core/export/exportFile';
+import { writeOutput } from '@core/store/outputFile';
 import type { ModelSpec } from '@shared/modelSpec';
 import { StudioService } from '@core/service/studioService';
 import { mnist, tempDir } from '../support/helpers';
@@ -186,6 +188,27 @@ test('predict --model FILE.onnx classifies as predict with the model folder does
   assertRefused(cli('predict', '--model', join(images, 'digit-0.png.onnx'), images), /not found/);
   writeFileSync(join(images, 'fake.onnx'), 'not a protobuf at all');
   assertRefused(cli('predict', '--model', join(images, 'fake.onnx'), join(images, 'digit-0.png')), /fake\.onnx: not (an ONNX model|exported by MNIST Studio)/);
+  // A graph that does not take or give what its metadata says is refused at load, naming the file.
+  const altered = (name: string, change: (m: onnxProto.onnx.ModelProto, spec: Record<string, unknown>) => void): string => {
+    const model = onnxProto.onnx.ModelProto.decode(readFileSync(onnxFile));
+    const entry = model.metadataProps.find((p) => p.key === META.spec)!;
+    const spec = JSON.parse(entry.value!);
+    change(model, spec);
+    entry.value = JSON.stringify(spec);
+    const file = join(images, name);
+    writeFileSync(file, onnxProto.onnx.ModelProto.encode(model).finish());
+    return file;
+  };
+  const digit = join(images, 'digit-0.png');
+  const threeClasses = altered('three.onnx', (_, spec) => void (spec.classes = ['a', 'b', 'c']));
+  assertRefused(cli('predict', '--model', threeClasses, digit), /three\.onnx: its output is \[N, 10\], but its metadata names 3 classes/);
+  const taller = altered('taller.onnx', (_, spec) => void (spec.height = 32));
+  assertRefused(cli('predict', '--model', taller, digit), /taller\.onnx: its input is \[N, 28, 28, 1\], but its metadata says \[N, 32, 28, 1\]/);
+  const renamed = altered('renamed.onnx', (model) => {
+    model.graph!.input![0]!.name = 'input_1';
+    for (const n of model.graph!.node!) n.input = n.input!.map((i) => (i === 'image' ? 'input_1' : i));
+  });
+  assertRefused(cli('predict', '--model', renamed, digit), /renamed\.onnx: its inputs are 'input_1', not 'image'/);
 });
 
 /** Nothing under `name`, and no staging file beside it. */
@@ -223,12 +246,83 @@ test('export refuses what it cannot honour in one line and leaves no file', () =
   assertRefused(cli('export', mnistModel, '--format', 'tflite', '--out', join(out, 'm.tflite')), /tflite/);
 });
 
+test("export replaces only a regular, writable .onnx file, and never in the app's own folders", () => {
+  const out = tempDir();
+  const kept = (file: string, content: string) => assert.equal(readFileSync(file, 'utf8'), content, `${file} was replaced`);
+  // Another model's files, and any file in a saved model's folder or the run log's.
+  const other = join(tempDir(), 'other-model');
+  mkdirSync(other);
+  writeFileSync(join(other, 'model.json'), '{"mine": true}');
+  assertRefused(cli('export', mnistModel, '--out', join(other, 'model.json')), /must end in \.onnx/);
+  kept(join(other, 'model.json'), '{"mine": true}');
+  assertRefused(cli('export', mnistModel, '--out', join(other, 'other.onnx')), /holds a saved model/);
+  assertNothingLeft(other, 'other.onnx');
+  const runLog = join(process.env.MNIST_STUDIO_HOME!, 'runlog');
+  mkdirSync(runLog, { recursive: true });
+  writeFileSync(join(runLog, 'run_x.json'), '{}');
+  assertRefused(cli('export', mnistModel, '--out', join(runLog, 'run_x.json')), /must end in \.onnx/);
+  kept(join(runLog, 'run_x.json'), '{}');
+  assertRefused(cli('export', mnistModel, '--out', join(runLog, 'run.onnx')), /run log folder/);
+  assertNothingLeft(runLog, 'run.onnx');
+  // A read-only file, a FIFO, a device, a link: each stays as it is.
+  writeFileSync(join(out, 'locked.onnx'), 'old');
+  chmodSync(join(out, 'locked.onnx'), 0o444);
+  assertRefused(cli('export', mnistModel, '--out', join(out, 'locked.onnx')), /locked\.onnx: the file there is read-only/);
+  kept(join(out, 'locked.onnx'), 'old');
+  assert.equal(statSync(join(out, 'locked.onnx')).mode & 0o777, 0o444);
+  assert.equal(spawnSync('mkfifo', [join(out, 'fifo.onnx')]).status, 0);
+  assertRefused(cli('export', mnistModel, '--out', join(out, 'fifo.onnx')), /fifo\.onnx: a FIFO is in the way/);
+  assert.ok(lstatSync(join(out, 'fifo.onnx')).isFIFO());
+  if (process.getuid?.() === 0) {
+    assert.equal(spawnSync('mknod', [join(out, 'null.onnx'), 'c', '1', '3']).status, 0);
+    assertRefused(cli('export', mnistModel, '--out', join(out, 'null.onnx')), /null\.onnx: a device is in the way/);
+    assert.ok(lstatSync(join(out, 'null.onnx')).isCharacterDevice());
+  }
+  writeFileSync(join(out, 'real.onnx'), 'old');
+  symlinkSync(join(out, 'real.onnx'), join(out, 'link.onnx'));
+  assertRefused(cli('export', mnistModel, '--out', join(out, 'link.onnx')), /link\.onnx: a symbolic link is in the way/);
+  assert.ok(lstatSync(join(out, 'link.onnx')).isSymbolicLink());
+  kept(join(out, 'real.onnx'), 'old');
+  // A trailing slash asks for a folder; a name too long for the file system is refused in words.
+  assertRefused(cli('export', mnistModel, '--out', `${join(out, 'slash.onnx')}/`), /is a folder: give the file/);
+  assertNothingLeft(out, 'slash.onnx');
+  assertRefused(cli('export', mnistModel, '--out', join(out, `${'n'.repeat(300)}.onnx`)), /the name is too long/);
+  // A regular, writable .onnx file (any case) is replaced.
+  writeFileSync(join(out, 'OLD.ONNX'), 'old');
+  const replaced = cli('export', mnistModel, '--out', join(out, 'OLD.ONNX'));
+  assert.equal(replaced.code, 0, replaced.stderr);
+  assert.equal(typeof specOfOnnx(readFileSync(join(out, 'OLD.ONNX'))), 'object');
+});
+
+test('the target is checked again once the bytes exist: a folder swapped for a link to the model meanwhile is refused', async () => {
+  const model = join(tempDir(), 'model');
+  mkdirSync(model);
+  writeFileSync(join(model, 'model.json'), '{}');
+  const parent = tempDir();
+  const place = join(parent, 'place');
+  mkdirSync(place);
+  // The worker's second: the folder asked for becomes a link into the model's folder.
+  const trainer = {
+    request: async () => {
+      renameSync(place, join(parent, 'moved'));
+      symlinkSync(model, place);
+      return { onnx: new Uint8Array(100) };
+    },
+  } as unknown as Parameters<typeof exportOnnxFile>[0];
+  await assert.rejects(exportOnnxFile(trainer, { dir: model, out: join(place, 'm.onnx') }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'bad-request');
+    assert.match(e.message, /inside the model folder/);
+    return true;
+  });
+  assert.deepEqual(readdirSync(model), ['model.json']);
+});
+
 test('a write that fails at the last step leaves no staging file behind', () => {
   const folder = tempDir();
   // A non-empty folder under the name asked for: the staged file cannot be renamed over it.
   mkdirSync(join(folder, 'model.onnx'));
   writeFileSync(join(folder, 'model.onnx', 'keep'), 'x');
-  assert.throws(() => writeExport(join(folder, 'model.onnx'), new Uint8Array(1000)), /model\.onnx: cannot be written/);
+  assert.throws(() => writeOutput(join(folder, 'model.onnx'), new Uint8Array(1000)), /model\.onnx: cannot be written/);
   assert.deepEqual(readdirSync(folder), ['model.onnx']);
 });
 
@@ -256,6 +350,15 @@ test('exportModel: the model in hand or a saved one, to a path, through the dial
     assert.equal(inside.ok ? 'ok' : inside.error.code, 'bad-request');
     assert.match(inside.ok ? '' : inside.error.message, /inside the model folder/);
     assert.match(JSON.stringify(await pages.dispatch('exportModel', { out: 'relative.onnx' })), /give the full path/);
+    // The API keeps the export's rules: a trailing slash, a read-only file, a name too long.
+    const refusal = async (asked: string) => {
+      const r = await pages.dispatch('exportModel', { dir: mnistModel, out: asked });
+      return r.ok ? 'written' : `${r.error.code}: ${r.error.message}`;
+    };
+    assert.match(await refusal(`${out}/`), /^bad-request: .* is a folder/);
+    chmodSync(out, 0o444);
+    assert.match(await refusal(out), /^bad-request: .*read-only/);
+    assert.match(await refusal(join(tempDir(), `${'n'.repeat(300)}.onnx`)), /^bad-request: .*the name is too long/);
     assert.match(JSON.stringify(await pages.dispatch('exportModel', { dir: mnistModel, extra: 1 })), /bad-request/);
     // Electron asks with its save dialog, suggesting the model's name.
     assert.deepEqual(await desktop.dispatch('exportModel', { dir: mnistModel }), { ok: true, value: { file: target } });

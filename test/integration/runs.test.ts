@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RunDetail, RunListing, RunSummary } from '@shared/runs';
@@ -151,6 +151,32 @@ test('two trains at once on one home are both logged', async () => {
       ['finished', 1],
     ],
   );
+});
+
+test('runs export --csv keeps the rules of export: a .csv name, `~` expanded, no special or read-only file replaced', () => {
+  const home = tempDir();
+  const folder = tempDir();
+  writeFileSync(join(folder, 'locked.csv'), 'old');
+  chmodSync(join(folder, 'locked.csv'), 0o444);
+  assert.equal(spawnSync('mkfifo', [join(folder, 'fifo.csv')]).status, 0);
+  const person = tempDir();
+  for (const [csv, refusal] of [
+    ['', /an empty name/],
+    [folder, /is a folder: give the file/],
+    [join(folder, 'x.txt'), /must end in \.csv/],
+    [join(folder, 'locked.csv'), /locked\.csv: the file there is read-only/],
+    [join(folder, 'fifo.csv'), /fifo\.csv: a FIFO is in the way/],
+    ['~/missing/x.csv', new RegExp(`${join(person, 'missing')}: no such folder`)],
+  ] as const) {
+    const r = spawnSync(process.execPath, [...CLI, 'runs', 'export', 'run_nope', '--csv', csv], {
+      encoding: 'utf8',
+      env: { ...process.env, MNIST_STUDIO_HOME: home, HOME: person },
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^error: [^\n]*\n$/);
+    assert.match(r.stderr, refusal);
+  }
+  assert.equal(readFileSync(join(folder, 'locked.csv'), 'utf8'), 'old');
 });
 
 test('a run id that does not exist is one error line, exit 2', () => {

@@ -1,7 +1,7 @@
 // toStudioError: every domain error reaches the API, the worker's replies and the CLI with its own code.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ERROR_CODES, StudioFailure, toStudioError, type ErrorCode } from '@shared/errors';
@@ -59,6 +59,8 @@ test("the file system's refusals are bad requests naming the path; anything else
   const denied = Object.assign(new Error('EACCES: permission denied, open'), { code: 'EACCES', path: '/models/a' });
   assert.deepEqual(toStudioError(denied), { code: 'bad-request', message: '/models/a: permission denied' });
   assert.deepEqual(toStudioError({ code: 'ENOSPC' }), { code: 'bad-request', message: 'a file: no space left on the disk' });
+  const long = thrown(() => statSync(join(tmpdir(), 'n'.repeat(300))));
+  assert.deepEqual(toStudioError(long), { code: 'bad-request', message: `${join(tmpdir(), 'n'.repeat(300))}: the name is too long` });
   assert.deepEqual(toStudioError(new TypeError('x is not a function')), { code: 'internal', message: 'x is not a function' });
   // A code that names something on every object's prototype is not a refusal.
   assert.deepEqual(toStudioError(Object.assign(new Error('odd'), { code: 'toString' })), { code: 'internal', message: 'odd' });

@@ -15,6 +15,8 @@ export interface ExportContext {
   pickFile?: (suggested: string) => Promise<string | undefined>;
   /** A typed path made full (`~` expanded), or refused. */
   fullPath: (path: string) => string;
+  /** The app's home, whose run log folder takes no exports. */
+  home: string;
 }
 
 /** A file name for a model's export: its folder's name, or its own, as `NAME.onnx`. */
@@ -28,8 +30,10 @@ export async function exportModel(input: ApiInput<'exportModel'>, context: Expor
   }
   const name = suggestedName(dir !== undefined ? basename(dir) : context.model!.name);
   const inHandDir = dir === undefined ? context.model!.dir : undefined;
-  const out = input.out !== undefined ? context.fullPath(input.out) : context.pickFile ? await context.pickFile(name) : undefined;
-  if (out !== undefined) return { file: (await exportOnnxFile(context.trainer, { dir, out, inHandDir })).file };
+  // A typed name goes on as typed (fullPath only refuses a relative one): the export's check reads a trailing slash, which resolving drops.
+  if (input.out !== undefined) context.fullPath(input.out);
+  const out = input.out !== undefined ? input.out.trim() : context.pickFile ? await context.pickFile(name) : undefined;
+  if (out !== undefined) return { file: (await exportOnnxFile(context.trainer, { dir, out, inHandDir, home: context.home })).file };
   if (input.out === undefined && context.pickFile) return { cancelled: true };
   const { onnx } = await context.trainer.request('exportModel', dir === undefined ? {} : { dir });
   return { name, data: Buffer.from(onnx.buffer, onnx.byteOffset, onnx.byteLength).toString('base64') };

@@ -83,6 +83,7 @@ export function modelHandlers(ctx: StudioContext) {
         training: ctx.operation?.kind === 'run',
         pickFile: ctx.options.pickExportFile,
         fullPath,
+        home: ctx.home,
       }),
     testPredictions: async () => {
       const { predicted, labels } = await ctx.trainer.request('testPredictions', {});
