@@ -12,7 +12,11 @@ test('the bundled trainer worker trains a short run', async ({}, testInfo) => {
     const reply = await new Promise<WorkerMessage>((resolve, reject) => {
       worker.on('message', (m: WorkerMessage) => m.type === 'reply' && resolve(m));
       worker.on('error', reject);
-      worker.postMessage({ type: 'startTraining', id: 1, config: { ...SEED_RECIPE, backend: 'wasm', threads: 2, epochs: 1, trainLimit: 3200, testLimit: 500 } });
+      worker.postMessage({
+        type: 'startTraining',
+        id: 1,
+        config: { ...SEED_RECIPE, backend: 'wasm', threads: 2, epochs: 1, trainLimit: 3200, testLimit: 500 },
+      });
     });
     expect(reply.type === 'reply' && reply.ok).toBe(true);
     const { history } = (reply as { value: { history: { epochs: { test: { accuracy: number } }[] } } }).value;
