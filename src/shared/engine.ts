@@ -1,6 +1,6 @@
 // What a training backend does for the trainer. Three implementations: the hand-written wasm kernels
 // (wasmEngine), tfjs's own backends, native tfjs-node or the pure-JS cpu one (tfjsEngine), and the
-// WebGPU kernels (webgpu/gpuEngine), whose results arrive asynchronously: callers await every result.
+// WebGPU kernels (src/gpu/gpuEngine), whose results arrive asynchronously: callers await every result.
 import type { BackendName } from './training';
 import type { Dataset } from './dataset';
 

@@ -1,4 +1,4 @@
-// What the service's feature modules (datasets, runs, models, images) share: the service's state and
+// What the service's feature modules (datasets, runs, models, images, the run log) share: the service's state and
 // worker, and the few helpers every handler uses. Each module exports a function that takes this
 // context and returns its handlers (Electron fiddle's setupX(ctx) shape); studioService.ts combines
 // them into the one handler per API method.

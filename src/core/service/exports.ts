@@ -5,6 +5,7 @@ import { StudioCallError, type ApiInput, type ApiOutput } from '@shared/api';
 import type { ModelInHand } from '@shared/studioState';
 import { exportOnnxFile } from '../export/exportFile';
 import type { TrainerClient } from '../trainer/client';
+import { base64 } from './context';
 
 export interface ExportContext {
   trainer: TrainerClient;
@@ -36,5 +37,5 @@ export async function exportModel(input: ApiInput<'exportModel'>, context: Expor
   if (out !== undefined) return { file: (await exportOnnxFile(context.trainer, { dir, out, inHandDir, home: context.home })).file };
   if (input.out === undefined && context.pickFile) return { cancelled: true };
   const { onnx } = await context.trainer.request('exportModel', dir === undefined ? {} : { dir });
-  return { name, data: Buffer.from(onnx.buffer, onnx.byteOffset, onnx.byteLength).toString('base64') };
+  return { name, data: base64(onnx) };
 }

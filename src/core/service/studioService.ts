@@ -3,7 +3,8 @@
 // is a numbered event folded into it, so any page can render from getState() and then follow events.
 // Every input is validated here, once, against the shared schemas, and every failure comes back as a
 // typed error envelope. Nothing in here knows about Electron. The handlers live by feature in
-// datasets.ts, runs.ts, models.ts and images.ts; this file keeps the state, the worker and the claim.
+// datasets.ts, runs.ts, models.ts (with the export in exports.ts), images.ts and runLogHandlers.ts; this file
+// keeps the state, the worker and the claim.
 import { toStudioError } from '@shared/errors';
 import { join } from 'node:path';
 import { defaultHome } from '../home';
