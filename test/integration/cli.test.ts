@@ -1,7 +1,7 @@
 // The command-line interface as users run it: real processes, real files, exit codes and error lines.
+import { assertUsageError, runCli } from '../support/cli';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync, readdirSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { IDX_FILES } from '@core/dataset/dataset';
@@ -16,24 +16,7 @@ function cli(...args: string[]) {
   return cliWith({}, ...args);
 }
 
-function cliWith(env: Record<string, string>, ...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
-    encoding: 'utf8',
-    timeout: 180_000,
-    env: { ...process.env, ...env },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** One line, `error: ...`, no stack trace, exit 2. */
-function assertUsageError(r: ReturnType<typeof cli>, pattern: RegExp): void {
-  assert.equal(r.code, 2, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /^error: /);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at /);
-}
+const cliWith = (env: Record<string, string>, ...args: string[]) => runCli(args, { env });
 
 test('data --json summarises the bundled MNIST', () => {
   const r = cli('data', '--json');

@@ -1,8 +1,8 @@
 // Image folders end to end through the real CLI and the real worker: data, train, summary and predict
 // speak in class names; imports report progress and can be cancelled.
+import { runCli } from '../support/cli';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TrainerClient } from '@core/trainer/client';
@@ -12,14 +12,7 @@ import { tempDir } from '../support/helpers';
 import { drawingsFolder } from '../support/imageFolders';
 
 const home = tempDir();
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], {
-    encoding: 'utf8',
-    timeout: 180_000,
-    env: { ...process.env, MNIST_STUDIO_HOME: home },
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]) => runCli(args, { env: { MNIST_STUDIO_HOME: home } });
 
 test('data, train, summary and predict on a folder of 3 classes speak in class names', async () => {
   const root = await drawingsFolder(12);

@@ -1,6 +1,7 @@
 // ONNX export, verified by a real runtime: models trained by the real CLI are exported, run in ONNX Runtime
 // (onnxruntime-node) and compared with the app's own logits (the tfjs model the app saves and opens);
 // ONNX's own checker reads the files where Python's onnx is installed. Refusals leave no file behind.
+import { assertUsageError, runCli } from '../support/cli';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -20,19 +21,7 @@ import type { ModelSpec } from '@shared/modelSpec';
 import { StudioService } from '@core/service/studioService';
 import { mnist, tempDir } from '../support/helpers';
 
-function cli(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', ...args], { encoding: 'utf8', timeout: 300_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** One line, `error: ...`, no stack trace, exit 2. */
-function assertRefused(r: ReturnType<typeof cli>, pattern: RegExp): void {
-  assert.equal(r.code, 2, r.stderr);
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 1, r.stderr);
-  assert.match(lines[0]!, /^error: /);
-  assert.match(lines[0]!, pattern);
-}
+const cli = (...args: string[]) => runCli(args, { timeoutMs: 300_000 });
 
 /** The app's own logits: the saved model opened as the app opens it, run by tfjs. */
 async function appLogits(dir: string, images: Float32Array, spec: ModelSpec): Promise<Float32Array> {
@@ -185,9 +174,12 @@ test('predict --model FILE.onnx classifies as predict with the model folder does
     assert.equal(row.class, b![i].class);
     row.probabilities.forEach((p: number, k: number) => assert.ok(Math.abs(p - b![i].probabilities[k]) < 1e-4));
   }
-  assertRefused(cli('predict', '--model', join(images, 'digit-0.png.onnx'), images), /not found/);
+  assertUsageError(cli('predict', '--model', join(images, 'digit-0.png.onnx'), images), /not found/);
   writeFileSync(join(images, 'fake.onnx'), 'not a protobuf at all');
-  assertRefused(cli('predict', '--model', join(images, 'fake.onnx'), join(images, 'digit-0.png')), /fake\.onnx: not (an ONNX model|exported by MNIST Studio)/);
+  assertUsageError(
+    cli('predict', '--model', join(images, 'fake.onnx'), join(images, 'digit-0.png')),
+    /fake\.onnx: not (an ONNX model|exported by MNIST Studio)/,
+  );
   // A graph that does not take or give what its metadata says is refused at load, naming the file.
   const altered = (name: string, change: (m: onnxProto.onnx.ModelProto, spec: Record<string, unknown>) => void): string => {
     const model = onnxProto.onnx.ModelProto.decode(readFileSync(onnxFile));
@@ -201,14 +193,14 @@ test('predict --model FILE.onnx classifies as predict with the model folder does
   };
   const digit = join(images, 'digit-0.png');
   const threeClasses = altered('three.onnx', (_, spec) => void (spec.classes = ['a', 'b', 'c']));
-  assertRefused(cli('predict', '--model', threeClasses, digit), /three\.onnx: its output is \[N, 10\], but its metadata names 3 classes/);
+  assertUsageError(cli('predict', '--model', threeClasses, digit), /three\.onnx: its output is \[N, 10\], but its metadata names 3 classes/);
   const taller = altered('taller.onnx', (_, spec) => void (spec.height = 32));
-  assertRefused(cli('predict', '--model', taller, digit), /taller\.onnx: its input is \[N, 28, 28, 1\], but its metadata says \[N, 32, 28, 1\]/);
+  assertUsageError(cli('predict', '--model', taller, digit), /taller\.onnx: its input is \[N, 28, 28, 1\], but its metadata says \[N, 32, 28, 1\]/);
   const renamed = altered('renamed.onnx', (model) => {
     model.graph!.input![0]!.name = 'input_1';
     for (const n of model.graph!.node!) n.input = n.input!.map((i) => (i === 'image' ? 'input_1' : i));
   });
-  assertRefused(cli('predict', '--model', renamed, digit), /renamed\.onnx: its inputs are 'input_1', not 'image'/);
+  assertUsageError(cli('predict', '--model', renamed, digit), /renamed\.onnx: its inputs are 'input_1', not 'image'/);
 });
 
 /** Nothing under `name`, and no staging file beside it. */
@@ -227,23 +219,23 @@ test('export refuses what it cannot honour in one line and leaves no file', () =
   const bad = join(tempDir(), 'bad-model');
   mkdirSync(bad);
   writeFileSync(join(bad, 'model.json'), '{"modelTopology": {}, "weightsManifest": []}');
-  assertRefused(cli('export', bad, '--out', join(out, 'bad.onnx')), /bad-model.*not a TF\.js layers model/);
+  assertUsageError(cli('export', bad, '--out', join(out, 'bad.onnx')), /bad-model.*not a TF\.js layers model/);
   assertNothingLeft(out, 'bad.onnx');
-  assertRefused(cli('export', join(out, 'absent'), '--out', join(out, 'absent.onnx')), /absent: no such folder/);
+  assertUsageError(cli('export', join(out, 'absent'), '--out', join(out, 'absent.onnx')), /absent: no such folder/);
   // Inside the model folder, also by way of a link to it.
-  assertRefused(cli('export', mnistModel, '--out', join(mnistModel, 'model.onnx')), /inside the model folder/);
+  assertUsageError(cli('export', mnistModel, '--out', join(mnistModel, 'model.onnx')), /inside the model folder/);
   assertNothingLeft(mnistModel, 'model.onnx');
   // A folder where the file was asked for, and a folder that does not exist.
-  assertRefused(cli('export', mnistModel, '--out', out), /is a folder: give the file/);
-  assertRefused(cli('export', mnistModel, '--out', join(out, 'missing', 'm.onnx')), /missing: no such folder/);
+  assertUsageError(cli('export', mnistModel, '--out', out), /is a folder: give the file/);
+  assertUsageError(cli('export', mnistModel, '--out', join(out, 'missing', 'm.onnx')), /missing: no such folder/);
   // An unwritable place: a read-only folder (root may write there regardless: then /proc, which takes no new files).
   const locked = join(tempDir(), 'locked');
   mkdirSync(locked);
   chmodSync(locked, 0o500);
   const place = process.getuid?.() === 0 ? '/proc/self' : locked;
-  assertRefused(cli('export', mnistModel, '--out', join(place, 'm.onnx')), /m\.onnx: cannot be written/);
+  assertUsageError(cli('export', mnistModel, '--out', join(place, 'm.onnx')), /m\.onnx: cannot be written/);
   assertNothingLeft(locked, 'm.onnx');
-  assertRefused(cli('export', mnistModel, '--format', 'tflite', '--out', join(out, 'm.tflite')), /tflite/);
+  assertUsageError(cli('export', mnistModel, '--format', 'tflite', '--out', join(out, 'm.tflite')), /tflite/);
 });
 
 test("export replaces only a regular, writable .onnx file, and never in the app's own folders", () => {
@@ -253,40 +245,40 @@ test("export replaces only a regular, writable .onnx file, and never in the app'
   const other = join(tempDir(), 'other-model');
   mkdirSync(other);
   writeFileSync(join(other, 'model.json'), '{"mine": true}');
-  assertRefused(cli('export', mnistModel, '--out', join(other, 'model.json')), /must end in \.onnx/);
+  assertUsageError(cli('export', mnistModel, '--out', join(other, 'model.json')), /must end in \.onnx/);
   kept(join(other, 'model.json'), '{"mine": true}');
-  assertRefused(cli('export', mnistModel, '--out', join(other, 'other.onnx')), /holds a saved model/);
+  assertUsageError(cli('export', mnistModel, '--out', join(other, 'other.onnx')), /holds a saved model/);
   assertNothingLeft(other, 'other.onnx');
   const runLog = join(process.env.MNIST_STUDIO_HOME!, 'runlog');
   mkdirSync(runLog, { recursive: true });
   writeFileSync(join(runLog, 'run_x.json'), '{}');
-  assertRefused(cli('export', mnistModel, '--out', join(runLog, 'run_x.json')), /must end in \.onnx/);
+  assertUsageError(cli('export', mnistModel, '--out', join(runLog, 'run_x.json')), /must end in \.onnx/);
   kept(join(runLog, 'run_x.json'), '{}');
-  assertRefused(cli('export', mnistModel, '--out', join(runLog, 'run.onnx')), /run log folder/);
+  assertUsageError(cli('export', mnistModel, '--out', join(runLog, 'run.onnx')), /run log folder/);
   assertNothingLeft(runLog, 'run.onnx');
   // A read-only file, a FIFO, a device, a link: each stays as it is.
   writeFileSync(join(out, 'locked.onnx'), 'old');
   chmodSync(join(out, 'locked.onnx'), 0o444);
-  assertRefused(cli('export', mnistModel, '--out', join(out, 'locked.onnx')), /locked\.onnx: the file there is read-only/);
+  assertUsageError(cli('export', mnistModel, '--out', join(out, 'locked.onnx')), /locked\.onnx: the file there is read-only/);
   kept(join(out, 'locked.onnx'), 'old');
   assert.equal(statSync(join(out, 'locked.onnx')).mode & 0o777, 0o444);
   assert.equal(spawnSync('mkfifo', [join(out, 'fifo.onnx')]).status, 0);
-  assertRefused(cli('export', mnistModel, '--out', join(out, 'fifo.onnx')), /fifo\.onnx: a FIFO is in the way/);
+  assertUsageError(cli('export', mnistModel, '--out', join(out, 'fifo.onnx')), /fifo\.onnx: a FIFO is in the way/);
   assert.ok(lstatSync(join(out, 'fifo.onnx')).isFIFO());
   if (process.getuid?.() === 0) {
     assert.equal(spawnSync('mknod', [join(out, 'null.onnx'), 'c', '1', '3']).status, 0);
-    assertRefused(cli('export', mnistModel, '--out', join(out, 'null.onnx')), /null\.onnx: a device is in the way/);
+    assertUsageError(cli('export', mnistModel, '--out', join(out, 'null.onnx')), /null\.onnx: a device is in the way/);
     assert.ok(lstatSync(join(out, 'null.onnx')).isCharacterDevice());
   }
   writeFileSync(join(out, 'real.onnx'), 'old');
   symlinkSync(join(out, 'real.onnx'), join(out, 'link.onnx'));
-  assertRefused(cli('export', mnistModel, '--out', join(out, 'link.onnx')), /link\.onnx: a symbolic link is in the way/);
+  assertUsageError(cli('export', mnistModel, '--out', join(out, 'link.onnx')), /link\.onnx: a symbolic link is in the way/);
   assert.ok(lstatSync(join(out, 'link.onnx')).isSymbolicLink());
   kept(join(out, 'real.onnx'), 'old');
   // A trailing slash asks for a folder; a name too long for the file system is refused in words.
-  assertRefused(cli('export', mnistModel, '--out', `${join(out, 'slash.onnx')}/`), /is a folder: give the file/);
+  assertUsageError(cli('export', mnistModel, '--out', `${join(out, 'slash.onnx')}/`), /is a folder: give the file/);
   assertNothingLeft(out, 'slash.onnx');
-  assertRefused(cli('export', mnistModel, '--out', join(out, `${'n'.repeat(300)}.onnx`)), /the name is too long/);
+  assertUsageError(cli('export', mnistModel, '--out', join(out, `${'n'.repeat(300)}.onnx`)), /the name is too long/);
   // A regular, writable .onnx file (any case) is replaced.
   writeFileSync(join(out, 'OLD.ONNX'), 'old');
   const replaced = cli('export', mnistModel, '--out', join(out, 'OLD.ONNX'));

@@ -1,6 +1,7 @@
 // The run log as people use it: real short runs through the CLI and the real worker, listed, shown,
 // compared, exported and reproduced bit for bit; a run killed mid-way lists as interrupted with what it
 // had; two trains at once on one home are both kept.
+import { CLI_ARGS, runCli } from '../support/cli';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -11,16 +12,14 @@ import type { RunDetail, RunListing, RunSummary } from '@shared/runs';
 import { tempDir } from '../support/helpers';
 
 const QUICK = ['--epochs', '1', '--train-limit', '640', '--test-limit', '200', '--backend', 'wasm'];
-const CLI = ['--import', 'tsx', 'src/cli/index.ts'];
-
-function cli(home: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, MNIST_STUDIO_HOME: home } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (home: string, ...args: string[]) => runCli(args, { env: { MNIST_STUDIO_HOME: home } });
 
 /** A train in the background: resolves with its exit code and stdout lines; `onLine` sees each line as it comes. */
 function train(home: string, args: string[], onLine: (line: string, kill: () => void) => void = () => undefined) {
-  const child = spawn(process.execPath, [...CLI, 'train', ...args], { env: { ...process.env, MNIST_STUDIO_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI_ARGS, 'train', ...args], {
+    env: { ...process.env, MNIST_STUDIO_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: string[] = [];
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -168,7 +167,7 @@ test('runs export --csv keeps the rules of export: a .csv name, `~` expanded, no
     [join(folder, 'fifo.csv'), /fifo\.csv: a FIFO is in the way/],
     ['~/missing/x.csv', new RegExp(`${join(person, 'missing')}: no such folder`)],
   ] as const) {
-    const r = spawnSync(process.execPath, [...CLI, 'runs', 'export', 'run_nope', '--csv', csv], {
+    const r = spawnSync(process.execPath, [...CLI_ARGS, 'runs', 'export', 'run_nope', '--csv', csv], {
       encoding: 'utf8',
       env: { ...process.env, MNIST_STUDIO_HOME: home, HOME: person },
     });
