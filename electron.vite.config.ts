@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import type { Plugin } from 'vite';
+import { paraglideVitePlugin } from '@inlang/paraglide-js';
+import paraglideOptions from './paraglide.config.json' with { type: 'json' };
 import tsconfig from './tsconfig.base.json' with { type: 'json' };
 
 // The path aliases (@shared, @core, @gpu) come from tsconfig.base.json, which tsc, svelte-check, tsx and
@@ -21,9 +23,17 @@ const devInlineStyles: Plugin = {
   transformIndexHtml: (html) => html.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'"),
 };
 
+// The message catalogues compile on every build too, so an edit to messages/*.json needs no extra step.
+const i18n = paraglideVitePlugin({
+  ...(paraglideOptions as Parameters<typeof paraglideVitePlugin>[0]),
+  project: resolve(paraglideOptions.project),
+  outdir: resolve(paraglideOptions.outdir),
+});
+
 export default defineConfig({
   main: {
     resolve: { alias },
+    plugins: [i18n],
     build: {
       rollupOptions: {
         // The trainer worker is its own entry: client.ts starts ./worker.js next to the main bundle.
@@ -47,7 +57,7 @@ export default defineConfig({
   renderer: {
     root: 'src/renderer',
     resolve: { alias },
-    plugins: [svelte(), devInlineStyles],
+    plugins: [svelte(), devInlineStyles, i18n],
     // The hidden compute window's page (the webgpu engine on Chromium's WebGPU) ships beside the app's.
     build: { rollupOptions: { input: { index: resolve('src/renderer/index.html'), compute: resolve('src/renderer/compute.html') }, checks } },
   },
