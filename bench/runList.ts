@@ -1,14 +1,15 @@
 // How long the run log takes to list 10,000 runs (issue 18 asks under 200 ms): writes 10,000 records of a
-// 10-epoch run with its step losses (and their summaries) into a temporary home, then times each case a list
+// 10-epoch run with its step losses (and their summary lines) into a temporary home, then times each case a list
 // meets: the first list with no index, in this process and in a fresh one (as `runs` is); a list while the
 // folder has just changed; lists of a settled log, here and in a fresh process; a list after one record
 // changed; a list after another process wrote a record; and the first list of records with no summaries
 // (written before summaries were kept: those are read whole once). `npx tsx bench/runList.ts [COUNT] [--keep]`.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunLog } from '@core/runs/runLog';
+import { JOURNALS } from '@core/runs/summaryJournal';
 import { thisWriter } from '@core/runs/writer';
 import { RECORD_VERSION, type RunRecord } from '@shared/runs';
 import { MNIST_SPEC } from '@shared/modelSpec';
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
     child('--save', home, '9');
     timed('after another process wrote a record', () => log.list().length);
     // Records from before summaries were kept: each is read and checked whole, once; the index keeps the rest.
-    for (const file of readdirSync(log.dir)) if (file.endsWith('.summary.json')) rmSync(join(log.dir, file));
+    rmSync(join(log.dir, JOURNALS), { recursive: true, force: true });
     rmSync(join(log.dir, '.index'), { recursive: true, force: true });
     timed('cold, no summaries (older records: reads every record)', () => log.list().length);
     timed('then', () => log.list().length);

@@ -4,15 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { RunLog, RunLogError, type WriteFile } from '@core/runs/runLog';
 import { recordRun, type EventSource } from '@core/runs/recorder';
 import { importOlderRuns } from '@core/runs/importOlder';
 import { compareRuns, epochsCsv, firstMismatch } from '@core/runs/compare';
 import { thisWriter } from '@core/runs/writer';
-import { summaryOf } from '@core/runs/summaryFile';
+import { keyOf, summaryOf } from '@core/runs/summaryFile';
+import { JOURNALS } from '@core/runs/summaryJournal';
 import { writeDurably } from '@core/store/files';
 import { saveCheckpoint } from '@core/store/checkpoint';
 import { initialParams } from '@core/model/init';
@@ -86,7 +87,10 @@ test('records are written, listed newest first, read back whole, renamed and rem
   assert.throws(() => log.get(a.id), refused('missing', new RegExp(`^no run ${a.id}$`)));
 });
 
-test('the list trusts a settled folder and sees every write after it', () => {
+/** A list writes the index just after it returns: this waits for that write. */
+const indexWritten = () => new Promise((resolve) => setImmediate(resolve));
+
+test('the list trusts a settled folder and sees every write after it', async () => {
   const log = new RunLog(tempDir());
   const [a, b] = [record(), record()];
   log.save(a);
@@ -97,6 +101,8 @@ test('the list trusts a settled folder and sees every write after it', () => {
   const settle = () => utimesSync(log.dir, settled, settled);
   settle();
   log.list();
+  assert.ok(!existsSync(join(log.dir, '.index', 'index.json')), 'the index is written after the list returns');
+  await indexWritten();
   // A record changed in place (no rename, so the folder's time stays) is not even looked at: the index is used.
   writeFileSync(join(log.dir, `${a.id}.json`), JSON.stringify({ ...a, outcome: 'stopped' }));
   settle();
@@ -120,13 +126,25 @@ test('the list trusts a settled folder and sees every write after it', () => {
   );
 });
 
+/** The journal this process writes its summaries to (the only one in a fresh log). */
+const journalOf = (log: RunLog): string => {
+  const [name] = readdirSync(join(log.dir, JOURNALS));
+  return join(log.dir, JOURNALS, name!);
+};
+/** Lists as if for the first time: no index, so every record is looked up in the journals (or read). */
+const freshList = (log: RunLog): RunSummary[] => {
+  rmSync(join(log.dir, '.index'), { recursive: true, force: true });
+  return summaries(log);
+};
+const keyNow = (log: RunLog, id: string) => keyOf(statSync(join(log.dir, `${id}.json`)));
+
 test('a record without a summary is read whole and listed right; get always reads the record', () => {
   const log = new RunLog(tempDir());
   const a = record({ outcome: 'stopped', epochs: [epoch(1)] });
   log.save(a);
   // An older record, or a crash between the record and its summary.
-  rmSync(join(log.dir, `${a.id}.summary.json`));
-  const [listed] = summaries(log);
+  rmSync(join(log.dir, JOURNALS), { recursive: true });
+  const [listed] = freshList(log);
   assert.deepEqual([listed!.id, listed!.outcome, listed!.epochs, listed!.final], [a.id, 'stopped', 1, epoch(1)]);
   assert.deepEqual(log.get(a.id), a);
   log.remove(a.id);
@@ -140,57 +158,121 @@ test("a summary that does not describe the record on disk (older, newer, someone
   const log = new RunLog(tempDir());
   const a = record();
   log.save(a);
-  const summary = join(log.dir, `${a.id}.summary.json`);
-  const older = readFileSync(summary, 'utf8');
+  const journal = journalOf(log);
+  const older = readFileSync(journal, 'utf8');
+  assert.equal(older.split('\n').length, 2, 'one line and its newline');
   // The record rewritten after its summary (a crash between the two writes): the record says.
   writeDurably(join(log.dir, `${a.id}.json`), JSON.stringify({ ...a, outcome: 'failed' }));
-  assert.equal(summaries(log)[0]!.outcome, 'failed');
+  assert.equal(freshList(log)[0]!.outcome, 'failed');
   // A summary newer than its record (the record put back from a copy): the record says.
   log.save({ ...a, outcome: 'stopped', epochs: [epoch(1), epoch(2), epoch(3)] });
-  const newer = readFileSync(summary, 'utf8');
+  assert.deepEqual(
+    freshList(log).map((r) => [r.outcome, r.epochs]),
+    [['stopped', 3]],
+  );
   writeDurably(join(log.dir, `${a.id}.json`), JSON.stringify(a));
   assert.deepEqual(
-    summaries(log).map((r) => [r.outcome, r.epochs]),
+    freshList(log).map((r) => [r.outcome, r.epochs]),
     [['finished', 2]],
   );
-  // A summary that names the record on disk but holds another run, or has the older one's key.
-  const key = (JSON.parse(newer) as { record: unknown }).record;
-  writeFileSync(summary, older);
-  assert.equal(summaries(log)[0]!.outcome, 'finished');
-  writeFileSync(summary, JSON.stringify({ ...(JSON.parse(newer) as object), record: key, run: { ...summaryOf(a), id: 'run_someone_else' } }));
-  assert.equal(summaries(log)[0]!.id, a.id);
+  // Lines that name the record on disk but hold another run, in the line or in its summary.
+  const line = JSON.parse(older.trim()) as { id: string; record: unknown; run: RunSummary };
+  const forged = { ...line, record: keyNow(log, a.id), run: { ...line.run, outcome: 'stopped' } };
+  writeFileSync(journal, `${JSON.stringify({ ...forged, run: { ...forged.run, id: 'run_someone_else' } })}\n`);
+  assert.equal(freshList(log)[0]!.outcome, 'finished');
+  writeFileSync(journal, `${JSON.stringify({ ...forged, id: 'run_someone_else' })}\n`);
+  assert.equal(freshList(log)[0]!.outcome, 'finished');
+  // And the same line with the right run is believed: it is the summary, not the record, that lists.
+  writeFileSync(journal, `${JSON.stringify(forged)}\n`);
+  assert.equal(freshList(log)[0]!.outcome, 'stopped');
 });
 
-test('a damaged summary never stops the list: the record is read instead', () => {
+test('a damaged journal never stops the list: the record is read instead', () => {
   const log = new RunLog(tempDir());
   const a = record();
   log.save(a);
-  const summary = join(log.dir, `${a.id}.summary.json`);
-  const whole = JSON.parse(readFileSync(summary, 'utf8')) as { record: unknown; run: Record<string, unknown> };
+  const journal = journalOf(log);
+  const whole = JSON.parse(readFileSync(journal, 'utf8')) as { record: unknown; run: Record<string, unknown> };
   const forged = (run: Record<string, unknown>) => JSON.stringify({ ...whole, run: { ...whole.run, ...run } });
+  // Each believed, the record says otherwise (it is finished, with two epochs).
+  const lie = { outcome: 'stopped', epochs: 1 };
   const bad = [
     '',
     '{"record":',
     'null',
-    forged({ outcome: 'interrupted' }),
+    forged({ ...lie, outcome: 'interrupted' }),
     forged({ epochs: 'many' }),
-    forged({ config: { ...a.config, batchSize: -1 } }),
-    forged({ config: { ...a.config, backend: 'quantum' } }),
-    forged({ final: { epoch: 1, train: { loss: 'low' } } }),
+    forged({ ...lie, config: { ...a.config, batchSize: -1 } }),
+    forged({ ...lie, config: { ...a.config, backend: 'quantum' } }),
+    forged({ ...lie, final: { epoch: 1, train: { loss: 'low' } } }),
     forged({ outcome: 'running' }), // running, with no writer to tell an interrupted run by
     JSON.stringify({ ...whole, pad: 'x'.repeat(70 * 1024) }),
   ];
   for (const text of bad) {
-    writeFileSync(summary, text);
-    // A summary's time and size are not the record's: the list looks again only once the folder's time moves.
-    utimesSync(log.dir, new Date(), new Date());
-    assert.deepEqual(summaries(log), [summaryOf(a)], text.slice(0, 80));
+    writeFileSync(journal, `${text}\n`);
+    assert.deepEqual(freshList(log), [summaryOf(a)], text.slice(0, 80));
   }
-  rmSync(summary);
-  mkdirSync(summary);
-  assert.deepEqual(summaries(log), [summaryOf(a)]);
-  rmSync(summary, { recursive: true });
-  if (spawnSync('mkfifo', [summary]).status === 0) assert.deepEqual(summaries(log), [summaryOf(a)]);
+  // A line cut short by a crash (no newline yet) is not read, even where it would parse.
+  writeFileSync(journal, forged(lie));
+  assert.deepEqual(freshList(log), [summaryOf(a)]);
+  writeFileSync(journal, `${forged(lie)}\n`);
+  assert.deepEqual(freshList(log)[0]!.epochs, 1, 'the same line, whole, is believed');
+  // Not a file: a folder, a link elsewhere, a FIFO where the journal was.
+  rmSync(journal);
+  mkdirSync(journal);
+  assert.deepEqual(freshList(log), [summaryOf(a)]);
+  rmSync(journal, { recursive: true });
+  const elsewhere = join(tempDir(), 'lines.jsonl');
+  writeFileSync(elsewhere, `${forged(lie)}\n`);
+  symlinkSync(elsewhere, journal);
+  assert.deepEqual(freshList(log), [summaryOf(a)]);
+  rmSync(journal);
+  if (spawnSync('mkfifo', [journal]).status === 0) {
+    assert.deepEqual(freshList(log), [summaryOf(a)]);
+    // A FIFO where this writer appends: the record is saved, the line refused at once, nothing waits.
+    const b = record();
+    log.save(b);
+    assert.deepEqual(
+      freshList(log).map((r) => r.id),
+      [b.id, a.id],
+    );
+  }
+});
+
+test('a long-running writer compacts its own journal, and the journals of writers that are gone are folded into one', () => {
+  const log = new RunLog(tempDir(), { write: (file, data) => writeFileSync(file, data) });
+  const runs = Array.from({ length: 20 }, () => record());
+  // About 600 bytes a line: 2,000 saves is past the size at which a writer keeps only each run's last line.
+  for (let i = 0; i < 2000; i++) log.save({ ...runs[i % 20]!, wallSeconds: i });
+  const journal = journalOf(log);
+  const lines = readFileSync(journal, 'utf8').trim().split('\n');
+  assert.ok(lines.length < 1000, `${lines.length} lines after 2,000 saves`);
+  const listed = freshList(log);
+  assert.deepEqual(
+    listed.map((r) => r.wallSeconds).sort((x, y) => x - y),
+    Array.from({ length: 20 }, (_, i) => 1980 + i),
+  );
+  // Twenty one-run processes, all gone now: a journal each, under names that say whose.
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+  const tag = basename(journal).split('-')[2];
+  for (const [i, line] of lines.slice(-20).entries()) writeFileSync(join(log.dir, JOURNALS, `${gone}-${1000 + i}-${tag}`), `${line}\n`);
+  rmSync(journal);
+  assert.deepEqual(freshList(log), listed);
+  const folded = readdirSync(join(log.dir, JOURNALS));
+  assert.equal(folded.length, 1, folded.join(' '));
+  assert.match(folded[0]!, /^folded-[0-9a-f]{12}\.jsonl$/);
+  // The folded journal lists them as the twenty did, and only runs that still have a record keep a line.
+  log.remove(runs[0]!.id);
+  assert.deepEqual(
+    freshList(log),
+    listed.filter((r) => r.id !== runs[0]!.id),
+  );
+  assert.equal(
+    readFileSync(join(log.dir, JOURNALS, folded[0]!), 'utf8')
+      .trim()
+      .split('\n').length,
+    20,
+  );
 });
 
 test('an id that does not exist, or is not an id at all, is a clear error', () => {
@@ -431,13 +513,13 @@ test('a companion that is not a regular file stops a removal before anything is 
   assert.deepEqual(readdirSync(log.dir).sort(), before);
   assert.throws(() => log.rename(r.id, 'x'), refused('refused', /^run \S+ cannot be named: .*\.name is not a regular file \(a folder\)$/));
   rmSync(join(log.dir, `${r.id}.name`), { recursive: true });
-  rmSync(join(log.dir, `${r.id}.summary.json`));
+  // A summary file left by a development build, where something else now is.
   mkdirSync(join(log.dir, `${r.id}.summary.json`));
   assert.throws(() => log.remove(r.id), refused('refused', /summary\.json is not a regular file \(a folder\)$/));
   assert.ok(readdirSync(log.dir).includes(`${r.id}.json`));
 });
 
-test('a forged index (its sha256 right, its entries not) is passed over for the files', () => {
+test('a forged index (its sha256 right, its entries not) is passed over for the files', async () => {
   const log = new RunLog(tempDir());
   const r = record();
   log.save(r);
@@ -446,6 +528,7 @@ test('a forged index (its sha256 right, its entries not) is passed over for the 
   for (let i = 0; i < 2; i++) {
     utimesSync(log.dir, settled, settled);
     log.list();
+    await indexWritten();
   }
   const indexFile = join(log.dir, '.index', 'index.json');
   const [headerLine] = readFileSync(indexFile, 'utf8').split('\n');

@@ -4,8 +4,8 @@
 // A rename goes to a file of its own (ID.name), never into the record its writer may be rewriting.
 // Listing 10,000 runs reads one index (each file's size, time and summary), rebuilt for the files that
 // changed since: the index is a cache anyone may rebuild, never the truth, and a damaged one is ignored.
-// A changed record is listed from its summary (ID.summary.json, see summaryFile.ts), never opened itself,
-// unless the summary does not describe it.
+// A changed record is listed from its summary (a line in its writer's journal, see summaryJournal.ts), never
+// opened itself, unless the summary does not describe it.
 import { StudioFailure, type ErrorCode } from '@shared/errors';
 import { existsSync, lstatSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -14,7 +14,8 @@ import { isDamaged, RunIdSchema, RunNameSchema, RunRecordSchema, type RunDetail,
 import { makeFolders, notRegular, readRegularFile, writeDurably } from '../store/files';
 import { parseJsonSafely } from '../store/modelValidation';
 import { writerAlive } from './writer';
-import { keyOf, parseSummary, sameKey, summaryFile, summaryOf, summaryText, readSummaryText, SUMMARY_SUFFIX, type FileKey } from './summaryFile';
+import { keyOf, sameKey, summaryFile, summaryOf, SUMMARY_SUFFIX, type FileKey } from './summaryFile';
+import { appendSummary, SummaryJournals } from './summaryJournal';
 import { readIndex, writeIndex, type Entry } from './runIndex';
 
 /** A run that is not there, cannot be read, or a request the log refuses: one line a person can act on. */
@@ -74,6 +75,7 @@ function parseRecord(file: string, text: string, id: string): RunRecord | string
 export class RunLog {
   readonly dir: string;
   private readonly write: WriteFile;
+  private pendingIndex: { entries: Entry[]; folderTime: string | undefined } | undefined;
 
   constructor(home: string, options: RunLogOptions = {}) {
     this.dir = join(home, 'runlog');
@@ -81,7 +83,7 @@ export class RunLog {
   }
 
   /**
-   * Writes a run's record over its previous one, then its summary; only the run's own recorder calls this.
+   * Writes a run's record over its previous one, then its summary line; only the run's own recorder calls this.
    * A summary that cannot be written costs only speed: the list reads the record it does not describe.
    */
   save(record: RunRecord): void {
@@ -89,7 +91,7 @@ export class RunLog {
     const file = join(this.dir, recordFile(record.id));
     this.write(file, JSON.stringify(record));
     try {
-      this.write(join(this.dir, summaryFile(record.id)), summaryText(record, file));
+      appendSummary(this.dir, record, file);
     } catch {
       // the record is written, which is what matters; the disk's trouble shows at the next record
     }
@@ -110,10 +112,12 @@ export class RunLog {
     if (index.folderTime === String(folder.mtimeNs)) entries = [...index.entries.values()];
     else {
       let read;
-      ({ entries, read } = this.refresh(index.entries));
+      const journals = new SummaryJournals(this.dir);
+      ({ entries, read } = this.refresh(index.entries, journals));
+      journals.foldIfMany(new Set(entries.map((e) => e.run.id)));
       // A settled folder time is worth writing down (the next list then reads no file), and so is much read
       // from the files; a few summaries read again are cheaper than writing the whole index after each write.
-      if (settled || read > REWRITE_AFTER) writeIndex(this.dir, entries, settled ? String(folder.mtimeNs) : undefined);
+      if (settled || read > REWRITE_AFTER) this.writeIndexSoon(entries, settled ? String(folder.mtimeNs) : undefined);
     }
     const runs: RunListing[] = [];
     for (const entry of entries) {
@@ -132,10 +136,26 @@ export class RunLog {
   }
 
   /**
+   * Writes the index once the list is returned (a 10,000-run index is a 5 MB stringify, hash and write, a
+   * third of a cold list): the caller has its runs first, and the write follows in the same turn of the
+   * event loop. Lists in between replace the pending entries; only the newest is written.
+   */
+  private writeIndexSoon(entries: Entry[], folderTime: string | undefined): void {
+    const waiting = this.pendingIndex !== undefined;
+    this.pendingIndex = { entries, folderTime };
+    if (waiting) return;
+    setImmediate(() => {
+      const { entries, folderTime } = this.pendingIndex!;
+      this.pendingIndex = undefined;
+      writeIndex(this.dir, entries, folderTime);
+    });
+  }
+
+  /**
    * Each record file's entry as the files are now, newest run first: the index's where the record is the file it
    * was, else from the run's summary where that describes the record, else from the record itself.
    */
-  private refresh(known: Map<string, Entry>): { entries: Entry[]; read: number } {
+  private refresh(known: Map<string, Entry>, journals: SummaryJournals): { entries: Entry[]; read: number } {
     const files = readdirSync(this.dir);
     const names = new Set(files.filter((f) => f.endsWith('.name')));
     const entries: Entry[] = [];
@@ -159,7 +179,7 @@ export class RunLog {
       const key = keyOf(stats);
       const cached = known.get(file);
       const current = cached && sameKey(cached, key);
-      const { name: _, ...entry } = current ? cached : this.entryFor(file, key);
+      const { name: _, ...entry } = current ? cached : this.entryFor(file, key, journals);
       const id = entry.run.id;
       const name = !isDamaged(entry.run) && names.has(nameFile(id)) ? this.nameOf(id) : undefined;
       if (!current) read++;
@@ -259,12 +279,11 @@ export class RunLog {
     }
   }
 
-  private entryFor(file: string, key: FileKey): Entry {
+  private entryFor(file: string, key: FileKey, journals: SummaryJournals): Entry {
     const id = file.slice(0, -'.json'.length);
     if (!RunIdSchema.safeParse(id).success) return { ...key, run: { id, damaged: `its file name is not a run id: remove ${join(this.dir, file)}` } };
     // No summary (an older record, or a crash between the two writes), or one we cannot read: the record says.
-    const text = readSummaryText(join(this.dir, summaryFile(id)));
-    const summary = text === undefined ? undefined : parseSummary(text, id, key);
+    const summary = journals.find(id, key);
     if (summary) return { ...key, run: summary.run, ...(summary.writer ? { writer: summary.writer } : {}) };
     let recordText: string;
     try {

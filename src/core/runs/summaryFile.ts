@@ -1,55 +1,28 @@
-// A run's summary beside its record (ID.summary.json): the few fields a list shows, written by the record's
-// own writer right after each record, so listing 10,000 runs never opens (or validates) the big records.
-// The record stays the truth: the summary names the record it was made from (its size, time and inode, which
-// every write changes, since each write renames a new file in), and a summary that does not name the record
-// now on disk (older, newer, a crash between the two writes, someone else's file) is passed over for the record.
+// What a list shows of a run (its summary) and the record it was made from: written as one line of its
+// writer's journal (summaryJournal.ts) after each record, so listing 10,000 runs never opens (or validates)
+// the big records. The record stays the truth: a summary that does not name the record now on disk (older,
+// newer, a crash between the two writes, someone else's line) is passed over for the record.
 // The checks are by hand: zod costs more per summary than the whole list may spend on one.
-import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { BACKEND_CHOICES, BACKEND_NAMES, type EpochMetrics } from '@shared/training';
 import { RECIPE_FIELDS } from '@shared/recipe';
 import { RUN_OUTCOMES, type RunRecord, type RunSummary } from '@shared/runs';
 import type { Writer } from './writer';
 
+/** Per-run summary files, kept beside the records by development builds before the journals: ignored, and removed with their run. */
 export const summaryFile = (id: string): string => `${id}.summary.json`;
 export const SUMMARY_SUFFIX = '.summary.json';
 /** A summary is a few hundred bytes; its dataset source may be a long folder path. */
 export const SUMMARY_MAX = 64 * 1024;
-
-// O_NONBLOCK: a FIFO put in a summary's place opens at once (and is then refused), never hangs the list.
-const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
-const buffer = Buffer.allocUnsafe(SUMMARY_MAX + 1);
-
-/**
- * A summary file's text, or undefined where there is none, or it is not a small regular file. Leaner than
- * readRegularFile (no stat before the open, no error made for a missing file), as it runs once per run.
- */
-export function readSummaryText(file: string): string | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, READ_FLAGS);
-  } catch {
-    return undefined;
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile() || stats.size > SUMMARY_MAX) return undefined;
-    let length = 0;
-    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
-    return length > SUMMARY_MAX ? undefined : buffer.toString('utf8', 0, length);
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Which file a record is: a new inode, size and time with every write. */
 export type FileKey = { m: number; s: number; i: number };
 export const keyOf = (stats: { mtimeMs: number; size: number; ino: number }): FileKey => ({ m: stats.mtimeMs, s: stats.size, i: stats.ino });
 export const sameKey = (a: FileKey, b: FileKey): boolean => a.m === b.m && a.s === b.s && a.i === b.i;
 
-/** What a summary file holds: the record it describes, what a list shows, and (for a running run) its writer. */
+/** What a journal line holds: the run, the record it describes, what a list shows, and (for a running run) its writer. */
 export interface SummaryFile {
+  id: string;
   record: FileKey;
   run: RunSummary;
   writer?: Writer;
@@ -68,9 +41,14 @@ export const summaryOf = (r: RunRecord): RunSummary => ({
   wallSeconds: r.wallSeconds,
 });
 
-/** The summary file's text for a record just written to `recordPath`. */
+/** The summary line's text for a record just written to `recordPath`; the id comes first, to be found unparsed. */
 export function summaryText(record: RunRecord, recordPath: string): string {
-  const file: SummaryFile = { record: keyOf(statSync(recordPath)), run: summaryOf(record), ...(record.outcome === 'running' ? { writer: record.writer } : {}) };
+  const file: SummaryFile = {
+    id: record.id,
+    record: keyOf(statSync(recordPath)),
+    run: summaryOf(record),
+    ...(record.outcome === 'running' ? { writer: record.writer } : {}),
+  };
   return JSON.stringify(file);
 }
 
@@ -117,15 +95,16 @@ export function isSummary(v: unknown, id: string): v is RunSummary {
   );
 }
 
-/** The summary in a summary file's text where it describes the record `record` of run `id`; else undefined. */
+/** The summary in a journal line where it describes the record `record` of run `id`; else undefined. */
 export function parseSummary(text: string, id: string, record: FileKey): SummaryFile | undefined {
+  if (text.length > SUMMARY_MAX) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (!isObject(json) || !isKey(json.record) || !sameKey(json.record, record) || !isSummary(json.run, id)) return undefined;
+  if (!isObject(json) || json.id !== id || !isKey(json.record) || !sameKey(json.record, record) || !isSummary(json.run, id)) return undefined;
   if (json.run.outcome === 'running' && !isWriter(json.writer)) return undefined;
   return json as unknown as SummaryFile;
 }
