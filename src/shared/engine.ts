@@ -25,6 +25,12 @@ export interface EngineOptions {
   deadlineMs?: number;
   /** Another build of cnn.wasm for the wasm engine (benchmarks and parity checks compare builds). */
   kernelFile?: string;
+  /** The wasm engine's build: 'relaxed' (relaxed SIMD, the default where the runtime has it) or 'plain'. */
+  kernelBuild?: 'relaxed' | 'plain';
+  /** Another cnn.node for the native engine (tests point it at a missing or broken file). */
+  nativeFile?: string;
+  /** The native engine's instruction set: 'AVX2' on a CPU that has more (tests compare the builds); default the best. */
+  nativeIsa?: 'AVX2';
 }
 
 export interface Engine {

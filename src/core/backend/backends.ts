@@ -13,11 +13,9 @@ import { defaultHome } from '../home';
 import { initialParams } from '../model/init';
 import { INPUT_SHAPE, CLASSES } from '@shared/architecture';
 import { MNIST_SPEC } from '@shared/modelSpec';
-import { StudioFailure } from '@shared/errors';
+import { BackendUnavailableError } from './unavailable';
 
-export class BackendUnavailableError extends StudioFailure {
-  readonly code = 'backend-unavailable';
-}
+export { BackendUnavailableError };
 
 let native: Promise<string | undefined> | undefined;
 
