@@ -4,6 +4,7 @@
 // where the plain build rounds twice; nothing else differs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WasmEngine } from '@core/backend/wasmEngine';
@@ -111,6 +112,11 @@ test('a missing or broken addon is one line saying why, and the engine is refuse
   assert.equal(typeof broken, 'string');
   assert.match(broken as string, /^the native kernels failed to load: .*(invalid ELF header|file too short)/);
   assert.doesNotMatch(broken as string, /\n/);
+  // A FIFO (or a device) where the addon should be would block dlopen for ever: refused unopened.
+  const fifo = join(dir, 'fifo.node');
+  spawnSync('mkfifo', [fifo]);
+  assert.match(nativeKernels(fifo) as string, /^the native kernels are not a regular file/);
+  assert.match(nativeKernels('/dev/zero') as string, /^the native kernels are not a regular file/);
   assert.throws(
     () => new NativeEngine(slice(), { maxBatch: 8, nativeFile: garbage }),
     (e: Error & { code?: string }) => e.code === 'backend-unavailable' && /^backend native is unavailable: the native kernels failed to load/.test(e.message),

@@ -3,7 +3,8 @@
 // which picks the build by CPUID and runs it on its own threads in its own memory. Where the addon is
 // absent (another OS or architecture) or fails to load, nativeKernels says why in one line and the
 // backends fall back to wasm.
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { printable } from '@shared/format';
 import type { Engine, EngineOptions, StepResult } from '@shared/engine';
 import type { Dataset } from '@shared/dataset';
 import { resourcePath, packagedResources } from '../resources';
@@ -51,15 +52,22 @@ export function nativeKernels(file = nativeKernelFile()): NativeKernels | string
 
 function load(file: string): NativeKernels | string {
   const platform = `${process.platform}-${process.arch}`;
-  if (!existsSync(file)) {
-    return platform === 'linux-x64' ? `the native kernels are missing (${file})` : `the native kernels are built for linux-x64 only, not ${platform}`;
+  let stats;
+  try {
+    stats = statSync(file);
+  } catch {
+    return platform === 'linux-x64'
+      ? `the native kernels are missing (${printable(file)})`
+      : `the native kernels are built for linux-x64 only, not ${platform}`;
   }
+  // A FIFO or a device would block dlopen in open() or read() for ever.
+  if (!stats.isFile()) return `the native kernels are not a regular file (${printable(file)})`;
   try {
     // process.dlopen, not require: bundlers leave it alone, and it takes any path.
     const module = { exports: {} as NativeAddon };
     process.dlopen(module, file);
     const addon = module.exports;
-    if (typeof addon.isa !== 'function' || typeof addon.create !== 'function') return `the native kernels in ${file} are not ours`;
+    if (typeof addon.isa !== 'function' || typeof addon.create !== 'function') return `the native kernels in ${printable(file)} are not ours`;
     return { addon, isa: addon.isa() };
   } catch (error) {
     return `the native kernels failed to load: ${String((error as Error).message).split('\n')[0]}`;
