@@ -1,5 +1,5 @@
-// What a training backend does for the trainer. Three implementations: the hand-written wasm kernels
-// (wasmEngine), tfjs's own backends, native tfjs-node or the pure-JS cpu one (tfjsEngine), and the
+// What a training backend does for the trainer. Four implementations: the hand-written kernels as wasm
+// (wasmEngine) and as a native addon (nativeEngine), tfjs's own backends, tfjs-node or the pure-JS cpu one (tfjsEngine), and the
 // WebGPU kernels (src/gpu/gpuEngine), whose results arrive asynchronously: callers await every result.
 import type { BackendName } from './training';
 import type { Dataset } from './dataset';
@@ -17,7 +17,7 @@ export type Maybe<T> = T | Promise<T>;
 export interface EngineOptions {
   /** Largest batch the engine will be asked to train on. */
   maxBatch: number;
-  /** Threads for the wasm kernels; ignored by tfjs. */
+  /** Threads for the wasm and native kernels; ignored by tfjs. */
   threads?: number;
   /** May auto consider the GPU (false: predictions only, not worth loading one). Default true. */
   gpu?: boolean;

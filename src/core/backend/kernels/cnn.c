@@ -1,5 +1,6 @@
 // The seed's CNN (Conv32-ReLU-AvgPool, Conv64-ReLU-AvgPool, Dense256-ReLU, Dense K) as hand-written
-// WebAssembly SIMD kernels: forward, backward, and the SGD-momentum update, with NHWC activations and
+// SIMD kernels (WebAssembly, and natively AVX2/AVX-512 through gemm.h's vector layer): forward, backward,
+// and the SGD-momentum update, with NHWC activations and
 // tfjs's weight layouts (conv HWIO, dense [in, out]) so weights move to and from tfjs unchanged.
 //
 // Every thread instantiates this module over one shared memory. C globals live in that memory and are
