@@ -61,6 +61,13 @@ typedef struct {
 
 // Packs rows [i0, i0+MR) x columns [k0, k0+kb) of A into ap[k * MR + r], zero-filling rows past m.
 static void pack_a(view_t a, int i0, int m, int k0, int kb, float *ap) {
+  if (a.rs == 1 && i0 + MR <= m) {
+    // A transposed view (a weight gradient's A): each k's MR values are adjacent, so read them in order.
+    const float *src = a.p + i0 + k0 * a.cs;
+    for (int k = 0; k < kb; k++, src += a.cs)
+      for (int r = 0; r < MR; r++) ap[k * MR + r] = src[r];
+    return;
+  }
   for (int r = 0; r < MR; r++) {
     float *dst = ap + r;
     if (i0 + r < m) {
