@@ -23,30 +23,28 @@ static inline vf vmadd(vf a, vf b, vf c) { return (vf)__builtin_wasm_relaxed_mad
 #else
 static inline vf vmadd(vf a, vf b, vf c) { return wasm_f32x4_add(c, wasm_f32x4_mul(a, b)); }
 #endif
-#elif defined(__AVX512F__)
+#else
 #include <immintrin.h>
+// AVX2 and AVX-512 name the same operations alike but for the prefix (_mm256_, _mm512_).
+#define X86_VECTOR_LAYER(type, prefix)                                                         \
+  typedef type vf;                                                                             \
+  static inline vf vload(const float *p) { return prefix##loadu_ps(p); }                       \
+  static inline void vstore(float *p, vf v) { prefix##storeu_ps(p, v); }                       \
+  static inline vf vzero(void) { return prefix##setzero_ps(); }                                \
+  static inline vf vbroadcast(const float *p) { return prefix##set1_ps(*p); }                  \
+  static inline vf vadd(vf a, vf b) { return prefix##add_ps(a, b); }                           \
+  static inline vf vmadd(vf a, vf b, vf c) { return prefix##fmadd_ps(a, b, c); }
+#if defined(__AVX512F__)
 #define VW 16
 #define MR 8
-typedef __m512 vf;
-static inline vf vload(const float *p) { return _mm512_loadu_ps(p); }
-static inline void vstore(float *p, vf v) { _mm512_storeu_ps(p, v); }
-static inline vf vzero(void) { return _mm512_setzero_ps(); }
-static inline vf vbroadcast(const float *p) { return _mm512_set1_ps(*p); }
-static inline vf vadd(vf a, vf b) { return _mm512_add_ps(a, b); }
-static inline vf vmadd(vf a, vf b, vf c) { return _mm512_fmadd_ps(a, b, c); }
+X86_VECTOR_LAYER(__m512, _mm512_)
 #elif defined(__AVX2__) && defined(__FMA__)
-#include <immintrin.h>
 #define VW 8
 #define MR 6
-typedef __m256 vf;
-static inline vf vload(const float *p) { return _mm256_loadu_ps(p); }
-static inline void vstore(float *p, vf v) { _mm256_storeu_ps(p, v); }
-static inline vf vzero(void) { return _mm256_setzero_ps(); }
-static inline vf vbroadcast(const float *p) { return _mm256_broadcast_ss(p); }
-static inline vf vadd(vf a, vf b) { return _mm256_add_ps(a, b); }
-static inline vf vmadd(vf a, vf b, vf c) { return _mm256_fmadd_ps(a, b, c); }
+X86_VECTOR_LAYER(__m256, _mm256_)
 #else
 #error "gemm.h needs wasm SIMD128, AVX2+FMA or AVX-512"
+#endif
 #endif
 
 #define NV 2
