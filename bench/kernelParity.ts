@@ -1,7 +1,8 @@
 // The wasm kernels against another build of them (e.g. the one before a change) on the seed's recipe and
 // the bundled MNIST: the same weights after N steps and the same test logits, bit for bit, then training
 // throughput of both, side by side, alternating so that machine noise falls on both alike.
-//   npx tsx bench/kernelParity.ts --baseline /tmp/cnn-original.wasm [--steps 50] [--bench-steps 300] [--rounds 3] [--threads 2]
+//   npx tsx bench/kernelParity.ts --baseline /tmp/cnn-original.wasm [--steps 50] [--bench-steps 300] [--rounds 3] [--threads 2] [--build plain|relaxed]
+// The current side is resources/kernels/cnn.wasm (plain SIMD128, the default) or cnn-relaxed.wasm (--build relaxed).
 import { createHash } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { readIdxDataset } from '@core/dataset/dataset';
@@ -17,6 +18,7 @@ const { values } = parseArgs({
     'bench-steps': { type: 'string', default: '300' },
     rounds: { type: 'string', default: '3' },
     threads: { type: 'string', default: '2' },
+    build: { type: 'string', default: 'plain' },
   },
 });
 if (!values.baseline) throw new Error('--baseline FILE: the cnn.wasm to compare against');
@@ -33,7 +35,7 @@ const hash = (f: Float32Array): string =>
     .slice(0, 16);
 
 function run(kernelFile: string | undefined) {
-  const engine = new WasmEngine(data, { maxBatch: 32, threads, kernelFile });
+  const engine = new WasmEngine(data, { maxBatch: 32, threads, kernelFile, kernelBuild: values.build === 'relaxed' ? 'relaxed' : 'plain' });
   try {
     engine.setParams(initialParams(0));
     engine.setVelocity(new Float32Array(initialParams(0).length));
@@ -64,7 +66,7 @@ const same = a.params === b.params && a.velocity === b.velocity && a.logits === 
 console.log(same ? `identical: weights, momentum and all ${data.test.count} test logits after ${steps} steps (test loss ${a.testLoss})` : 'DIFFERENT');
 
 function throughput(kernelFile: string | undefined): number {
-  const engine = new WasmEngine(data, { maxBatch: 32, threads, kernelFile });
+  const engine = new WasmEngine(data, { maxBatch: 32, threads, kernelFile, kernelBuild: values.build === 'relaxed' ? 'relaxed' : 'plain' });
   try {
     engine.setParams(initialParams(0));
     const order = new Rng(0).permutation(data.train.count);

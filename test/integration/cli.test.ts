@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { styledBmp, styledImage, styledPng } from '../support/digitStyles';
 import { png } from '../support/imageFolders';
 import { TrainerClient } from '@core/trainer/client';
-import { nativeProblem } from '@core/backend/backends';
+import { kernelsProblem, tfjsNodeProblem } from '@core/backend/backends';
 
 function cli(...args: string[]) {
   return cliWith({}, ...args);
@@ -60,7 +60,7 @@ test('bad flags get one error line and exit 2', () => {
   assertUsageError(cli('train', '--epochs', '0'), /--epochs.*expected an integer from 1/);
   assertUsageError(cli('train', '--learning-rate', 'fast'), /--learning-rate/);
   assertUsageError(cli('train', '--momentum', '1'), /--momentum/);
-  assertUsageError(cli('train', '--backend', 'gpu'), /expected one of auto, native, webgpu, wasm, cpu/);
+  assertUsageError(cli('train', '--backend', 'gpu'), /expected one of auto, native, webgpu, wasm, tfjs-node, cpu/);
   assertUsageError(cli('train', '--frobnicate'), /unknown option '--frobnicate'/);
   assertUsageError(cli('launch'), /unknown command 'launch'/);
   assertUsageError(cli('predict', '/tmp/x.png'), /--model/);
@@ -87,14 +87,38 @@ test('train checks where its results go, and its recipe against the data, before
   assertUsageError(cli('serve', '--data', '/no/such/folder'), /--data \/no\/such\/folder: no such folder/);
 });
 
-test('--backend native trains where tfjs-node loads, and is one error line where it does not', async () => {
-  const problem = await nativeProblem();
-  const r = cli('train', '--backend', 'native', '--epochs', '1', '--train-limit', '64', '--test-limit', '32', '--json');
-  if (problem) assertUsageError(r, /^error: backend native is unavailable: tfjs-node/);
+test('--backend tfjs-node trains where tfjs-node loads, and is one error line where it does not', async () => {
+  const problem = await tfjsNodeProblem();
+  const r = cli('train', '--backend', 'tfjs-node', '--epochs', '1', '--train-limit', '64', '--test-limit', '32', '--json');
+  if (problem) assertUsageError(r, /^error: backend tfjs-node is unavailable: tfjs-node/);
   else {
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(JSON.parse(r.stdout.split('\n')[0]!).backend, 'native');
+    assert.equal(JSON.parse(r.stdout.split('\n')[0]!).backend, 'tfjs-node');
   }
+});
+
+test('--backend native trains on the native kernels where they load; a broken addon is one line, and auto falls back to wasm saying why', () => {
+  const args = ['train', '--epochs', '1', '--train-limit', '64', '--test-limit', '32', '--json'];
+  const problem = kernelsProblem();
+  const r = cli(...args, '--backend', 'native');
+  if (problem) assertUsageError(r, /^error: backend native is unavailable: the native kernels/);
+  else {
+    assert.equal(r.code, 0, r.stderr);
+    const started = JSON.parse(r.stdout.split('\n')[0]!) as { backend: string; detail: string };
+    assert.deepEqual([started.backend, /^(AVX-512|AVX2), \d threads?$/.test(started.detail)], ['native', true]);
+  }
+  const garbage = join(tempDir(), 'cnn.node');
+  writeFileSync(garbage, 'not an ELF file');
+  const env = { MNIST_STUDIO_NATIVE_KERNELS: garbage };
+  assertUsageError(
+    runCli([...args, '--backend', 'native'], { env }),
+    /^error: backend native is unavailable: the native kernels failed to load: .*(invalid ELF header|file too short)/,
+  );
+  const auto = runCli([...args, '--backend', 'auto'], { env });
+  assert.equal(auto.code, 0, auto.stderr);
+  const started = JSON.parse(auto.stdout.split('\n')[0]!) as { backend: string; fallbackReason?: string };
+  assert.equal(started.backend, 'wasm');
+  assert.match(started.fallbackReason!, /no native kernels: the native kernels failed to load: .*(invalid ELF header|file too short)/);
 });
 
 test('summary prints the seed table with 824,458 parameters and FLOPs', () => {

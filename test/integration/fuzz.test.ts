@@ -9,6 +9,7 @@ import { StudioService } from '@core/service/studioService';
 import { startBrowserHost } from '../../src/host/browserHost';
 import { SEED_RECIPE } from '@shared/training';
 import { tempDir } from '../support/helpers';
+import { kernelsProblem } from '@core/backend/backends';
 
 const huge = 'x'.repeat(2_000_000);
 /** Wrong for every method: not an object, or an object no schema accepts. */
@@ -234,15 +235,18 @@ test('the same payloads over the WebSocket are refused and the connection keeps 
   assert.equal(await closed, 1009);
 });
 
-test('after all that, the app still trains and answers', async () => {
+test('after all that, the app still trains and answers, on wasm and on the native kernels', async () => {
   assert.equal((await service.dispatch('ping', {})).ok, true);
-  const started = await service.dispatch('startTraining', { ...goodTrain, backend: 'wasm' });
-  assert.equal(started.ok, true, JSON.stringify(started));
-  const done = await new Promise<boolean>((resolve) => {
-    const off = service.onEvent((e) => e.type === 'done' && (off(), resolve(true)));
-  });
-  assert.equal(done, true);
-  const state = service.getState();
-  assert.equal(state.status, 'idle');
-  assert.equal(state.run?.epochs.length, 1);
+  for (const backend of kernelsProblem() ? (['wasm'] as const) : (['wasm', 'native'] as const)) {
+    const done = new Promise<boolean>((resolve) => {
+      const off = service.onEvent((e) => e.type === 'done' && (off(), resolve(true)));
+    });
+    const started = await service.dispatch('startTraining', { ...goodTrain, backend });
+    assert.equal(started.ok, true, JSON.stringify(started));
+    assert.equal(await done, true);
+    const state = service.getState();
+    assert.equal(state.status, 'idle');
+    assert.equal(state.run?.epochs.length, 1);
+    assert.equal(state.run?.backend, backend);
+  }
 });

@@ -14,7 +14,7 @@ import { createControl, train } from '@core/trainer/trainer';
 import { TrainerClient } from '@core/trainer/client';
 import type { Envelope, StudioCallError, StudioEvent, StudioState } from '@shared/api';
 import { StudioService } from '@core/service/studioService';
-import { nativeProblem } from '@core/backend/backends';
+import { kernelsProblem, tfjsNodeProblem } from '@core/backend/backends';
 import { loadCheckpoint } from '@core/store/checkpoint';
 import { SEED_RECIPE, type BackendStatus, type TrainConfig } from '@shared/training';
 import { Rng } from '@core/model/rng';
@@ -273,17 +273,21 @@ test("the app's backend picker: every choice with its status here, and a one-lin
     const reply = (await service.dispatch('backends', {})) as Envelope<BackendStatus[]>;
     assert.ok(reply.ok);
     const byChoice = Object.fromEntries(reply.value.map((b) => [b.choice, b]));
-    assert.deepEqual(Object.keys(byChoice), ['auto', 'webgpu', 'native', 'wasm', 'cpu']);
+    assert.deepEqual(Object.keys(byChoice), ['auto', 'webgpu', 'native', 'wasm', 'tfjs-node', 'cpu']);
     assert.equal(byChoice.wasm!.available, true);
-    assert.match(byChoice.wasm!.detail, /WebAssembly SIMD kernels on \d threads?/);
-    const native = await nativeProblem();
+    assert.match(byChoice.wasm!.detail, /WebAssembly (relaxed )?SIMD kernels on \d threads?/);
+    const native = kernelsProblem();
     assert.equal(byChoice.native!.available, native === undefined);
-    if (native) assert.equal(byChoice.native!.detail, native);
+    assert.equal(byChoice.native!.detail, native ?? byChoice.native!.detail);
+    if (!native) assert.match(byChoice.native!.detail, /^(AVX-512|AVX2), \d threads?$/);
+    const tfjsNode = await tfjsNodeProblem();
+    assert.equal(byChoice['tfjs-node']!.available, tfjsNode === undefined);
+    if (tfjsNode) assert.equal(byChoice['tfjs-node']!.detail, tfjsNode);
     assert.equal(byChoice.webgpu!.available, typeof adapter !== 'string');
     assert.ok(byChoice.webgpu!.detail.startsWith(typeof adapter === 'string' ? adapter : adapter.name), byChoice.webgpu!.detail);
     if (typeof adapter !== 'string' && adapter.software) assert.match(byChoice.webgpu!.detail, /software renderer/);
     for (const b of reply.value) assert.ok(b.detail.length > 0 && !b.detail.includes('\n'), `${b.choice}: one line`);
-    assert.match(byChoice.auto!.detail, /^(webgpu|native|wasm): /);
+    assert.match(byChoice.auto!.detail, /^(webgpu|native|tfjs-node|wasm): /);
   } finally {
     await service.close();
   }

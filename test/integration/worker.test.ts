@@ -8,6 +8,7 @@ import { SEED_RECIPE, type TrainEvent } from '@shared/training';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mnist, tempDir, writeLabelled } from '../support/helpers';
+import { kernelsProblem } from '@core/backend/backends';
 
 const nextEvent = (client: TrainerClient, match: (e: TrainEvent) => boolean): Promise<TrainEvent> =>
   new Promise((resolve) => {
@@ -121,6 +122,31 @@ test('a second run in the same worker, on the reused engine, repeats the first e
     await client.close();
   }
 });
+
+const noNative = kernelsProblem();
+test(
+  'the native kernels train in the trainer worker: the same run as wasm to float32 rounding, named with what they run on',
+  { skip: noNative ?? false },
+  async () => {
+    const client = new TrainerClient();
+    try {
+      const config = { ...SEED_RECIPE, epochs: 1, trainLimit: 640, testLimit: 200, seed: 3, threads: 2 };
+      const started = nextEvent(client, (e) => e.type === 'started');
+      const native = await client.request('startTraining', { config: { ...config, backend: 'native' } });
+      const event = (await started) as Extract<TrainEvent, { type: 'started' }>;
+      assert.equal(event.backend, 'native');
+      assert.match(event.detail, /^(AVX-512|AVX2), 2 threads$/);
+      const wasm = await client.request('startTraining', { config: { ...config, backend: 'wasm' } });
+      const [n, w] = [native.history.epochs[0]!, wasm.history.epochs[0]!];
+      for (const key of ['train', 'test'] as const) {
+        assert.ok(Math.abs(n[key].loss - w[key].loss) < 1e-4 * w[key].loss, `${key} loss ${n[key].loss} against ${w[key].loss}`);
+        assert.ok(Math.abs(n[key].accuracy - w[key].accuracy) <= 0.01, `${key} accuracy ${n[key].accuracy} against ${w[key].accuracy}`);
+      }
+    } finally {
+      await client.close();
+    }
+  },
+);
 
 test('a model trained on a dataset with empty classes keeps a note of them in its saved history', async () => {
   const client = new TrainerClient();

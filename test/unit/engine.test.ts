@@ -103,7 +103,7 @@ test('on 3 and 4 threads (uneven shards, the default on 4-core laptops) wasm mat
     for (const threads of [3, 4]) {
       const wasm = new WasmEngine(data, { maxBatch: 7, threads });
       try {
-        assert.equal(wasm.detail, `WebAssembly SIMD kernels on ${threads} threads`);
+        assert.equal(wasm.detail, `WebAssembly relaxed SIMD kernels on ${threads} threads`);
         wasm.setParams(params);
         const logits = wasm.logits('test', 0, 11);
         for (let i = 0; i < logits.length; i++) assert.ok(Math.abs(logits[i]! - referenceLogits[i]!) < 1e-4, `${threads} threads, logit ${i}`);

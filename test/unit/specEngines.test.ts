@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WasmEngine } from '@core/backend/wasmEngine';
 import { TfjsEngine } from '@core/backend/tfjsEngine';
+import { NativeEngine, nativeKernels } from '@core/backend/nativeEngine';
 import { initialParams } from '@core/model/init';
 import { architectureOf } from '@shared/architecture';
 import { scoreLogits } from '@core/trainer/metrics';
@@ -45,7 +46,7 @@ const datasetOf = (spec: ModelSpec, train: number, test: number): Dataset => ({
   test: colourData(spec, test, 2),
 });
 
-function gradient(engine: WasmEngine | TfjsEngine, params: Float32Array, batch: Int32Array): Float32Array {
+function gradient(engine: WasmEngine | TfjsEngine | NativeEngine, params: Float32Array, batch: Int32Array): Float32Array {
   engine.setParams(params);
   engine.setVelocity(new Float32Array(params.length));
   engine.trainStep(batch, 1, 0);
@@ -95,6 +96,41 @@ for (const spec of [
       cpu.dispose();
     }
   });
+}
+
+const native = nativeKernels();
+for (const spec of [
+  { height: 8, width: 12, channels: 3, mode: 'photo', classes: ['r', 'g', 'b'] },
+  { height: 12, width: 4, channels: 1, mode: 'drawing', classes: ['a', 'b', 'c', 'd', 'e'] },
+] satisfies ModelSpec[]) {
+  test(
+    `native logits and gradients match wasm on ${spec.height}x${spec.width}x${spec.channels} with ${spec.classes.length} classes, on each ISA`,
+    { skip: typeof native === 'string' && native },
+    () => {
+      const data = datasetOf(spec, 12, 6);
+      const wasm = new WasmEngine(data, { maxBatch: 8, threads: 2, kernelBuild: 'plain' });
+      const isas = typeof native !== 'string' && native.isa === 'AVX-512' ? [undefined, 'AVX2' as const] : [undefined];
+      const engines = isas.map((nativeIsa) => new NativeEngine(data, { maxBatch: 8, threads: 2, nativeIsa }));
+      try {
+        const params = initialParams(7, spec);
+        const batch = Int32Array.from([0, 1, 2, 3, 4, 5, 6]);
+        wasm.setParams(params);
+        const [logits, gw] = [wasm.logits('test', 0, 6), gradient(wasm, params, batch)];
+        for (const engine of engines) {
+          engine.setParams(params);
+          assert.ok(relative(engine.logits('test', 0, 6), logits) < 1e-5, `${engine.detail} logits`);
+          const gn = gradient(engine, params, batch);
+          for (const p of architectureOf(spec).params) {
+            const error = relative(gn.subarray(p.offset, p.offset + p.size), gw.subarray(p.offset, p.offset + p.size));
+            assert.ok(error < 1e-4, `${engine.detail}, ${p.layer} ${p.name}: relative error ${error}`);
+          }
+        }
+      } finally {
+        wasm.dispose();
+        for (const engine of engines) engine.dispose();
+      }
+    },
+  );
 }
 
 test('RGB 32x32 with 3 classes: the loss goes down on wasm and on tfjs cpu', () => {

@@ -1,7 +1,9 @@
 // What `--backend auto` picks: webgpu only on a hardware adapter that a short probe found faster than
-// the wasm kernels, else tfjs-node where it loads, else wasm, with the reasons for every backend passed
-// over. The probe's verdict is kept per machine, adapter and thread count under the app's home, so it
-// runs once.
+// the CPU kernels auto would otherwise run (native where they load, else wasm), else the native kernels,
+// else tfjs-node where it loads, else wasm, with the reasons for every backend passed over. The native
+// kernels are not probed against wasm: they are the same kernels on wider vectors, without wasm's bounds
+// checks. The probe's verdict is kept per machine, adapter, thread count and CPU engine under the app's
+// home, so it runs once.
 import { existsSync } from 'node:fs';
 import { makeFolders, readRegularFile, writeDurably } from '../store/files';
 import { hostname } from 'node:os';
@@ -9,10 +11,14 @@ import { dirname, join } from 'node:path';
 import type { BackendName } from '@shared/training';
 import type { GpuAdapter } from './webgpu/nodeDevice';
 
+/** Training examples per second of the GPU and of the CPU kernels it was measured against. */
 export interface ProbeVerdict {
   gpu: number;
-  wasm: number;
+  cpu: number;
 }
+
+/** The CPU kernels auto runs when it passes the GPU over. */
+export type CpuKernels = 'native' | 'wasm';
 
 /** An adapter as auto weighs it: Dawn's in Node, or the compute window's where the shell gives one. */
 export type GpuCandidate = Pick<GpuAdapter, 'name' | 'software'>;
@@ -20,9 +26,11 @@ export type GpuCandidate = Pick<GpuAdapter, 'name' | 'software'>;
 export interface AutoDeps {
   /** Dawn's best adapter, why there is none, or undefined where a GPU is not considered at all (predictions alone). */
   adapter: () => Promise<GpuCandidate | string | undefined>;
-  /** Examples per second of each engine over a few steps at batch 32. */
-  probe: (adapter: GpuCandidate) => Promise<ProbeVerdict>;
-  nativeProblem: () => Promise<string | undefined>;
+  /** Examples per second of the GPU and of the CPU kernels over a few steps at batch 32. */
+  probe: (adapter: GpuCandidate, cpu: CpuKernels) => Promise<ProbeVerdict>;
+  /** Why the native kernels cannot run here, or undefined where they can. */
+  kernelsProblem: () => string | undefined;
+  tfjsNodeProblem: () => Promise<string | undefined>;
   /** The verdicts file; undefined keeps nothing. */
   cacheFile?: string;
   threads: number;
@@ -65,7 +73,7 @@ function writeCache(file: string, cache: Record<string, ProbeVerdict>): void {
 
 /** A verdict as a probe gives it: two speeds. Anything else in the file is not believed. */
 const valid = (v: ProbeVerdict | undefined): v is ProbeVerdict =>
-  typeof v?.gpu === 'number' && typeof v.wasm === 'number' && v.gpu > 0 && v.wasm > 0 && v.gpu < 1e9 && v.wasm < 1e9;
+  typeof v?.gpu === 'number' && typeof v.cpu === 'number' && v.gpu > 0 && v.cpu > 0 && v.gpu < 1e9 && v.cpu < 1e9;
 
 /** One probe per adapter at a time: the picker, auto and a second page asking at once share it (a probe
  *  measured beside another would be wrong, and its verdict is kept). */
@@ -73,13 +81,15 @@ const probing = new Map<string, Promise<ProbeVerdict>>();
 
 export async function autoChoice(deps: AutoDeps): Promise<AutoPick> {
   const reasons: string[] = [];
+  const kernelsProblem = deps.kernelsProblem();
+  const cpu: CpuKernels = kernelsProblem ? 'wasm' : 'native';
   const adapter = await deps.adapter();
   if (adapter === undefined) {
     // Not considered, so nothing was passed over.
   } else if (typeof adapter === 'string') reasons.push(`no webgpu: ${adapter}`);
   else if (adapter.software) reasons.push(`no webgpu: ${adapter.name.replace(/^webgpu: /, '')} is a software renderer, slower than the CPU kernels`);
   else {
-    const key = `${hostname()} | ${adapter.name} | ${deps.threads} threads`;
+    const key = `${hostname()} | ${adapter.name} | ${deps.threads} threads | ${cpu}`;
     const cache = readCache(deps.cacheFile);
     let verdict = cache[key];
     let failure: string | undefined;
@@ -87,7 +97,7 @@ export async function autoChoice(deps: AutoDeps): Promise<AutoPick> {
       // A GPU that fails its probe is passed over, not fatal; it is probed again next time.
       let probe = probing.get(key);
       if (!probe) {
-        probe = deps.probe(adapter);
+        probe = deps.probe(adapter, cpu);
         probing.set(key, probe);
         void probe
           .then(
@@ -99,15 +109,17 @@ export async function autoChoice(deps: AutoDeps): Promise<AutoPick> {
       verdict = await probe.catch((error: Error) => ((failure = error.message.split('\n')[0]), undefined));
     }
     const name = adapter.name.replace(/^webgpu: /, '');
-    if (verdict && verdict.gpu > verdict.wasm) return { backend: 'webgpu', device: adapter.name };
+    if (verdict && verdict.gpu > verdict.cpu) return { backend: 'webgpu', device: adapter.name };
     reasons.push(
       verdict
-        ? `no webgpu: ${name} trained ${Math.round(verdict.gpu)} examples/s in a probe, the wasm kernels ${Math.round(verdict.wasm)}`
+        ? `no webgpu: ${name} trained ${Math.round(verdict.gpu)} examples/s in a probe, the ${cpu} kernels ${Math.round(verdict.cpu)}`
         : `no webgpu: ${name} failed its probe: ${failure}`,
     );
   }
-  const problem = await deps.nativeProblem();
-  if (!problem) return { backend: 'native', reason: reasons.join('; ') || undefined };
+  if (!kernelsProblem) return { backend: 'native', reason: reasons.join('; ') || undefined };
+  reasons.push(`no native kernels: ${kernelsProblem}`);
+  const problem = await deps.tfjsNodeProblem();
+  if (!problem) return { backend: 'tfjs-node', reason: reasons.join('; ') };
   reasons.push(problem);
   return { backend: 'wasm', reason: reasons.join('; ') };
 }

@@ -1,29 +1,28 @@
-// Picks the training backend (auto: a GPU that beats the CPU kernels, else tfjs-node where it installed,
-// else the wasm kernels) and makes its engine; always says which and why.
+// Picks the training backend (auto: a GPU that beats the CPU kernels, else the native kernels where they
+// load, else tfjs-node where it installed, else the wasm kernels) and makes its engine; always says which and why.
 import type { BackendChoice, BackendInfo, BackendStatus } from '@shared/training';
 import type { Engine, EngineOptions } from '@shared/engine';
 import type { Dataset } from '@shared/dataset';
 import { WasmEngine, wasmDetail, wasmThreads } from './wasmEngine';
 import { TfjsEngine, TFJS_DETAIL } from './tfjsEngine';
+import { NativeEngine, nativeDetail, nativeKernels } from './nativeEngine';
 import type { GpuAdapter } from './webgpu/nodeDevice';
-import { autoChoice, probeCacheFile, type GpuCandidate, type ProbeVerdict } from './autoChoice';
+import { autoChoice, probeCacheFile, type CpuKernels, type GpuCandidate, type ProbeVerdict } from './autoChoice';
 import type { PageProvider } from './webgpu/computeBridge';
 import { softwareRenderer } from '@gpu/device';
 import { defaultHome } from '../home';
 import { initialParams } from '../model/init';
 import { INPUT_SHAPE, CLASSES } from '@shared/architecture';
 import { MNIST_SPEC } from '@shared/modelSpec';
-import { StudioFailure } from '@shared/errors';
+import { BackendUnavailableError } from './unavailable';
 
-export class BackendUnavailableError extends StudioFailure {
-  readonly code = 'backend-unavailable';
-}
+export { BackendUnavailableError };
 
-let native: Promise<string | undefined> | undefined;
+let tfjsNode: Promise<string | undefined> | undefined;
 
 /** Loads tfjs-node once. Resolves to undefined when it works, else to the reason it does not. */
-export function nativeProblem(): Promise<string | undefined> {
-  native ??= (async () => {
+export function tfjsNodeProblem(): Promise<string | undefined> {
+  tfjsNode ??= (async () => {
     try {
       // A variable specifier keeps bundlers and the type checker from requiring the optional package.
       const name = '@tensorflow/tfjs-node';
@@ -36,12 +35,24 @@ export function nativeProblem(): Promise<string | undefined> {
         : `tfjs-node failed to load: ${(error as Error).message.split('\n')[0]}`;
     }
   })();
-  return native;
+  return tfjsNode;
+}
+
+/** Why the native kernels cannot run here (one line), or undefined where they load. */
+export function kernelsProblem(): string | undefined {
+  const kernels = nativeKernels();
+  return typeof kernels === 'string' ? kernels : undefined;
+}
+
+/** "AVX-512, 2 threads": what the native kernels run on here, or why they cannot. */
+function nativeStatus(threads?: number): { available: boolean; detail: string } {
+  const kernels = nativeKernels();
+  return typeof kernels === 'string' ? { available: false, detail: kernels } : { available: true, detail: nativeDetail(kernels.isa, wasmThreads(threads)) };
 }
 
 export interface BackendPick {
   engine: Engine;
-  /** Why the native backend is not the one in use, when it is not. */
+  /** Why the backends auto prefers are not the one in use, when they are not. */
   fallbackReason?: string;
 }
 
@@ -94,13 +105,15 @@ export async function resolveBackend(choice: BackendChoice, threads?: number, gp
   if (choice === 'auto') {
     const pick = await autoChoice({
       adapter: gpu ? describedAdapter : async () => undefined,
-      probe: (adapter) => probe(adapter, wasmThreads(threads)),
-      nativeProblem,
+      probe: (adapter, cpu) => probe(adapter, cpu, wasmThreads(threads)),
+      kernelsProblem,
+      tfjsNodeProblem,
       cacheFile: probeCacheFile(defaultHome()),
       threads: wasmThreads(threads),
     });
     if (pick.backend === 'webgpu') return { backend: 'webgpu', detail: pick.device!, device: pick.device, fallbackReason: pick.reason };
-    const detail = pick.backend === 'native' ? TFJS_DETAIL.native : wasmDetail(wasmThreads(threads));
+    const detail =
+      pick.backend === 'native' ? nativeStatus(threads).detail : pick.backend === 'tfjs-node' ? TFJS_DETAIL['tfjs-node'] : wasmDetail(wasmThreads(threads));
     return { backend: pick.backend, detail, fallbackReason: pick.reason };
   }
   if (choice === 'webgpu') {
@@ -108,9 +121,15 @@ export async function resolveBackend(choice: BackendChoice, threads?: number, gp
     if (typeof adapter === 'string') throw new BackendUnavailableError(`backend webgpu is unavailable: ${adapter}`);
     return { backend: choice, detail: adapter.name, device: adapter.name };
   }
-  const problem = choice === 'native' ? await nativeProblem() : undefined;
-  if (problem) throw new BackendUnavailableError(`backend native is unavailable: ${problem}`);
-  return { backend: choice, detail: { native: TFJS_DETAIL.native, cpu: TFJS_DETAIL.cpu, wasm: wasmDetail(wasmThreads(threads)) }[choice] };
+  const problem = choice === 'native' ? kernelsProblem() : choice === 'tfjs-node' ? await tfjsNodeProblem() : undefined;
+  if (problem) throw new BackendUnavailableError(`backend ${choice} is unavailable: ${problem}`);
+  const detail = {
+    native: () => nativeStatus(threads).detail,
+    'tfjs-node': () => TFJS_DETAIL['tfjs-node'],
+    cpu: () => TFJS_DETAIL.cpu,
+    wasm: () => wasmDetail(wasmThreads(threads)),
+  };
+  return { backend: choice, detail: detail[choice]() };
 }
 
 export async function createEngine(choice: BackendChoice, dataset: Dataset, options: EngineOptions): Promise<BackendPick> {
@@ -125,6 +144,16 @@ export async function createEngine(choice: BackendChoice, dataset: Dataset, opti
       const why = `webgpu could not start this recipe: ${(error as Error).message.split('\n')[0]!.replace(/^webgpu could not start: /, '')}`;
       const cpu = await createEngine('auto', dataset, { ...options, gpu: false });
       return { engine: cpu.engine, fallbackReason: [why, cpu.fallbackReason].filter(Boolean).join('; ') };
+    }
+  }
+  if (backend === 'native') {
+    try {
+      return { engine: new NativeEngine(dataset, options), fallbackReason };
+    } catch (error) {
+      // The addon loaded but could not start this engine (out of memory, no threads): auto goes on with wasm.
+      if (choice !== 'auto') throw error;
+      const why = `no native kernels: ${(error as Error).message.split('\n')[0]!.replace(/^backend native is unavailable: /, '')}`;
+      return { engine: new WasmEngine(dataset, options), fallbackReason: [fallbackReason, why].filter(Boolean).join('; ') };
     }
   }
   const engine = backend === 'wasm' ? new WasmEngine(dataset, options) : new TfjsEngine(backend, dataset, options);
@@ -155,8 +184,8 @@ async function createGpuEngine(dataset: Dataset, options: EngineOptions, found?:
   return GpuEngine.create(device, dataset, { ...options, ...faults, device: adapter.name, ownsDevice: true });
 }
 
-/** Training examples per second of the GPU and of the wasm kernels, on made-up images (speed does not depend on them). */
-async function probe(adapter: GpuCandidate, threads: number): Promise<ProbeVerdict> {
+/** Training examples per second of the GPU and of the CPU kernels, on made-up images (speed does not depend on them). */
+async function probe(adapter: GpuCandidate, kernels: CpuKernels, threads: number): Promise<ProbeVerdict> {
   const size = INPUT_SHAPE.reduce((a, b) => a * b, 1),
     count = 32 * 32;
   const split = {
@@ -168,29 +197,29 @@ async function probe(adapter: GpuCandidate, threads: number): Promise<ProbeVerdi
   const batches = Array.from({ length: 32 }, (_, i) => Int32Array.from({ length: 32 }, (_, j) => i * 32 + j));
   const rate = (steps: number, ms: number) => (steps * 32 * 1000) / ms;
   const gpu = await createGpuEngine(dataset, { maxBatch: 32 }, adapter);
-  const wasm = new WasmEngine(dataset, { maxBatch: 32, threads });
+  const cpu = kernels === 'native' ? new NativeEngine(dataset, { maxBatch: 32, threads }) : new WasmEngine(dataset, { maxBatch: 32, threads });
   try {
     gpu.setParams(initialParams(0));
-    wasm.setParams(initialParams(0));
+    cpu.setParams(initialParams(0));
     // One group to compile and warm up, then one timed group, as training runs them.
     await gpu.trainSteps!(batches.slice(0, 4), 0.01, 0.9);
     let start = performance.now();
     await gpu.trainSteps!(batches, 0.01, 0.9);
     const gpuRate = rate(batches.length, performance.now() - start);
-    wasm.trainStep(batches[0]!, 0.01, 0.9);
+    cpu.trainStep(batches[0]!, 0.01, 0.9);
     start = performance.now();
-    for (const batch of batches.slice(0, 8)) wasm.trainStep(batch, 0.01, 0.9);
-    return { gpu: gpuRate, wasm: rate(8, performance.now() - start) };
+    for (const batch of batches.slice(0, 8)) cpu.trainStep(batch, 0.01, 0.9);
+    return { gpu: gpuRate, cpu: rate(8, performance.now() - start) };
   } finally {
     gpu.dispose();
-    wasm.dispose();
+    cpu.dispose();
   }
 }
 
 /** Every choice with its status here, for the app's picker: what each trains on, or why it cannot. */
 export async function backendStatuses(threads?: number): Promise<BackendStatus[]> {
   const adapter = await gpuAdapter();
-  const problem = await nativeProblem();
+  const problem = await tfjsNodeProblem();
   const auto = await resolveBackend('auto', threads);
   const gpu: Omit<BackendStatus, 'choice'> =
     typeof adapter === 'string'
@@ -199,8 +228,9 @@ export async function backendStatuses(threads?: number): Promise<BackendStatus[]
   return [
     { choice: 'auto', available: true, detail: `${auto.backend}: ${auto.detail}` },
     { choice: 'webgpu', ...gpu },
-    { choice: 'native', available: !problem, detail: problem ?? TFJS_DETAIL.native },
+    { choice: 'native', ...nativeStatus(threads) },
     { choice: 'wasm', available: true, detail: wasmDetail(wasmThreads(threads)) },
+    { choice: 'tfjs-node', available: !problem, detail: problem ?? TFJS_DETAIL['tfjs-node'] },
     { choice: 'cpu', available: true, detail: TFJS_DETAIL.cpu },
   ];
 }

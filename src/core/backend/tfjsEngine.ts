@@ -1,4 +1,4 @@
-// Training on tfjs's own backends: 'native' (tfjs-node, libtensorflow) where it installed, and 'cpu'
+// Training on tfjs's own backends: 'tfjs-node' (libtensorflow) where it installed, and 'cpu'
 // (pure JavaScript: correct but far too slow to train this CNN; kept as the reference for gradient checks).
 import { tf } from './tfjs';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -10,7 +10,7 @@ import { inputSize, type ModelSpec } from '@shared/modelSpec';
 
 const EVAL_CHUNK = 500;
 
-export const TFJS_DETAIL = { native: 'tfjs-node (libtensorflow)', cpu: 'tfjs cpu backend (pure JavaScript, slow)' } as const;
+export const TFJS_DETAIL = { 'tfjs-node': 'tfjs-node (libtensorflow)', cpu: 'tfjs cpu backend (pure JavaScript, slow)' } as const;
 
 function imagesTensor(spec: ModelSpec, split: Split, rows: ArrayLike<number>): tf.Tensor4D {
   const px = inputSize(spec);
@@ -31,12 +31,12 @@ export class TfjsEngine implements Engine {
   private readonly paramCount: number;
 
   constructor(
-    readonly backend: 'native' | 'cpu',
+    readonly backend: 'tfjs-node' | 'cpu',
     private readonly dataset: Dataset,
     _options: EngineOptions,
   ) {
     // Both backends initialise synchronously, so the switch has happened when setBackend returns.
-    const name = backend === 'native' ? 'tensorflow' : 'cpu';
+    const name = backend === 'tfjs-node' ? 'tensorflow' : 'cpu';
     void tf.setBackend(name);
     if (tf.getBackend() !== name) throw new Error(`tfjs backend ${name} failed to start`);
     this.spec = dataset.spec;

@@ -1,10 +1,11 @@
-// The fast fallback: the seed's CNN on hand-written WebAssembly SIMD kernels (kernels/cnn.c), on as many
-// threads as the machine has cores (up to 4), with no tfjs in the training path at all.
+// The portable engine: the seed's CNN on hand-written WebAssembly SIMD kernels (kernels/cnn.c; the
+// relaxed-SIMD build where the runtime has it), on as many threads as the machine has cores (up to 4),
+// with no tfjs in the training path at all.
 import { availableParallelism } from 'node:os';
 import type { Engine, EngineOptions, StepResult } from '@shared/engine';
 import type { Dataset } from '@shared/dataset';
 import { KernelPool, Op, kernelImports, type KernelExports } from './kernelThreads';
-import { kernelModule } from './kernelModule';
+import { kernelBuild, kernelModule, type KernelBuild } from './kernelModule';
 import { architectureOf } from '@shared/architecture';
 import { inputSize } from '@shared/modelSpec';
 
@@ -16,7 +17,8 @@ const OUT_ROWS = 2048;
 
 /** Threads the kernels use: as asked, else one per core, at most 4 (the batch of 32 splits no further usefully). */
 export const wasmThreads = (asked?: number): number => Math.max(1, Math.min(asked ?? availableParallelism(), 4));
-export const wasmDetail = (threads: number): string => `WebAssembly SIMD kernels on ${threads} thread${threads > 1 ? 's' : ''}`;
+export const wasmDetail = (threads: number, build: KernelBuild = kernelBuild()): string =>
+  `WebAssembly ${build === 'relaxed' ? 'relaxed ' : ''}SIMD kernels on ${threads} thread${threads > 1 ? 's' : ''}`;
 
 export class WasmEngine implements Engine {
   readonly backend = 'wasm' as const;
@@ -32,7 +34,8 @@ export class WasmEngine implements Engine {
     const threads = wasmThreads(options.threads);
     // One shard per thread keeps every thread busy; the shard count fixes the summation order.
     const shards = threads;
-    const module = kernelModule(options.kernelFile);
+    const build = kernelBuild(options.kernelBuild);
+    const module = kernelModule(options.kernelFile, build);
     const { train, test, spec } = dataset;
     this.paramCount = architectureOf(spec).paramCount;
     this.classes = spec.classes.length;
@@ -53,7 +56,7 @@ export class WasmEngine implements Engine {
     this.bytes(P.testX, test.images.length).set(test.images);
     this.bytes(P.testY, test.labels.length).set(test.labels);
     this.pool = new KernelPool(this.k, module, this.memory, threads, shards, options.deadlineMs);
-    this.detail = wasmDetail(threads);
+    this.detail = wasmDetail(threads, build);
   }
 
   private bytes(which: number, length: number): Uint8Array {

@@ -118,7 +118,7 @@ export function recordRun(source: EventSource, context: RunContext): RunRecorder
         name: event.backend,
         detail: event.detail,
         ...(event.device ? { device: event.device } : {}),
-        ...(event.backend === 'wasm' ? { threads: wasmThreads(config.threads) } : {}),
+        ...(event.backend === 'wasm' || event.backend === 'native' ? { threads: wasmThreads(config.threads) } : {}),
       };
       record.spec = event.spec;
       record.dataset = {

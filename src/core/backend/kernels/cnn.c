@@ -1,5 +1,6 @@
 // The seed's CNN (Conv32-ReLU-AvgPool, Conv64-ReLU-AvgPool, Dense256-ReLU, Dense K) as hand-written
-// WebAssembly SIMD kernels: forward, backward, and the SGD-momentum update, with NHWC activations and
+// SIMD kernels (WebAssembly, and natively AVX2/AVX-512 through gemm.h's vector layer): forward, backward,
+// and the SGD-momentum update, with NHWC activations and
 // tfjs's weight layouts (conv HWIO, dense [in, out]) so weights move to and from tfjs unchanged.
 //
 // Every thread instantiates this module over one shared memory. C globals live in that memory and are
@@ -9,23 +10,72 @@
 //
 // The input shape (H x W x C, H and W multiples of 4) and the class count K come from plan(), so one binary
 // serves every ModelSpec; the layer widths (32, 64, 256) are the seed's and stay compile-time constants.
+//
+// The native engine (native/addon.c) compiles this same file once per x86 ISA, each copy with its names
+// prefixed (KERNEL_PREFIX); there the state is per engine, reached through a thread-local pointer that
+// the addon binds on every thread before it calls in (several engines may live in one process).
 #include <stdint.h>
 #include "gemm.h"
 
+#if defined(__wasm__)
 __attribute__((import_module("env"), import_name("exp"))) double js_exp(double);
 __attribute__((import_module("env"), import_name("log"))) double js_log(double);
+#else
+#include <math.h>
+#define js_exp exp
+#define js_log log
+#define NAMED_(prefix, name) prefix##name
+#define NAMED(prefix, name) NAMED_(prefix, name)
+#define plan NAMED(KERNEL_PREFIX, plan)
+#define ptr NAMED(KERNEL_PREFIX, ptr)
+#define train_shard NAMED(KERNEL_PREFIX, train_shard)
+#define update NAMED(KERNEL_PREFIX, update)
+#define infer NAMED(KERNEL_PREFIX, infer)
+#define bind_state NAMED(KERNEL_PREFIX, bind_state)
+#define state_bytes NAMED(KERNEL_PREFIX, state_bytes)
+#define param_count NAMED(KERNEL_PREFIX, param_count)
+#endif
 
 enum { C1 = 32, C2 = 64, HID = 256 };
 enum { SCRATCH = KC * MR + KC * NC, STACK = 64 * 1024 };
 
 // The shapes of the network plan() was given, and the offsets of its parameters in tfjs order.
-static struct {
+typedef struct {
   int h, w, c, classes;
   int hw, h2, w2, hw2, h4, w4;  // pixels at full, half and quarter resolution
   int img, k1, k2, flat;        // values per image, conv patch lengths (9c, 9*C1), flattened features
   int dp2;                      // floats per example of dp2, which dh borrows first: the larger of flat and HID
   int w1, b1, w2_, b2, w3, b3, w4_, b4, nparam;
-} S;
+} shapes_t;
+
+// What plan() laid out, read by every instance.
+typedef struct {
+  float *params, *velocity, *grads, *stats, *out, *predict_x;
+  uint8_t *train_x, *train_y, *test_x, *test_y;
+  int32_t *batch;
+  float *work;       // per thread: activations for `rows` examples plus GEMM scratch
+  int work_floats;   // floats of work per thread
+  int rows;          // examples per thread at a time
+  int shards, threads, out_rows;
+  uint8_t *stack_top;
+} layout_t;
+
+#if defined(__wasm__)
+// Each engine has its own memory, so its own globals.
+static shapes_t S;
+static layout_t L;
+#else
+typedef struct {
+  shapes_t s;
+  layout_t l;
+} state_t;
+static __thread state_t *bound __attribute__((tls_model("initial-exec")));
+#define S (bound->s)
+#define L (bound->l)
+int state_bytes(void) { return (int)sizeof(state_t); }
+void bind_state(void *state) { bound = (state_t *)state; }
+int param_count(void) { return S.nparam; }
+#endif
 
 static void shapes(int h, int w, int c, int classes) {
   S.h = h; S.w = w; S.c = c; S.classes = classes;
@@ -39,18 +89,6 @@ static void shapes(int h, int w, int c, int classes) {
   S.nparam = S.b4 + classes;
 }
 
-// What plan() laid out, read by every instance.
-static struct {
-  float *params, *velocity, *grads, *stats, *out, *predict_x;
-  uint8_t *train_x, *train_y, *test_x, *test_y;
-  int32_t *batch;
-  float *work;       // per thread: activations for `rows` examples plus GEMM scratch
-  int work_floats;   // floats of work per thread
-  int rows;          // examples per thread at a time
-  int shards, threads, out_rows;
-  uint8_t *stack_top;
-} L;
-
 static uintptr_t bump(uintptr_t *at, uintptr_t bytes) {
   uintptr_t p = (*at + 63) & ~(uintptr_t)63;
   *at = p + bytes;
@@ -59,10 +97,10 @@ static uintptr_t bump(uintptr_t *at, uintptr_t bytes) {
 
 // Lays out every buffer from `base` up for a network on h x w x c inputs with `classes` outputs;
 // returns the first free byte. JS grows memory to it.
-int plan(int base, int n_train, int n_test, int max_batch, int shards, int threads, int out_rows, int h, int w, int c, int classes) {
+uintptr_t plan(uintptr_t base, int n_train, int n_test, int max_batch, int shards, int threads, int out_rows, int h, int w, int c, int classes) {
   shapes(h, w, c, classes);
   int IMG = S.img, NPARAM = S.nparam, CLASSES = S.classes, FLAT = S.flat;
-  uintptr_t at = (uintptr_t)base;
+  uintptr_t at = base;
   L.shards = shards;
   L.threads = threads;
   L.out_rows = out_rows;
@@ -82,24 +120,24 @@ int plan(int base, int n_train, int n_test, int max_batch, int shards, int threa
   L.work_floats = r * (IMG + IMG * 9 + S.hw * C1 + S.hw2 * C1 + S.hw2 * S.k2 + S.hw2 * C2 + FLAT + S.dp2 + HID + CLASSES * 2) + SCRATCH + 64;
   L.work = (float *)bump(&at, (uintptr_t)threads * L.work_floats * 4);
   L.stack_top = (uint8_t *)bump(&at, (uintptr_t)threads * STACK);
-  return (int)bump(&at, 64);
+  return bump(&at, 64);
 }
 
 enum { P_PARAMS, P_VELOCITY, P_GRADS, P_STATS, P_BATCH, P_OUT, P_PREDICT_X, P_TRAIN_X, P_TRAIN_Y, P_TEST_X, P_TEST_Y, P_STACK };
-int ptr(int which, int index) {
+uintptr_t ptr(int which, int index) {
   switch (which) {
-    case P_PARAMS: return (int)L.params;
-    case P_VELOCITY: return (int)L.velocity;
-    case P_GRADS: return (int)(L.grads + (uintptr_t)index * S.nparam);
-    case P_STATS: return (int)L.stats;
-    case P_BATCH: return (int)L.batch;
-    case P_OUT: return (int)L.out;
-    case P_PREDICT_X: return (int)L.predict_x;
-    case P_TRAIN_X: return (int)L.train_x;
-    case P_TRAIN_Y: return (int)L.train_y;
-    case P_TEST_X: return (int)L.test_x;
-    case P_TEST_Y: return (int)L.test_y;
-    case P_STACK: return (int)(L.stack_top + (uintptr_t)(index + 1) * STACK);
+    case P_PARAMS: return (uintptr_t)(L.params);
+    case P_VELOCITY: return (uintptr_t)(L.velocity);
+    case P_GRADS: return (uintptr_t)(L.grads + (uintptr_t)index * S.nparam);
+    case P_STATS: return (uintptr_t)(L.stats);
+    case P_BATCH: return (uintptr_t)(L.batch);
+    case P_OUT: return (uintptr_t)(L.out);
+    case P_PREDICT_X: return (uintptr_t)(L.predict_x);
+    case P_TRAIN_X: return (uintptr_t)(L.train_x);
+    case P_TRAIN_Y: return (uintptr_t)(L.train_y);
+    case P_TEST_X: return (uintptr_t)(L.test_x);
+    case P_TEST_Y: return (uintptr_t)(L.test_y);
+    case P_STACK: return (uintptr_t)(L.stack_top + (uintptr_t)(index + 1) * STACK);
   }
   return 0;
 }

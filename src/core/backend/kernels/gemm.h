@@ -1,11 +1,54 @@
-// Blocked single-precision GEMM for wasm SIMD128: C (+)= op(A) * op(B).
+// Blocked single-precision GEMM: C (+)= op(A) * op(B), written once over a small vector layer (vf) that
+// each target fills in: wasm SIMD128 (4 lanes; with relaxed SIMD, fused multiply-add), AVX2+FMA (8 lanes)
+// and AVX-512 (16 lanes) for the native engine. The tile is MR rows by NR = 2 vectors of columns, MR as
+// many as the target's registers hold; each C element still sums its k terms in order, so every target
+// computes the same values up to the rounding of a fused multiply-add.
 // Operands are addressed through (row, column) strides, so transposed views cost nothing:
 // packing gathers them into contiguous panels that the micro-kernel streams through.
 #pragma once
-#include <wasm_simd128.h>
 
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#define VW 4
 #define MR 4
-#define NR 8
+typedef v128_t vf;
+static inline vf vload(const float *p) { return wasm_v128_load(p); }
+static inline void vstore(float *p, vf v) { wasm_v128_store(p, v); }
+static inline vf vzero(void) { return wasm_f32x4_splat(0); }
+static inline vf vbroadcast(const float *p) { return wasm_v128_load32_splat(p); }
+static inline vf vadd(vf a, vf b) { return wasm_f32x4_add(a, b); }
+#if defined(__wasm_relaxed_simd__)
+// clang 16's wasm_simd128.h predates the relaxed intrinsics; the builtin is f32x4.relaxed_madd.
+static inline vf vmadd(vf a, vf b, vf c) { return (vf)__builtin_wasm_relaxed_madd_f32x4((__f32x4)a, (__f32x4)b, (__f32x4)c); }
+#else
+static inline vf vmadd(vf a, vf b, vf c) { return wasm_f32x4_add(c, wasm_f32x4_mul(a, b)); }
+#endif
+#else
+#include <immintrin.h>
+// AVX2 and AVX-512 name the same operations alike but for the prefix (_mm256_, _mm512_).
+#define X86_VECTOR_LAYER(type, prefix)                                                         \
+  typedef type vf;                                                                             \
+  static inline vf vload(const float *p) { return prefix##loadu_ps(p); }                       \
+  static inline void vstore(float *p, vf v) { prefix##storeu_ps(p, v); }                       \
+  static inline vf vzero(void) { return prefix##setzero_ps(); }                                \
+  static inline vf vbroadcast(const float *p) { return prefix##set1_ps(*p); }                  \
+  static inline vf vadd(vf a, vf b) { return prefix##add_ps(a, b); }                           \
+  static inline vf vmadd(vf a, vf b, vf c) { return prefix##fmadd_ps(a, b, c); }
+#if defined(__AVX512F__)
+#define VW 16
+#define MR 8
+X86_VECTOR_LAYER(__m512, _mm512_)
+#elif defined(__AVX2__) && defined(__FMA__)
+#define VW 8
+#define MR 6
+X86_VECTOR_LAYER(__m256, _mm256_)
+#else
+#error "gemm.h needs wasm SIMD128, AVX2+FMA or AVX-512"
+#endif
+#endif
+
+#define NV 2
+#define NR (NV * VW)
 #define KC 256
 #define NC 512
 
@@ -16,6 +59,13 @@ typedef struct {
 
 // Packs rows [i0, i0+MR) x columns [k0, k0+kb) of A into ap[k * MR + r], zero-filling rows past m.
 static void pack_a(view_t a, int i0, int m, int k0, int kb, float *ap) {
+  if (a.rs == 1 && i0 + MR <= m) {
+    // A transposed view (a weight gradient's A): each k's MR values are adjacent, so read them in order.
+    const float *src = a.p + i0 + k0 * a.cs;
+    for (int k = 0; k < kb; k++, src += a.cs)
+      for (int r = 0; r < MR; r++) ap[k * MR + r] = src[r];
+    return;
+  }
   for (int r = 0; r < MR; r++) {
     float *dst = ap + r;
     if (i0 + r < m) {
@@ -40,8 +90,7 @@ static void pack_b(view_t b, int k0, int kb, int j0, int nb, float *bp) {
       const float *src = b.p + (k0 + k) * b.rs + (j0 + jp) * b.cs;
       float *dst = panel + k * NR;
       if (b.cs == 1 && w == NR) {
-        wasm_v128_store(dst, wasm_v128_load(src));
-        wasm_v128_store(dst + 4, wasm_v128_load(src + 4));
+        for (int v = 0; v < NV; v++) vstore(dst + v * VW, vload(src + v * VW));
       } else {
         int j = 0;
         for (; j < w; j++) dst[j] = src[j * b.cs];
@@ -51,45 +100,34 @@ static void pack_b(view_t b, int k0, int kb, int j0, int nb, float *bp) {
   }
 }
 
-// One MR x NR tile over kb packed steps. acc: add to what C holds; full: the tile lies wholly inside C.
+// One MR x NR tile over kb packed steps. acc: add to what C holds; rows x cols: the part inside C.
+// The loops have constant bounds and unroll fully, leaving the accumulators in registers.
 static void ukernel(int kb, const float *ap, const float *bp, float *c, int ldc, int acc, int rows, int cols) {
-  v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
-  v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  vf t_[MR][NV];
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < NV; v++) t_[r][v] = vzero();
   for (int k = 0; k < kb; k++) {
-    v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-    v128_t a0 = wasm_v128_load32_splat(ap), a1 = wasm_v128_load32_splat(ap + 1);
-    v128_t a2 = wasm_v128_load32_splat(ap + 2), a3 = wasm_v128_load32_splat(ap + 3);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
-    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
-    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
-    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
-    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+    vf b[NV];
+    for (int v = 0; v < NV; v++) b[v] = vload(bp + v * VW);
+    for (int r = 0; r < MR; r++) {
+      vf a = vbroadcast(ap + r);
+      for (int v = 0; v < NV; v++) t_[r][v] = vmadd(a, b[v], t_[r][v]);
+    }
     ap += MR;
     bp += NR;
   }
   if (rows == MR && cols == NR) {
-    float *r0 = c, *r1 = c + ldc, *r2 = c + 2 * ldc, *r3 = c + 3 * ldc;
-    if (acc) {
-      c00 = wasm_f32x4_add(c00, wasm_v128_load(r0)); c01 = wasm_f32x4_add(c01, wasm_v128_load(r0 + 4));
-      c10 = wasm_f32x4_add(c10, wasm_v128_load(r1)); c11 = wasm_f32x4_add(c11, wasm_v128_load(r1 + 4));
-      c20 = wasm_f32x4_add(c20, wasm_v128_load(r2)); c21 = wasm_f32x4_add(c21, wasm_v128_load(r2 + 4));
-      c30 = wasm_f32x4_add(c30, wasm_v128_load(r3)); c31 = wasm_f32x4_add(c31, wasm_v128_load(r3 + 4));
-    }
-    wasm_v128_store(r0, c00); wasm_v128_store(r0 + 4, c01);
-    wasm_v128_store(r1, c10); wasm_v128_store(r1 + 4, c11);
-    wasm_v128_store(r2, c20); wasm_v128_store(r2 + 4, c21);
-    wasm_v128_store(r3, c30); wasm_v128_store(r3 + 4, c31);
+    for (int r = 0; r < MR; r++)
+      for (int v = 0; v < NV; v++) {
+        float *at = c + r * ldc + v * VW;
+        vstore(at, acc ? vadd(t_[r][v], vload(at)) : t_[r][v]);
+      }
     return;
   }
   // Edge tile: spill to a small buffer in registers' order, then copy the part inside C.
-  float t[MR * NR] __attribute__((aligned(16)));
-  wasm_v128_store(t, c00); wasm_v128_store(t + 4, c01);
-  wasm_v128_store(t + 8, c10); wasm_v128_store(t + 12, c11);
-  wasm_v128_store(t + 16, c20); wasm_v128_store(t + 20, c21);
-  wasm_v128_store(t + 24, c30); wasm_v128_store(t + 28, c31);
+  float t[MR * NR] __attribute__((aligned(64)));
+  for (int r = 0; r < MR; r++)
+    for (int v = 0; v < NV; v++) vstore(t + r * NR + v * VW, t_[r][v]);
   for (int r = 0; r < rows; r++)
     for (int j = 0; j < cols; j++) c[r * ldc + j] = (acc ? c[r * ldc + j] : 0.0f) + t[r * NR + j];
 }
