@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLANG=${CLANG:-clang-16}
+# clang runs wasm-opt after linking a wasm target wherever one is on PATH, and `npm run` puts node_modules/.bin
+# first, where binaryen's wasm-opt is (a dependency of Paraglide's): its output differs from the committed bytes.
+PATH=$(tr ':' '\n' <<<"$PATH" | grep -v 'node_modules/\.bin' | paste -sd: -)
 out=${1:-resources}
 src=src/core/backend/kernels
 mkdir -p "$out/kernels" "$out/native/linux-x64"
