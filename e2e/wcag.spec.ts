@@ -205,6 +205,18 @@ test('axe finds no serious or critical violation on any view or dialog, in the l
     await page.getByRole('tab', { name: 'Train' }).click();
     await expect(page.locator('#epoch-table tbody tr').first()).not.toContainText('No epochs');
     await check('Train');
+    // The charts follow the theme: each legend marker has its line's colour (as the canvas draws it, resolved now).
+    for (const title of ['Loss per epoch', 'Training loss per step']) {
+      const colours = await page.getByRole('figure', { name: title }).evaluate((figure) => {
+        const u = (figure.firstElementChild as HTMLElement & { uplot: { series: { stroke: () => string }[] } }).uplot;
+        const css = (c: string) => ((figure as HTMLElement).style.color = c) && getComputedStyle(figure).color;
+        const markers = [...figure.querySelectorAll<HTMLElement>('.u-legend .u-marker')].map((m) => getComputedStyle(m).borderTopColor);
+        const lines = u.series.slice(1).map((s) => css(s.stroke()));
+        (figure as HTMLElement).style.color = '';
+        return { markers, lines };
+      });
+      expect(colours.markers, `${title} (${colorScheme})`).toEqual(colours.lines);
+    }
     await page.screenshot({ path: `test-results/train-${colorScheme}.png`, fullPage: true });
     // The question before a run replaces an unsaved model is a dialog of its own: none here (saved), so the
     // Models view's Save dialog and the Runs view's card stand for the dialogs.
@@ -230,6 +242,8 @@ test('axe finds no serious or critical violation on any view or dialog, in the l
     await runs.locator('tbody tr').first().getByRole('button').first().click();
     await expect(page.getByRole('region', { name: 'Reproducibility card' })).toBeVisible();
     await expect(page.getByRole('table', { name: 'Recipes side by side' })).toBeVisible();
+    for (const title of ['Per-step training loss, by run', 'Per-epoch loss, by run', 'Per-epoch accuracy, by run'])
+      await expect(page.getByRole('figure', { name: title })).toHaveAccessibleDescription(/in the Runs table above/);
     await check('Runs, two compared and a card');
     await page.getByRole('region', { name: 'Reproducibility card' }).getByRole('button', { name: 'Delete…' }).click();
     await expect(page.getByRole('alertdialog', { name: 'Delete this run?' })).toBeVisible();
