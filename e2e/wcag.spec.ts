@@ -148,7 +148,8 @@ test('the main view tabs in order with a focus ring that passes contrast, in bot
       await page.keyboard.press('Tab');
       if (await page.evaluate(() => document.activeElement === document.body || document.activeElement === null)) break;
       const focused = page.locator(':focus');
-      const name = (await focused.ariaSnapshot()).split('\n')[0]!.replace(/^- /, '');
+      // The snapshot's first line, `- role "name"` (YAML: quoted where the name holds a colon).
+      const name = (await focused.ariaSnapshot()).split('\n')[0]!.replace(/^- '?/, '');
       if (name === order[0]) break;
       order.push(name);
       // The ring: a solid outline of 2px or more whose colour has 3:1 against the background behind it.
@@ -178,6 +179,18 @@ test('the main view tabs in order with a focus ring that passes contrast, in bot
     expect(where, order.join('\n')).toEqual([...where].sort((x, y) => x - y));
     expect(order.filter((name) => name.startsWith('tab '))).toHaveLength(1);
   }
+  // A chart's legend entries hide and show their line from the keyboard too.
+  const figure = page.getByRole('figure', { name: 'Loss per epoch' });
+  const shown = () => figure.evaluate((f) => (f.firstElementChild as HTMLElement & { uplot: { series: { show: boolean }[] } }).uplot.series[2]!.show);
+  const entry = figure.getByRole('button', { name: 'test' });
+  await expect(entry).toHaveAttribute('aria-pressed', 'true');
+  await entry.focus();
+  await page.keyboard.press('Enter');
+  await expect(entry).toHaveAttribute('aria-pressed', 'false');
+  expect(await shown()).toBe(false);
+  await page.keyboard.press('Space');
+  await expect(entry).toHaveAttribute('aria-pressed', 'true');
+  expect(await shown()).toBe(true);
   // Arrow keys move between the views' tabs and show each.
   await page.getByRole('tab', { name: 'Train' }).focus();
   await page.keyboard.press('ArrowRight');
