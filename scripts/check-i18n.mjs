@@ -44,6 +44,10 @@ export function literalsIn(source) {
   return found;
 }
 
+/** A message's texts: the string itself, or each variant of a message with variants (plurals). */
+const texts = (message) =>
+  typeof message === 'string' ? [message] : Array.isArray(message) ? message.flatMap((m) => Object.values(m?.match ?? {})).map(String) : [];
+
 /** Problems with the catalogues: keys one has and the other lacks, empty values. */
 export function catalogueProblems(catalogues) {
   const problems = [];
@@ -52,7 +56,7 @@ export function catalogueProblems(catalogues) {
   for (const [locale, messages] of Object.entries(catalogues)) {
     for (const key of all) {
       if (!(key in messages)) problems.push(`messages/${locale}.json: ${key} is missing`);
-      else if (typeof messages[key] !== 'string' || messages[key].trim() === '') problems.push(`messages/${locale}.json: ${key} is empty`);
+      else if (!texts(messages[key]).length || texts(messages[key]).some((t) => t.trim() === '')) problems.push(`messages/${locale}.json: ${key} is empty`);
     }
   }
   return problems;
