@@ -9,7 +9,8 @@ import { parse } from 'svelte/compiler';
 const ATTRIBUTES = new Set(['title', 'placeholder', 'aria-label', 'alt', 'aria-description', 'label']);
 /** Text that is not language: symbols, units, names of formats and of the dataset. */
 const ALLOWED = new Set(['×', '✕', '…', 'px', 'ms', 'MNIST', 'ONNX', 'IDX', 'PNG', 'JPEG', 'BMP', 'x']);
-const hasLetters = (text) => /\p{L}/u.test(text);
+/** Sizes such as 5x5 or 28x28x1 are numbers, not words. */
+const hasLetters = (text) => /\p{L}/u.test(text.replace(/\d+(x\d+)+/g, ''));
 
 function svelteFiles(path) {
   if (statSync(path).isFile()) return path.endsWith('.svelte') ? [path] : [];
