@@ -6,6 +6,7 @@ import { StudioCallError } from '@shared/api';
 import { getLocale, m } from '@shared/i18n/locale';
 import { integer } from './format';
 import type { Phase } from './app.svelte';
+import type { RunOutcome } from '@shared/runs';
 
 export const recipeLabel = (key: RecipeKey): string =>
   ({
@@ -20,6 +21,16 @@ export const recipeLabel = (key: RecipeKey): string =>
   })[key]();
 
 export const modeLabel = (mode: 'drawing' | 'photo'): string => (mode === 'drawing' ? m.mode_drawing() : m.mode_photo());
+
+const OUTCOMES: Record<RunOutcome, () => string> = {
+  running: m.outcome_running,
+  finished: m.outcome_finished,
+  stopped: m.outcome_stopped,
+  failed: m.outcome_failed,
+  interrupted: m.outcome_interrupted,
+};
+/** A run's outcome as the Runs view shows it (the filter's choices are the log's plain strings). */
+export const outcomeLabel = (outcome: string): string => (Object.hasOwn(OUTCOMES, outcome) ? OUTCOMES[outcome as RunOutcome]() : outcome);
 
 export const phaseLabel = (phase: Phase): string =>
   ({
