@@ -135,12 +135,22 @@ for (const locale of ['en', 'ko'] as const) {
   });
 }
 
-test('the choice is the app’s: a reload keeps it, and the system language (English here) comes back', async ({ app: { page } }) => {
+test('the choice is the app’s: a reload and a second tab show it, and the system language (English here) comes back in both', async ({ app: { page } }) => {
   await choose(page, 'ko');
   await page.reload();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText(ko.app_title);
   await expect(page.getByTestId('language')).toHaveValue('ko');
-  await choose(page, 'system');
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(en.app_title);
-  await expect(page.getByRole('tab', { name: en.tab_train })).toBeVisible();
+  // A second tab of the browser host (Electron has one window): it opens in Korean, and switches with the first.
+  const browser = page.context().browser();
+  const second = browser && (await browser.newPage());
+  try {
+    await second?.goto(page.url());
+    if (second) await expect(second.getByRole('heading', { level: 1 })).toHaveText(ko.app_title);
+    await choose(page, 'system');
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(en.app_title);
+    if (second) await expect(second.getByRole('heading', { level: 1 })).toHaveText(en.app_title);
+    await expect(page.getByRole('tab', { name: en.tab_train })).toBeVisible();
+  } finally {
+    await second?.close();
+  }
 });
