@@ -14,8 +14,14 @@ import { readFileSync } from 'node:fs';
 appGuards();
 test.describe.configure({ mode: 'serial' });
 
-type Words = Record<string, string>;
-const catalogue = (locale: string): Words => JSON.parse(readFileSync(`messages/${locale}.json`, 'utf8')) as Words;
+/** A language's simple messages by key, read from its catalogue (a missing key fails the test). */
+function catalogue(locale: string): (key: string) => string {
+  const words = JSON.parse(readFileSync(`messages/${locale}.json`, 'utf8')) as Record<string, unknown>;
+  return (key) => {
+    const word = words[key];
+    return typeof word === 'string' ? word : assert.fail(`no simple message ${key} in messages/${locale}.json`);
+  };
+}
 const en = catalogue('en');
 const ko = catalogue('ko');
 const CATALOGUES = { en, ko };
@@ -67,50 +73,53 @@ async function checkFit(page: Page, locale: string, view: string): Promise<void>
 }
 
 for (const locale of ['en', 'ko'] as const) {
-  const t = new Proxy(CATALOGUES[locale], { get: (words, key: string) => words[key] ?? assert.fail(`no message ${key}`) });
+  const t = CATALOGUES[locale];
 
   test(`${locale}: train, save, open, draw and drop, every view fitting its text`, async ({ app: { page } }) => {
     await choose(page, locale);
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText(t.app_title);
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(t('app_title'));
     await expect(page.getByTestId('dataset-source')).toContainText('60,000');
 
     // Train a short run.
-    await field(page, t.recipe_epochs).fill('1');
-    await field(page, t.recipe_train_limit).fill('640');
-    await field(page, t.recipe_test_limit).fill('200');
-    await page.getByRole('button', { name: t.start, exact: true }).click();
-    const anyway = page.getByRole('button', { name: t.start_anyway });
+    await field(page, t('recipe_epochs')).fill('1');
+    await field(page, t('recipe_train_limit')).fill('640');
+    await field(page, t('recipe_test_limit')).fill('200');
+    await page.getByRole('button', { name: t('start'), exact: true }).click();
+    const anyway = page.getByRole('button', { name: t('start_anyway') });
     if (await anyway.isVisible()) await anyway.click();
-    await expect(phase(page)).toHaveText(t.phase_done, { timeout: 90_000 });
-    await expect(page.getByRole('table', { name: t.per_epoch_metrics }).getByRole('columnheader', { name: t.col_test_accuracy })).toBeVisible();
+    await expect(phase(page)).toHaveText(t('phase_done'), { timeout: 90_000 });
+    await expect(page.getByRole('table', { name: t('per_epoch_metrics') }).getByRole('columnheader', { name: t('col_test_accuracy') })).toBeVisible();
     await checkFit(page, locale, 'train');
 
     // Save it, then open it again from the list.
     const name = `languages-${locale}`;
-    await page.getByRole('tab', { name: t.tab_models }).click();
-    await page.getByRole('button', { name: t.save_model_button }).click();
-    const dialog = page.getByRole('dialog', { name: t.save_model });
-    await dialog.getByRole('textbox', { name: t.model_name }).fill(name);
-    await dialog.getByRole('button', { name: t.save, exact: true }).click();
-    await expect(page.getByRole('status')).toHaveText(pattern(t.saved_to));
-    await page.getByRole('list', { name: t.recent_models }).getByRole('button', { name, exact: true }).click();
-    await expect(page.getByRole('status')).toHaveText(pattern(t.opened_dir));
+    await page.getByRole('tab', { name: t('tab_models') }).click();
+    await page.getByRole('button', { name: t('save_model_button') }).click();
+    const dialog = page.getByRole('dialog', { name: t('save_model') });
+    await dialog.getByRole('textbox', { name: t('model_name') }).fill(name);
+    await dialog.getByRole('button', { name: t('save'), exact: true }).click();
+    await expect(page.getByRole('status')).toHaveText(pattern(t('saved_to')));
+    await page
+      .getByRole('list', { name: t('recent_models') })
+      .getByRole('button', { name, exact: true })
+      .click();
+    await expect(page.getByRole('status')).toHaveText(pattern(t('opened_dir')));
     await checkFit(page, locale, 'models');
 
     // Draw a "1".
-    await page.getByRole('tab', { name: t.tab_draw }).click();
-    const box = (await page.getByLabel(t.drawing_canvas).boundingBox())!;
+    await page.getByRole('tab', { name: t('tab_draw') }).click();
+    const box = (await page.getByLabel(t('drawing_canvas')).boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.2);
     await page.mouse.down();
     for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.2 + i * 0.06));
     await page.mouse.up();
     await expect(page.getByTestId('predicted-label')).toHaveText(/^\d$/);
-    await expect(page.getByLabel(t.prediction, { exact: true })).toContainText(pattern(t.sure));
+    await expect(page.getByLabel(t('prediction'), { exact: true })).toContainText(pattern(t('sure')));
     await checkFit(page, locale, 'draw');
 
     // Drop an image file on the window (the list cleared of the other language's drop first).
-    await page.getByRole('tab', { name: t.tab_files }).click();
-    const clear = page.getByRole('button', { name: t.clear_list });
+    await page.getByRole('tab', { name: t('tab_files') }).click();
+    const clear = page.getByRole('button', { name: t('clear_list') });
     if (await clear.isEnabled()) await clear.click();
     const digit = readIdxDataset().test.images.subarray(0, 784);
     const png = [...(await styledPng(digit, 'plain'))];
@@ -119,14 +128,19 @@ for (const locale of ['en', 'ko'] as const) {
       transfer.items.add(new File([new Uint8Array(data)], 'dropped.png', { type: 'image/png' }));
       document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
     }, png);
-    await expect(page.getByRole('tab', { name: t.tab_files })).toHaveAttribute('aria-selected', 'true');
-    await expect(page.getByTestId('drop-progress')).toHaveText(pattern(t.drop_progress));
-    await expect(page.getByRole('list', { name: t.results }).getByRole('listitem').filter({ hasText: 'dropped.png' })).toHaveCount(1);
+    await expect(page.getByRole('tab', { name: t('tab_files') })).toHaveAttribute('aria-selected', 'true');
+    await expect(page.getByTestId('drop-progress')).toHaveText(pattern(t('drop_progress')));
+    await expect(
+      page
+        .getByRole('list', { name: t('results') })
+        .getByRole('listitem')
+        .filter({ hasText: 'dropped.png' }),
+    ).toHaveCount(1);
     await checkFit(page, locale, 'files');
 
     for (const [tab, view] of [
-      [t.tab_test_images, 'test-images'],
-      [t.tab_runs, 'runs'],
+      [t('tab_test_images'), 'test-images'],
+      [t('tab_runs'), 'runs'],
     ] as const) {
       await page.getByRole('tab', { name: tab }).click();
       await expect(page.getByRole('tabpanel', { name: tab })).toBeVisible();
@@ -138,18 +152,18 @@ for (const locale of ['en', 'ko'] as const) {
 test('the choice is the app’s: a reload and a second tab show it, and the system language (English here) comes back in both', async ({ app: { page } }) => {
   await choose(page, 'ko');
   await page.reload();
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText(ko.app_title);
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(ko('app_title'));
   await expect(page.getByTestId('language')).toHaveValue('ko');
   // A second tab of the browser host (Electron has one window): it opens in Korean, and switches with the first.
   const browser = page.context().browser();
   const second = browser && (await browser.newPage());
   try {
     await second?.goto(page.url());
-    if (second) await expect(second.getByRole('heading', { level: 1 })).toHaveText(ko.app_title);
+    if (second) await expect(second.getByRole('heading', { level: 1 })).toHaveText(ko('app_title'));
     await choose(page, 'system');
-    await expect(page.getByRole('heading', { level: 1 })).toHaveText(en.app_title);
-    if (second) await expect(second.getByRole('heading', { level: 1 })).toHaveText(en.app_title);
-    await expect(page.getByRole('tab', { name: en.tab_train })).toBeVisible();
+    await expect(page.getByRole('heading', { level: 1 })).toHaveText(en('app_title'));
+    if (second) await expect(second.getByRole('heading', { level: 1 })).toHaveText(en('app_title'));
+    await expect(page.getByRole('tab', { name: en('tab_train') })).toBeVisible();
   } finally {
     await second?.close();
   }
