@@ -80,7 +80,8 @@ for (const locale of ['en', 'ko'] as const) {
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(t('app_title'));
     await expect(page.getByTestId('dataset-source')).toContainText('60,000');
 
-    // Train a short run.
+    // Train a short run (the view in hand stays as the language changes: this one may start on another tab).
+    await page.getByRole('tab', { name: t('tab_train') }).click();
     await field(page, t('recipe_epochs')).fill('1');
     await field(page, t('recipe_train_limit')).fill('640');
     await field(page, t('recipe_test_limit')).fill('200');
@@ -160,10 +161,13 @@ test('the choice is the app’s: a reload and a second tab show it, and the syst
   try {
     await second?.goto(page.url());
     if (second) await expect(second.getByRole('heading', { level: 1 })).toHaveText(ko('app_title'));
+    // The view in hand stays in view as the language changes.
+    await page.getByRole('tab', { name: ko('tab_models') }).click();
     await choose(page, 'system');
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(en('app_title'));
+    await expect(page.getByRole('tab', { name: en('tab_models') })).toHaveAttribute('aria-selected', 'true');
     if (second) await expect(second.getByRole('heading', { level: 1 })).toHaveText(en('app_title'));
-    await expect(page.getByRole('tab', { name: en('tab_train') })).toBeVisible();
+    await page.getByRole('tab', { name: en('tab_train') }).click();
   } finally {
     await second?.close();
   }
