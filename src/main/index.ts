@@ -15,6 +15,7 @@ import { claimSingleInstance, setAbout } from './desktop';
 import { openComputePage } from './computeWindow';
 import { TrainerClient } from '@core/trainer/client';
 import type { BackendInfo } from '@shared/training';
+import { chosenLocale, m, useLocale } from '@shared/i18n/locale';
 
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
@@ -24,7 +25,7 @@ const primary = claimSingleInstance(() => win);
 
 async function pickDirectory(purpose: 'save' | 'open' | 'dataset'): Promise<string | undefined> {
   const options: Electron.OpenDialogOptions = {
-    title: { save: 'Save model to folder', open: 'Open model folder', dataset: 'Open dataset folder' }[purpose],
+    title: { save: m.dialog_save_model(), open: m.dialog_open_model(), dataset: m.dialog_open_dataset() }[purpose],
     properties: purpose === 'save' ? ['openDirectory', 'createDirectory', 'promptToCreate'] : ['openDirectory'],
   };
   const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
@@ -32,16 +33,16 @@ async function pickDirectory(purpose: 'save' | 'open' | 'dataset'): Promise<stri
 }
 
 async function confirm(message: string): Promise<boolean> {
-  const options: Electron.MessageBoxOptions = { type: 'warning', message, buttons: ['Cancel', 'Save anyway'], defaultId: 0, cancelId: 0 };
+  const options: Electron.MessageBoxOptions = { type: 'warning', message, buttons: [m.cancel(), m.dialog_save_anyway()], defaultId: 0, cancelId: 0 };
   const result = win ? await dialog.showMessageBox(win, options) : await dialog.showMessageBox(options);
   return result.response === 1;
 }
 
 async function pickExportFile(suggested: string): Promise<string | undefined> {
   const options: Electron.SaveDialogOptions = {
-    title: 'Export model as ONNX',
+    title: m.dialog_export_onnx(),
     defaultPath: suggested,
-    filters: [{ name: 'ONNX model', extensions: ['onnx'] }],
+    filters: [{ name: m.dialog_onnx_model(), extensions: ['onnx'] }],
   };
   const result = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
   return result.canceled ? undefined : result.filePath;
@@ -49,9 +50,9 @@ async function pickExportFile(suggested: string): Promise<string | undefined> {
 
 async function pickImages(): Promise<string[] | undefined> {
   const options: Electron.OpenDialogOptions = {
-    title: 'Open images',
+    title: m.dialog_open_images(),
     properties: ['openFile', 'multiSelections'],
-    filters: [{ name: 'Images', extensions: IMAGE_EXTENSIONS }],
+    filters: [{ name: m.dialog_images(), extensions: IMAGE_EXTENSIONS }],
   };
   const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
   return result.canceled ? undefined : result.filePaths;
@@ -74,13 +75,21 @@ app.whenReady().then(() => {
     createTrainer,
   });
   registerIpc(service);
+  const report = (message: string): void => void dialog.showMessageBox({ type: 'error', message });
+  // The menus, dialogs and About panel speak the language setting (the system's for "system"), and are
+  // made again when it changes; the page follows the same setting from the app's state.
+  let backend: BackendInfo | undefined;
+  const speak = (): void => {
+    useLocale(chosenLocale(service.getState().settings.locale, app.getLocale()));
+    Menu.setApplicationMenu(buildMenu(service, report));
+    setAbout(backend);
+  };
   service.onEvent((event) => {
     if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, event);
+    if (event.type === 'settings-changed') speak();
   });
-  const report = (message: string): void => void dialog.showMessageBox({ type: 'error', message });
-  Menu.setApplicationMenu(buildMenu(service, report));
-  setAbout();
-  void service.dispatch('backend', {}).then((reply) => reply.ok && setAbout(reply.value as BackendInfo));
+  speak();
+  void service.dispatch('backend', {}).then((reply) => reply.ok && setAbout((backend = reply.value as BackendInfo)));
   win = createMainWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) win = createMainWindow();

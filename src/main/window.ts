@@ -3,6 +3,7 @@ import { app, BrowserWindow, type WebContents } from 'electron';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { resourcePath } from '@core/resources';
+import { m } from '@shared/i18n/locale';
 
 /** The app's content is served from this origin by a custom protocol, never from file://. */
 export const APP_SCHEME = 'app';
@@ -41,7 +42,7 @@ export function createMainWindow(): BrowserWindow {
     minWidth: 800,
     minHeight: 600,
     show: false,
-    title: 'MNIST Studio',
+    title: m.app_title(),
     icon: resourcePath('icon'),
     // Spelled out here, not spread from a constant, so static checkers (electronegativity) can see them.
     // test/integration/shell.test.ts runs this function against a stand-in for electron and asserts each one.

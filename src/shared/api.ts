@@ -4,7 +4,8 @@
 import type { BackendChoice, BackendInfo, BackendStatus, ModelSummary, Prediction, TrainConfig } from './training';
 import type { DataRequest, DataSummary } from './dataset';
 import { StudioFailure, type ErrorCode, type StudioError } from './errors';
-import type { StudioEvent, StudioState, StudioStatus } from './studioState';
+import type { Settings, StudioEvent, StudioState, StudioStatus } from './studioState';
+import type { LocaleChoice } from './i18n/locale';
 import type { ReproCheck, RunDetail, RunListing } from './runs';
 
 export type { StudioEvent, StudioState, UnfinishedRun } from './studioState';
@@ -39,6 +40,7 @@ export const API_METHODS = [
   'renameRun',
   'deleteRun',
   'runAgain',
+  'setLocale',
 ] as const;
 export type ApiMethod = (typeof API_METHODS)[number];
 
@@ -145,6 +147,8 @@ export interface ApiShape {
    * of its own that says which it reproduces; `run` on it then says identical or where they part.
    */
   runAgain: [{ id: string }, { runId: string }];
+  /** Sets the language of every page, menu and dialog ("system": the system's); kept for the next start. */
+  setLocale: [{ locale: LocaleChoice }, Settings];
 }
 
 export type ApiInput<M extends ApiMethod> = ApiShape[M][0];

@@ -7,6 +7,7 @@ import { DataRequestSchema } from './dataset';
 import { MAX_SIDE } from './modelSpec';
 import { MAX_IMAGE_BYTES } from './imageCheck';
 import { NOT_IN_NAMES } from './format';
+import { LOCALE_CHOICES } from './i18n/locale';
 
 const none = z.object({}).strict();
 /** Paths are plain strings of sane length; what they point at is checked by whoever opens them. */
@@ -116,5 +117,6 @@ export const API_SCHEMAS = {
   renameRun: z.object({ id: RunIdSchema, name: ModelNameSchema }).strict(),
   deleteRun: runId,
   runAgain: runId,
+  setLocale: z.object({ locale: z.enum(LOCALE_CHOICES) }).strict(),
   openedImage: z.object({ batch: z.number().int().min(1), index: z.number().int().min(0).max(100000) }).strict(),
 } satisfies Record<ApiMethod, z.ZodType>;

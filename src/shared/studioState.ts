@@ -7,6 +7,7 @@ import type { DataSummary } from './dataset';
 import type { StudioError } from './errors';
 import { MNIST_SPEC, type ModelSpec } from './modelSpec';
 import { addLosses, emptySteps, type StepLosses } from './stepLosses';
+import type { LocaleChoice } from './i18n/locale';
 
 export interface UnfinishedRun {
   dir: string;
@@ -72,6 +73,13 @@ export interface ModelInHand {
 
 export type StudioStatus = 'idle' | 'starting' | 'training' | 'paused';
 
+/** What the person set, kept under the app's home: every window and reload shows the same. */
+export interface Settings {
+  /** The language the pages, menus and dialogs show: one of the app's, or the system's ("system"). */
+  locale: LocaleChoice;
+}
+export const DEFAULT_SETTINGS: Settings = { locale: 'system' };
+
 /** How the dataset being opened is getting on (folders of images report it; IDX folders open at once). */
 export type ImportProgress = Omit<Extract<TrainEvent, { type: 'import-progress' }>, 'type'>;
 
@@ -96,6 +104,7 @@ export interface StudioState {
   importing?: ImportProgress;
   /** Counts the run log's changes (a run recorded, ended, renamed or deleted): the Runs view reads it again. */
   runLog: number;
+  settings: Settings;
 }
 
 type WorkerRunEvent = Extract<TrainEvent, { type: 'started' | 'progress' | 'epoch' | 'paused' | 'resumed' }>;
@@ -120,17 +129,19 @@ export type StudioEventBody =
   /** How an import is getting on. */
   | Extract<TrainEvent, { type: 'import-progress' }>
   /** An import failed or was cancelled: the dataset in hand stays as it was. */
-  | { type: 'import-failed'; error: StudioError };
+  | { type: 'import-failed'; error: StudioError }
+  | { type: 'settings-changed'; settings: Settings };
 /** Events carry consecutive numbers; a page that sees one skipped fetches a fresh snapshot. */
 export type StudioEvent = StudioEventBody & { seq: number };
 
-export const initialState = (nativeDialogs: boolean, modelsDir: string): StudioState => ({
+export const initialState = (nativeDialogs: boolean, modelsDir: string, settings: Settings = DEFAULT_SETTINGS): StudioState => ({
   seq: 0,
   status: 'idle',
   unfinished: [],
   nativeDialogs,
   modelsDir,
   runLog: 0,
+  settings: { ...settings },
 });
 
 export const folderName = (dir: string): string => dir.split(/[\\/]/).filter(Boolean).at(-1) ?? dir;
@@ -250,6 +261,9 @@ export function applyEvent(s: StudioState, e: StudioEvent): void {
     }
     case 'import-failed':
       s.importing = undefined;
+      break;
+    case 'settings-changed':
+      s.settings = e.settings;
       break;
     case 'images-opened':
       break;

@@ -4,7 +4,8 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { windows, state, app, type MenuTemplateItem } from '../support/fakeElectron';
+import { windows, state, app, ipcMain, type MenuTemplateItem } from '../support/fakeElectron';
+import { channelOf } from '@shared/api';
 import { tempDir } from '../support/helpers';
 import { bundleShell } from '../support/shellBundle';
 
@@ -61,6 +62,28 @@ test('the first instance opens one window with the menu: Open model, Save model,
   assert.equal(about.applicationName, 'MNIST Studio');
   assert.equal(about.applicationVersion, '0.0.0-test');
   assert.match(String(about.copyright), new RegExp(`Node ${process.versions.node}`));
+});
+
+test('the menu and the About panel follow the language setting, and back to the system language', async () => {
+  const call = (locale: string) =>
+    ipcMain.handlers.get(channelOf('setLocale'))!({ senderFrame: { url: 'app://studio/index.html', parent: null } }, { locale }) as Promise<{ ok: boolean }>;
+  const menuAfter = async (locale: string) => {
+    const before = state.menu;
+    assert.ok((await call(locale)).ok);
+    return (await until(() => (state.menu !== before ? state.menu : undefined))).template;
+  };
+  const korean = await menuAfter('ko');
+  const file = item(korean, '파일').submenu;
+  assert.equal(item(file, '모델 열기…').accelerator, 'CmdOrCtrl+O');
+  assert.ok(item(korean, '편집').submenu?.some((i) => i.role === 'paste' && i.label === '붙여넣기'));
+  assert.equal(state.about?.applicationName, 'MNIST 스튜디오');
+  assert.match(String(state.about?.copyright), /백엔드: /);
+  // "system" is the system's language: English here, Korean where the system is.
+  item(await menuAfter('system'), 'File');
+  state.locale = 'ko-KR';
+  item(await menuAfter('system'), '파일');
+  state.locale = 'en-US';
+  item(await menuAfter('en'), 'File');
 });
 
 test('a second launch focuses the open window (restoring it if minimised), and a second instance quits at once', async () => {

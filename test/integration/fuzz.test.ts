@@ -137,6 +137,7 @@ const specific: Partial<Record<ApiMethod, unknown[]>> = {
   run: runIds,
   deleteRun: runIds,
   runAgain: runIds,
+  setLocale: [{}, { locale: 'fr' }, { locale: 'KO' }, { locale: 42 }, { locale: null }, { locale: 'ko', theme: 'dark' }],
   renameRun: [
     ...runIds,
     { id: 'run_1_a', name: '' },

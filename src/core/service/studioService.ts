@@ -3,7 +3,7 @@
 // is a numbered event folded into it, so any page can render from getState() and then follow events.
 // Every input is validated here, once, against the shared schemas, and every failure comes back as a
 // typed error envelope. Nothing in here knows about Electron. The handlers live by feature in
-// datasets.ts, runs.ts, models.ts (with the export in exports.ts), images.ts and runLogHandlers.ts; this file
+// datasets.ts, runs.ts, models.ts (with the export in exports.ts), images.ts, runLogHandlers.ts and settings.ts; this file
 // keeps the state, the worker and the claim.
 import { toStudioError } from '@shared/errors';
 import { join } from 'node:path';
@@ -20,6 +20,8 @@ import { onRunEvent, runHandlers } from './runs';
 import { modelHandlers } from './models';
 import { imageHandlers } from './images';
 import { runLogHandlers } from './runLogHandlers';
+import { settingsHandlers } from './settings';
+import { readSettings } from '../store/settings';
 
 export type { ServiceOptions } from './context';
 
@@ -35,7 +37,7 @@ export class StudioService {
   constructor(options: ServiceOptions = {}) {
     this.home = options.home ?? defaultHome();
     const runsDir = join(this.home, 'runs');
-    this.state = initialState(options.pickDirectory !== undefined, join(this.home, 'models'));
+    this.state = initialState(options.pickDirectory !== undefined, join(this.home, 'models'), readSettings(this.home));
     this.state.unfinished = unfinishedRuns(runsDir);
     // The worker is replaced after a crash: the modules read it through this, never keep it.
     const currentTrainer = (): TrainerClient => this.trainer;
@@ -68,6 +70,7 @@ export class StudioService {
       ...modelHandlers(this.ctx),
       ...imageHandlers(this.ctx),
       ...runLogHandlers(this.ctx),
+      ...settingsHandlers(this.ctx),
     } satisfies Handlers;
     this.trainer = this.newTrainer();
   }

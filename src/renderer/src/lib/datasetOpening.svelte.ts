@@ -2,6 +2,9 @@
 // the bundled MNIST. The dataset in hand and an import's progress are the app's state (app.svelte.ts);
 // only what is this page's own lives here: its call in flight, its error, and the upload of a dropped
 // folder's files (a browser cannot know a dropped folder's path, so they are sent to the app in batches).
+import { m } from '@shared/i18n/locale';
+import { integer } from './format';
+import { errorText } from './texts';
 import type { DataRequest, DataSummary } from '@shared/dataset';
 import { studio } from './studio';
 import { toBase64 } from './images';
@@ -65,13 +68,13 @@ class DatasetOpening {
       } finally {
         this.uploading = undefined;
       }
-      if (!dir) throw new Error('the folder holds no files small enough to send through the browser; open it by its path instead');
+      if (!dir) throw new Error(m.upload_nothing_small());
       const skipped = files.filter((f) => f.file.size > UPLOAD_FILE_MAX).length;
       const summary = await studio.openDataset({ ...request, dir });
       if (skipped && !('cancelled' in summary))
         this.unsent = {
           source: summary.source,
-          note: `${skipped} file${skipped === 1 ? ' was' : 's were'} larger than ${UPLOAD_FILE_MAX / 1024} KB and not sent through the browser: open the folder by its path to use them`,
+          note: m.upload_skipped({ count: skipped, n: integer(skipped), kb: integer(UPLOAD_FILE_MAX / 1024) }),
         };
       return summary;
     });
@@ -83,7 +86,7 @@ class DatasetOpening {
     try {
       await action();
     } catch (e) {
-      this.error = (e as Error).message;
+      this.error = errorText(e);
     } finally {
       this.busy = false;
     }

@@ -4,6 +4,8 @@ import { imageTooLarge } from '@shared/imageCheck';
 import { predictImages, prepareImage } from './images';
 import { app } from './app.svelte';
 import type { ModelSpec } from '@shared/modelSpec';
+import { m } from '@shared/i18n/locale';
+import { errorText } from './texts';
 
 export interface Source {
   name: string;
@@ -68,7 +70,7 @@ class Drops {
           Object.assign(current[i]!.result, { state: 'done', label: p.label, className: p.class, confidence: p.probabilities[p.label] }),
         );
       } catch (e) {
-        for (const b of current) Object.assign(b.result, { state: 'refused', reason: (e as Error).message });
+        for (const b of current) Object.assign(b.result, { state: 'refused', reason: errorText(e) });
       }
       this.processed += current.length;
     };
@@ -84,7 +86,7 @@ class Drops {
       try {
         prepared = await prepareImage(source.name, await source.read(), $state.snapshot(app.spec));
       } catch (e) {
-        prepared = { ok: false as const, reason: `cannot be read (${(e as Error).message})` };
+        prepared = { ok: false as const, reason: m.cannot_be_read({ reason: (e as Error).message }) };
       }
       if (!prepared.ok) {
         Object.assign(result, { state: 'refused', reason: prepared.reason });

@@ -1,15 +1,44 @@
-export { percent } from '@shared/format';
+// How numbers, dates and durations read in the page: through Intl, in the language the page shows (the
+// locale Paraglide holds, set by App.svelte from the app's settings). The CLI keeps @shared/format's English.
+import { getLocale } from '@shared/i18n/locale';
 
+const formats = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+/** Intl formatters are slow to make and the page formats hundreds of numbers a second while training. */
+function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: (locale: string) => T): T {
+  const full = `${getLocale()}|${key}`;
+  let format = formats.get(full);
+  if (!format) formats.set(full, (format = make(getLocale())));
+  return format as T;
+}
+
+/** Every percentage the page shows: two decimals, as the Flax Quick Start notebook prints accuracy. */
+export const percent = (fraction: number): string =>
+  cached('percent', (l) => new Intl.NumberFormat(l, { style: 'percent', minimumFractionDigits: 2, maximumFractionDigits: 2 })).format(fraction);
+
+export const integer = (n: number): string => cached('integer', (l) => new Intl.NumberFormat(l, { maximumFractionDigits: 0 })).format(Math.round(n));
+
+/** A number with exactly `digits` decimals (losses, megabytes, milliseconds). */
+export const decimal = (n: number, digits: number): string =>
+  cached(`decimal${digits}`, (l) => new Intl.NumberFormat(l, { minimumFractionDigits: digits, maximumFractionDigits: digits })).format(n);
+
+/** A date and time as the language writes them (when a run started, a model was saved). */
+export const dateTime = (at: string | number | Date): string =>
+  cached('dateTime', (l) => new Intl.DateTimeFormat(l, { dateStyle: 'medium', timeStyle: 'short' })).format(new Date(at));
+
+/** Intl.DurationFormat (Chromium 129 and later) is not in TypeScript's ES2023 lib yet. */
+type DurationFormatter = { format(duration: { hours: number; minutes: number; seconds: number }): string };
+const DurationFormat = (Intl as unknown as { DurationFormat?: new (locale: string, options: object) => DurationFormatter }).DurationFormat;
+
+/** A duration as a clock reads it (1:05, 1:02:05), in the language's digits where Intl knows the style. */
 export function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '–';
   const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600),
-    m = Math.floor((s % 3600) / 60),
-    r = s % 60;
-  return h ? `${h}:${String(m).padStart(2, '0')}:${String(r).padStart(2, '0')}` : `${m}:${String(r).padStart(2, '0')}`;
+  const hours = Math.floor(s / 3600),
+    minutes = Math.floor((s % 3600) / 60),
+    rest = s % 60;
+  if (DurationFormat && hours > 0) return new DurationFormat(getLocale(), { style: 'digital' }).format({ hours, minutes, seconds: rest });
+  return hours ? `${hours}:${String(minutes).padStart(2, '0')}:${String(rest).padStart(2, '0')}` : `${minutes}:${String(rest).padStart(2, '0')}`;
 }
-
-export const integer = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /** Decodes base64 bytes (the API's image payloads). */
 export function fromBase64(text: string): Uint8Array {

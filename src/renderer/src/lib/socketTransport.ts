@@ -2,6 +2,7 @@
 // connection is opened again (the app may have been busy, or restarted on the same port); listeners
 // of onReconnect then re-sync, since events sent meanwhile were missed. A query lost with the connection
 // is asked again on the next one; a command fails, since it may or may not have been carried out.
+import { m } from '@shared/i18n/locale';
 import { API_METHODS, QUERY_METHODS, type ApiMethod, type Envelope, type StudioApi, type StudioEvent, unwrap } from '@shared/api';
 import { PendingCalls } from '@shared/rpc';
 
@@ -48,12 +49,7 @@ export function socketStudio(url: string): StudioApi {
       calls.failAll(lost);
       // A browser does not say why a WebSocket was refused (a stale token gets 403): after a few tries in a
       // row, say what usually causes it, and keep trying.
-      if (++failures === TROUBLE_AFTER)
-        tell(
-          opened
-            ? 'The connection to MNIST Studio was lost: is it still running? Trying again…'
-            : 'MNIST Studio does not answer at this address. If it was restarted, open the new address it printed: the port and token change each time.',
-        );
+      if (++failures === TROUBLE_AFTER) tell(opened ? m.connection_lost() : m.connection_refused());
       setTimeout(connect, RETRY_MS[Math.min(failures - 1, RETRY_MS.length - 1)]);
     });
   };
