@@ -19,6 +19,7 @@ import { createControl, train, type EpochEnd } from '@core/trainer/trainer';
 import { SEED_RECIPE, type TrainConfig } from '@shared/training';
 import { mnist, tempDir } from '../support/helpers';
 import { assertUsageError, runCli } from '../support/cli';
+import { StudioService } from '@core/service/studioService';
 
 const PX = 784;
 const adapter = await findAdapter();
@@ -186,4 +187,28 @@ test('train --augment: a bad strength or a stray --augment-flip is one usage lin
   assert.equal(plain.code, 0, plain.stderr);
   const plainRun = JSON.parse(runCli(['runs', 'show', JSON.parse(plain.stdout.split('\n')[0]!).runId, '--json'], { env: { MNIST_STUDIO_HOME: home } }).stdout);
   assert.equal('augment' in plainRun.config, false);
+});
+
+test('augmentedExamples: the first training images varied by a draw seed, the same for the same seed, beside the originals', async () => {
+  const service = new StudioService({ home: tempDir() });
+  try {
+    const ask = async (input: unknown) => {
+      const reply = await service.dispatch('augmentedExamples', input);
+      assert.ok(reply.ok, JSON.stringify(reply));
+      return reply.value as { images: string; originals: string; labels: number[] };
+    };
+    const a = await ask({ augment: 'strong', count: 6, seed: 1 });
+    assert.deepEqual(a.labels, Array.from(mnist().train.labels.subarray(0, 6)));
+    const [images, originals] = [Buffer.from(a.images, 'base64'), Buffer.from(a.originals, 'base64')];
+    assert.equal(images.length, 6 * PX);
+    assert.deepEqual(originals, Buffer.from(mnist().train.images.subarray(0, 6 * PX)));
+    for (let i = 0; i < 6; i++) assert.notDeepEqual(images.subarray(i * PX, (i + 1) * PX), originals.subarray(i * PX, (i + 1) * PX), `image ${i}`);
+    assert.equal((await ask({ augment: 'strong', count: 6, seed: 1 })).images, a.images);
+    assert.notEqual((await ask({ augment: 'strong', count: 6, seed: 2 })).images, a.images);
+    assert.notEqual((await ask({ augment: 'light', count: 6, seed: 1 })).images, a.images);
+    const refused = await service.dispatch('augmentedExamples', { augment: 'none', count: 6 });
+    assert.equal(!refused.ok && refused.error.code, 'bad-request');
+  } finally {
+    await service.close();
+  }
 });
