@@ -36,7 +36,12 @@ test('the same seed, epoch and step give the same batch, byte for byte; another 
   ])
     assert.notDeepEqual(make(other), first, JSON.stringify(other));
   // Each image has its own draw: the same image at two places in a batch comes out differently.
-  const twice = new Augmenter(d.spec, { strength: 'strong' }).batch(d.train.images, Int32Array.of(3, 3), { seed: 7, epoch: 2, step: 5 }, new Uint8Array(2 * PX));
+  const twice = new Augmenter(d.spec, { strength: 'strong' }).batch(
+    d.train.images,
+    Int32Array.of(3, 3),
+    { seed: 7, epoch: 2, step: 5 },
+    new Uint8Array(2 * PX),
+  );
   assert.notDeepEqual(twice.subarray(0, PX), twice.subarray(PX));
   assert.notEqual(imageSeed(0, 1, 0, 1), imageSeed(0, 1, 1, 0));
 });
@@ -142,8 +147,7 @@ test('photo mode: a mirror reverses each row, brightness scales the pixels, a cr
   const out = new Uint8Array(image.length);
   a.apply(image, { ...NONE, mirror: true }, out);
   for (let y = 0; y < 8; y++)
-    for (let x = 0; x < 12; x++)
-      for (let c = 0; c < 3; c++) assert.equal(out[(y * 12 + x) * 3 + c], image[(y * 12 + 11 - x) * 3 + c], `${x}, ${y}, ${c}`);
+    for (let x = 0; x < 12; x++) for (let c = 0; c < 3; c++) assert.equal(out[(y * 12 + x) * 3 + c], image[(y * 12 + 11 - x) * 3 + c], `${x}, ${y}, ${c}`);
   a.apply(image, { ...NONE, brightness: 1.2 }, out);
   for (let i = 0; i < image.length; i++) assert.ok(Math.abs(out[i]! - image[i]! * 1.2) <= 0.5 + 1e-9 || out[i] === 255);
   // A crop to the middle 70% of the area, scaled back up: the output's corner is the crop's corner.
