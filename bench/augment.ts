@@ -19,6 +19,7 @@ import { GpuEngine } from '@gpu/gpuEngine';
 import { readIdxDataset } from '@core/dataset/dataset';
 import { initialParams } from '@core/model/init';
 import { createControl, train } from '@core/trainer/trainer';
+import { Augmenter } from '@core/trainer/augment';
 import { PARAM_COUNT } from '@shared/architecture';
 import { AUGMENT_STRENGTHS, SEED_RECIPE, type AugmentStrength, type TrainConfig } from '@shared/training';
 import type { Engine } from '@shared/engine';
@@ -66,8 +67,38 @@ async function speed(name: string, steps: number, make: () => Promise<Engine>): 
   );
 }
 
+/** Medians of one batch's augmentation and one wasm step, interleaved: their ratio holds up on a busy machine. */
+function shares(): void {
+  const engine = new WasmEngine(dataset, { maxBatch: 32, augmented: true });
+  const augmenter = new Augmenter(dataset.spec, { strength: 'strong' });
+  engine.setParams(initialParams(0));
+  engine.setVelocity(new Float32Array(PARAM_COUNT));
+  const made: number[] = [],
+    stepped: number[] = [];
+  const out = new Uint8Array(32 * 784);
+  try {
+    for (let step = 0; step < Number(values.steps); step++) {
+      const indices = Int32Array.from({ length: 32 }, (_, i) => (step * 32 + i) % dataset.train.count);
+      let t = performance.now();
+      augmenter.batch(dataset.train.images, indices, { seed: 0, epoch: 1, step }, out);
+      made.push(performance.now() - t);
+      t = performance.now();
+      engine.trainStep(indices, 0.01, 0.9, out);
+      stepped.push(performance.now() - t);
+    }
+  } finally {
+    engine.dispose();
+  }
+  const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
+  const [a, b] = [median(made), median(stepped)];
+  console.log(
+    `wasm     a batch of 32 augmented (strong) in ${a.toFixed(2)} ms, a step in ${b.toFixed(2)} ms (${engine.detail}): ${((a / b) * 100).toFixed(1)}% (medians of ${values.steps})`,
+  );
+}
+
 if (!values['no-speed']) {
   console.log("speed: the trainer's loop, batch 32");
+  shares();
   await speed('wasm', Number(values.steps), async () => new WasmEngine(dataset, { maxBatch: 32, augmented: true }));
 }
 if (values.gpu && !values['no-speed']) {
