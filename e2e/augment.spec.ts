@@ -21,11 +21,11 @@ test('the switch shows augmented examples; a run keeps its strength in the recip
   const first = await pixels();
   await page.getByRole('button', { name: 'Another draw' }).click();
   await expect.poll(pixels).not.toBe(first);
-  await page.getByRole('combobox', { name: 'Strength' }).selectOption('strong');
+  await page.getByRole('combobox', { name: 'Strength' }).selectOption('light');
   await setRecipe(page, '1', '320', '200');
   await startRun(page);
   await expect(phase(page)).toHaveText('Finished', { timeout: 90_000 });
   await page.reload();
   await expect(page.getByRole('checkbox', { name: 'Vary the training images' })).toBeChecked();
-  await expect(page.getByRole('combobox', { name: 'Strength' })).toHaveValue('strong');
+  await expect(page.getByRole('combobox', { name: 'Strength' })).toHaveValue('light');
 });

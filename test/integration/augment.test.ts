@@ -176,10 +176,10 @@ test('train --augment: a bad strength or a stray --augment-flip is one usage lin
   });
   assert.equal(r.code, 0, r.stderr);
   const started = JSON.parse(r.stdout.split('\n')[0]!);
-  assert.equal(JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')).config.augment, 'light');
+  assert.equal(JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')).config.augment, 'strong');
   const shown = runCli(['runs', 'show', started.runId, '--json'], { env: { MNIST_STUDIO_HOME: home } });
   assert.equal(shown.code, 0, shown.stderr);
-  assert.equal(JSON.parse(shown.stdout).config.augment, 'light');
+  assert.equal(JSON.parse(shown.stdout).config.augment, 'strong');
   // Without the flag the recipe has no augment at all, as before.
   const plain = runCli(['train', '--augment', 'none', '--epochs', '1', '--train-limit', '32', '--test-limit', '32', '--backend', 'wasm', '--json'], {
     env: { MNIST_STUDIO_HOME: home },
