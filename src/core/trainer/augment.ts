@@ -126,7 +126,8 @@ export function inverseAffine(draw: AugmentDraw, width: number, height: number, 
  * drawings (their background) and the nearest edge pixel for photos.
  */
 function resample(src: Uint8Array, dst: Float32Array, w: number, h: number, ch: number, inv: Float64Array, edge: boolean): void {
-  const [a, b, c, d, e, f] = inv as unknown as [number, number, number, number, number, number];
+  if (ch === 1 && !edge) return resampleInk(src, dst, w, h, inv);
+  const [a, b, c, d, e, f] = [inv[0]!, inv[1]!, inv[2]!, inv[3]!, inv[4]!, inv[5]!];
   const row = w * ch;
   for (let y = 0; y < h; y++) {
     let sx = b * y + c,
@@ -165,6 +166,37 @@ function resample(src: Uint8Array, dst: Float32Array, w: number, h: number, ch: 
             (inX0 && inY1 ? src[i + row + k]! * w10 : 0) +
             (inX1 && inY1 ? src[i + row + ch + k]! * w11 : 0);
       }
+    }
+  }
+}
+
+/** resample for drawings (one channel, black outside): the trainer's common case, kept to the bare loop. */
+function resampleInk(src: Uint8Array, dst: Float32Array, w: number, h: number, inv: Float64Array): void {
+  const [a, b, c, d, e, f] = [inv[0]!, inv[1]!, inv[2]!, inv[3]!, inv[4]!, inv[5]!];
+  const wm = w - 1,
+    hm = h - 1;
+  let o = 0;
+  for (let y = 0; y < h; y++) {
+    let sx = b * y + c,
+      sy = e * y + f;
+    for (let x = 0; x < w; x++, sx += a, sy += d, o++) {
+      // Truncation is floor here: anything left of -1 is outside anyway.
+      if (sx <= -1 || sy <= -1 || sx >= w || sy >= h) {
+        dst[o] = 0;
+        continue;
+      }
+      const x0 = sx < 0 ? -1 : sx | 0,
+        y0 = sy < 0 ? -1 : sy | 0;
+      const tx = sx - x0,
+        ty = sy - y0;
+      const i = y0 * w + x0;
+      const v00 = x0 >= 0 && y0 >= 0 ? src[i]! : 0,
+        v01 = x0 < wm && y0 >= 0 ? src[i + 1]! : 0,
+        v10 = x0 >= 0 && y0 < hm ? src[i + w]! : 0,
+        v11 = x0 < wm && y0 < hm ? src[i + w + 1]! : 0;
+      const top = v00 + (v01 - v00) * tx,
+        bottom = v10 + (v11 - v10) * tx;
+      dst[o] = top + (bottom - top) * ty;
     }
   }
 }
@@ -226,9 +258,10 @@ export class Augmenter {
       const mean = sum / this.px;
       for (let i = 0; i < this.px; i++) v[i] = ((v[i]! - mean) * draw.contrast + mean) * draw.brightness;
     }
+    // Math.round, clamped: for 0 <= x < 255, x + 0.5 truncates (as a byte store does) to it.
     for (let i = 0; i < this.px; i++) {
-      const x = Math.round(v[i]!);
-      out[i] = x < 0 ? 0 : x > 255 ? 255 : x;
+      const x = v[i]!;
+      out[i] = x <= 0 ? 0 : x >= 255 ? 255 : x + 0.5;
     }
   }
 
