@@ -69,7 +69,9 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
     if (e.type === 'started') {
       print(`backend: ${e.backend} (${e.detail})${e.fallbackReason ? ` because ${e.fallbackReason}` : ''}`);
       if (e.resumedAt) print(`resuming after epoch ${e.resumedAt} of ${e.epochs}`);
-      print(`training on ${e.trainCount} images, testing on ${e.testCount}, ${e.stepsPerEpoch} steps per epoch`);
+      const augment = e.history?.config.augment ?? config.augment;
+      const varied = augment && augment !== 'none' ? `, augmented (${augment})` : '';
+      print(`training on ${e.trainCount} images${varied}, testing on ${e.testCount}, ${e.stepsPerEpoch} steps per epoch`);
     } else if (e.type === 'progress') {
       bar?.update(e);
     } else if (e.type === 'epoch') {

@@ -187,6 +187,11 @@ test('train --augment: a bad strength or a stray --augment-flip is one usage lin
   assert.equal(plain.code, 0, plain.stderr);
   const plainRun = JSON.parse(runCli(['runs', 'show', JSON.parse(plain.stdout.split('\n')[0]!).runId, '--json'], { env: { MNIST_STUDIO_HOME: home } }).stdout);
   assert.equal('augment' in plainRun.config, false);
+  // The terminal's lines say so.
+  const light = runCli(['train', '--augment', 'light', '--epochs', '1', '--train-limit', '32', '--test-limit', '32', '--backend', 'wasm'], {
+    env: { MNIST_STUDIO_HOME: home },
+  });
+  assert.match(light.stdout, /^training on 32 images, augmented \(light\), testing on 32, 1 steps per epoch$/m);
 });
 
 test('augmentedExamples: the first training images varied by a draw seed, the same for the same seed, beside the originals', async () => {
