@@ -10,7 +10,7 @@ import { formatSummary, modelSummary } from '@core/model/summary';
 import { counted, printable } from '@shared/format';
 import { toStudioError } from '@shared/errors';
 import { TrainerClient } from '@core/trainer/client';
-import { backend, inputShape, integer, mode, recipeOption, UsageExit } from './options';
+import { augmentOption, backend, inputShape, integer, mode, recipeOption, UsageExit } from './options';
 import { expandHome } from '@core/store/modelFolders';
 import { trainCommand } from './train';
 import { benchCommand } from './bench';
@@ -61,6 +61,8 @@ const train = program.command('train').description('train the Flax Quick Start C
 // The recipe's flags, from the recipe table; threads (how this machine runs it) goes with the backend.
 for (const field of RECIPE_FIELDS) if (!field.machine) train.addOption(recipeOption(field.key));
 train
+  .addOption(augmentOption())
+  .option('--augment-flip', 'with --augment on a photo dataset: also mirror images left to right (wrong for text)')
   .addOption(pathOption('--data <dir>', DATA_HELP))
   .addOption(inputOption())
   .addOption(modeOption())

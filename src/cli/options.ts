@@ -1,6 +1,6 @@
 // Flag parsers for the CLI: each rejects bad input with a message commander prints as `error: ...`.
 import { InvalidArgumentError, Option } from 'commander';
-import { BACKEND_CHOICES, SEED_RECIPE, type BackendChoice } from '@shared/training';
+import { AUGMENT_STRENGTHS, BACKEND_CHOICES, SEED_RECIPE, type AugmentStrength, type BackendChoice } from '@shared/training';
 import { StudioFailure } from '@shared/errors';
 import { RECIPE_FIELDS, type RecipeKey } from '@shared/recipe';
 import { INPUT_MODES, parseInput, type InputMode, type InputShape } from '@shared/modelSpec';
@@ -30,6 +30,16 @@ export function real(min: number, max: number, { minOpen = false, maxOpen = fals
 export function backend(value: string): BackendChoice {
   if (!(BACKEND_CHOICES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${BACKEND_CHOICES.join(', ')}`);
   return value as BackendChoice;
+}
+
+/** `--augment [strength]`: bare, the strong ranges (bench/augment.ts: the better of the two off MNIST); a strength by name; anything else refused. */
+export function augmentOption(): Option {
+  return new Option(`--augment [strength]`, `vary the training images: ${AUGMENT_STRENGTHS.join(', ')} (default: none)`)
+    .preset('strong')
+    .argParser((value: string): AugmentStrength => {
+      if (!(AUGMENT_STRENGTHS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${AUGMENT_STRENGTHS.join(', ')}`);
+      return value as AugmentStrength;
+    });
 }
 
 /** A mistake in how the command was called: reported as one `error:` line, exit 2. */

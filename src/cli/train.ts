@@ -28,7 +28,7 @@ export interface TrainFlags extends TrainConfig {
 }
 
 /** Flags that set the recipe; a resumed run keeps its own recipe, so these cannot go with --resume. */
-const RECIPE_FLAGS: (keyof TrainFlags)[] = [...RECIPE_FIELDS.filter((f) => !f.machine).map((f) => f.key), 'data', 'input', 'mode'];
+const RECIPE_FLAGS: (keyof TrainFlags)[] = [...RECIPE_FIELDS.filter((f) => !f.machine).map((f) => f.key), 'augment', 'augmentFlip', 'data', 'input', 'mode'];
 const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 export async function trainCommand(flags: TrainFlags, command: Command): Promise<void> {
@@ -39,6 +39,12 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
       throw new UsageError('--resume keeps writing checkpoints to its own folder; leave out --checkpoint');
   }
   const config = { ...Object.fromEntries(RECIPE_FIELDS.map((f) => [f.key, flags[f.key]])), backend: flags.backend } as TrainConfig;
+  // Left out of the recipe unless asked for: the seed's recipe stays exactly as it was.
+  if (flags.augment && flags.augment !== 'none') config.augment = flags.augment;
+  if (flags.augmentFlip) {
+    if (!config.augment) throw new UsageError('--augment-flip goes with --augment');
+    config.augmentFlip = true;
+  }
   // Where the run's results go is checked before it trains, not after: a model that cannot be saved is lost.
   for (const [flag, dir] of [
     ['--out', flags.out],
@@ -63,7 +69,9 @@ export async function trainCommand(flags: TrainFlags, command: Command): Promise
     if (e.type === 'started') {
       print(`backend: ${e.backend} (${e.detail})${e.fallbackReason ? ` because ${e.fallbackReason}` : ''}`);
       if (e.resumedAt) print(`resuming after epoch ${e.resumedAt} of ${e.epochs}`);
-      print(`training on ${e.trainCount} images, testing on ${e.testCount}, ${e.stepsPerEpoch} steps per epoch`);
+      const augment = e.history?.config.augment ?? config.augment;
+      const varied = augment && augment !== 'none' ? `, augmented (${augment})` : '';
+      print(`training on ${e.trainCount} images${varied}, testing on ${e.testCount}, ${e.stepsPerEpoch} steps per epoch`);
     } else if (e.type === 'progress') {
       bar?.update(e);
     } else if (e.type === 'epoch') {

@@ -2,7 +2,7 @@
 // The seed's CNN on any GPUDevice (Dawn in Node, Chromium's navigator.gpu in a window): the datasets
 // live on the GPU from the start, a step uploads only its batch's row numbers and a 32-byte uniform,
 // many steps go in one submission, and their loss sums and hits come back in one read per submission.
-import type { Engine, EngineOptions, StepResult } from '@shared/engine';
+import { MAX_GROUP_STEPS, type Engine, type EngineOptions, type StepResult } from '@shared/engine';
 import type { Dataset } from '@shared/dataset';
 import { StudioFailure } from '@shared/errors';
 import { geometry, layout, INFER_ROWS, type Geometry, type Layout } from './geometry';
@@ -45,9 +45,9 @@ const MAP_READ = 1,
   COMPUTE = 4,
   READ = 1;
 
-function packed(bytes: Uint8Array): Uint8Array {
+function packed(bytes: Uint8Array, extra = 0): Uint8Array {
   // Storage buffers hold whole u32 words; the images are read four pixels a word.
-  const out = new Uint8Array(Math.max(4, Math.ceil(bytes.length / 4) * 4));
+  const out = new Uint8Array(Math.max(4, Math.ceil((bytes.length + extra) / 4) * 4));
   out.set(bytes);
   return out;
 }
@@ -66,6 +66,8 @@ export class GpuEngine implements Engine {
   private readonly bindGroup: GPUBindGroup;
   private readonly g: Geometry;
   private readonly l: Layout;
+  /** Augmented runs: the train buffers' rows past the train set, where a submission's batches go. */
+  private readonly slot: { first: number; rows: number; x: GPUBuffer; y: GPUBuffer; labels: Uint8Array } | undefined;
 
   /** Compiles the kernels and uploads the dataset; a shader or allocation error rejects with GpuError. */
   static async create(device: GPUDevice, dataset: Dataset, options: GpuEngineOptions): Promise<GpuEngine> {
@@ -133,9 +135,13 @@ export class GpuEngine implements Engine {
     ) as Record<EntryPoint, GPUComputePipeline>;
     const { train, test } = dataset;
     this.floats = this.buffer(this.l.floats * 4, STORAGE | COPY_SRC | COPY_DST);
-    const trainX = this.upload(packed(train.images));
+    const slotRows = options.augmented ? MAX_GROUP_STEPS * options.maxBatch : 0;
+    const trainX = this.upload(packed(train.images, slotRows * this.g.inSize));
     const testX = this.upload(packed(test.images));
-    const trainY = this.upload(new Uint8Array(Uint32Array.from(train.labels).buffer));
+    const labels = new Uint32Array(train.count + slotRows);
+    labels.set(train.labels);
+    const trainY = this.upload(new Uint8Array(labels.buffer));
+    this.slot = slotRows ? { first: train.count, rows: slotRows, x: trainX, y: trainY, labels: train.labels } : undefined;
     this.rows = this.buffer(4 * Math.max(SLOTS * options.maxBatch, train.count, test.count), STORAGE | COPY_DST);
     this.results = this.buffer(SLOTS * 8, STORAGE | COPY_SRC);
     this.uniforms = this.buffer(SLOTS * SLOT_BYTES, UNIFORM | COPY_DST);
@@ -221,12 +227,35 @@ export class GpuEngine implements Engine {
     this.gpu.dispatchEvent(new Event('uncapturederror', { error: new OutOfMemory('injected: an allocation of the step failed') }));
   }
 
-  async trainSteps(batches: Int32Array[], learningRate: number, momentum: number): Promise<StepResult[]> {
+  /** Writes a submission's augmented images into the batch slot; returns each batch's rows there. */
+  private slotted(batches: Int32Array[], images: Uint8Array[]): Int32Array[] {
+    const slot = this.slot;
+    const rows = batches.reduce((n, b) => n + b.length, 0);
+    if (!slot) throw new RangeError('augmented images for an engine made without room for them');
+    if (rows > slot.rows) throw new RangeError(`${rows} augmented images in one submission, room for ${slot.rows}`);
+    const px = this.g.inSize;
+    const x = new Uint8Array(rows * px),
+      y = new Uint32Array(rows);
+    let at = 0;
+    const slotted = batches.map((batch, i) => {
+      x.set(images[i]!.subarray(0, batch.length * px), at * px);
+      const mine = Int32Array.from(batch, (row, j) => ((y[at + j] = slot.labels[row]!), slot.first + at + j));
+      at += batch.length;
+      return mine;
+    });
+    // Queued after the submissions before it, so a group still running keeps the images it was given.
+    this.write(slot.x, slot.first * px, x);
+    this.write(slot.y, slot.first * 4, y);
+    return slotted;
+  }
+
+  async trainSteps(batches: Int32Array[], learningRate: number, momentum: number, images?: Uint8Array[]): Promise<StepResult[]> {
     this.stepsRun += batches.length;
     if (this.stepsRun > (this.options.loseDeviceAfter ?? Infinity)) this.gpu.destroy();
     if (this.stepsRun > (this.options.outOfMemoryAfter ?? Infinity)) this.reportOutOfMemory();
     this.check();
     if (batches.length > SLOTS) throw new RangeError(`at most ${SLOTS} steps per submission`);
+    if (images) batches = this.slotted(batches, images);
     const rows = new Uint32Array(batches.reduce((n, b) => n + b.length, 0));
     const slots = batches.map((batch, i) => {
       if (batch.length < 1 || batch.length > this.l.maxBatch) throw new RangeError(`batch of ${batch.length} outside 1..${this.l.maxBatch}`);
@@ -246,8 +275,8 @@ export class GpuEngine implements Engine {
     return slots.map((_, i) => ({ lossSum: sums[2 * i]!, correct: sums[2 * i + 1]! }));
   }
 
-  async trainStep(indices: Int32Array, learningRate: number, momentum: number): Promise<StepResult> {
-    return (await this.trainSteps([indices], learningRate, momentum))[0]!;
+  async trainStep(indices: Int32Array, learningRate: number, momentum: number, images?: Uint8Array): Promise<StepResult> {
+    return (await this.trainSteps([indices], learningRate, momentum, images && [images]))[0]!;
   }
 
   /** Logits of `count` rows, INFER_ROWS per pass; `before(pass)` may stage that pass's input. */

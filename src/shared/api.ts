@@ -1,7 +1,7 @@
 // The app's API: every operation the renderer can ask for, and the one event stream it listens to.
 // Electron's preload and the browser host's WebSocket both carry exactly this, so no UI code knows
 // which transport it is on. This file is schema-free so the sandboxed preload can import it whole.
-import type { BackendChoice, BackendInfo, BackendStatus, ModelSummary, Prediction, TrainConfig } from './training';
+import type { AugmentStrength, BackendChoice, BackendInfo, BackendStatus, ModelSummary, Prediction, TrainConfig } from './training';
 import type { DataRequest, DataSummary } from './dataset';
 import { StudioFailure, type ErrorCode, type StudioError } from './errors';
 import type { Settings, StudioEvent, StudioState, StudioStatus } from './studioState';
@@ -18,6 +18,7 @@ export const API_METHODS = [
   'cancelImport',
   'uploadDatasetFiles',
   'samples',
+  'augmentedExamples',
   'summary',
   'backend',
   'backends',
@@ -49,6 +50,7 @@ export const QUERY_METHODS: ReadonlySet<ApiMethod> = new Set<ApiMethod>([
   'ping',
   'dataset',
   'samples',
+  'augmentedExamples',
   'summary',
   'backend',
   'backends',
@@ -98,6 +100,14 @@ export interface ApiShape {
   cancelImport: [Record<string, never>, Record<string, never>];
   /** Images by range (start, count) or by index (indices). */
   samples: [{ split: 'train' | 'test'; start?: number; count?: number; indices?: number[] }, Samples];
+  /**
+   * The first `count` training images as a run with this augmentation would vary them (draw `seed`: another
+   * seed, another variation), beside the images as they are: the strip the training form shows.
+   */
+  augmentedExamples: [
+    { augment: Exclude<AugmentStrength, 'none'>; augmentFlip?: boolean; count: number; seed?: number },
+    Samples & { /** The same images unvaried, base64 like images. */ originals: string },
+  ];
   /** The model table of the model in hand (the seed's MNIST model until another is trained or opened). */
   summary: [Record<string, never>, ModelSummary];
   backend: [Record<string, never>, BackendInfo];

@@ -93,6 +93,14 @@ export const API_SCHEMAS = {
     })
     .strict()
     .refine((s) => (s.indices === undefined) !== (s.start === undefined || s.count === undefined), 'give either start and count, or indices'),
+  augmentedExamples: z
+    .object({
+      augment: z.enum(['light', 'strong']),
+      augmentFlip: z.boolean().optional(),
+      count: z.number().int().min(1).max(64),
+      seed: z.number().int().min(0).max(0xffffffff).optional(),
+    })
+    .strict(),
   summary: none,
   backend: none,
   backends: none,

@@ -21,8 +21,9 @@ export interface ComputeSplit {
 export type ComputeRequest =
   /** Which adapter the page would train on, without starting an engine (for the backend picker and auto). */
   | { type: 'adapter'; id: number }
-  | { type: 'init'; id: number; maxBatch: number; spec: ModelSpec; train: ComputeSplit; test: ComputeSplit }
-  | { type: 'train-steps'; id: number; batches: Int32Array[]; learningRate: number; momentum: number }
+  | { type: 'init'; id: number; maxBatch: number; augmented?: boolean; spec: ModelSpec; train: ComputeSplit; test: ComputeSplit }
+  /** images: an augmented run's batches, one per step (see Engine.trainStep). */
+  | { type: 'train-steps'; id: number; batches: Int32Array[]; learningRate: number; momentum: number; images?: Uint8Array[] }
   | { type: 'logits'; id: number; split: 'train' | 'test'; start: number; count: number }
   | { type: 'logits-of'; id: number; images: Float32Array }
   | { type: 'get-params'; id: number }

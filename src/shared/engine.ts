@@ -23,6 +23,11 @@ export interface EngineOptions {
   gpu?: boolean;
   /** How long one wasm kernel operation may take before its threads are presumed dead (tests shorten it). */
   deadlineMs?: number;
+  /**
+   * The run trains on augmented images (made by the trainer, passed with each step): an engine that keeps
+   * the train set where its kernels read it reserves room there for a submission's worth of them.
+   */
+  augmented?: boolean;
   /** Another build of cnn.wasm for the wasm engine (benchmarks and parity checks compare builds). */
   kernelFile?: string;
   /** The wasm engine's build: 'relaxed' (relaxed SIMD, the default where the runtime has it) or 'plain'. */
@@ -32,6 +37,9 @@ export interface EngineOptions {
   /** The native engine's instruction set: 'AVX2' on a CPU that has more (tests compare the builds); default the best. */
   nativeIsa?: 'AVX2';
 }
+
+/** The most steps the trainer puts in one trainSteps call (and a GPU engine reserves augmented images for). */
+export const MAX_GROUP_STEPS = 64;
 
 export interface Engine {
   readonly backend: BackendName;
@@ -45,13 +53,17 @@ export interface Engine {
   /** The momentum buffers, same layout as the parameters. */
   getVelocity(): Maybe<Float32Array>;
   setVelocity(flat: Float32Array): void;
-  /** One SGD-momentum step on the training images at `indices`. */
-  trainStep(indices: Int32Array, learningRate: number, momentum: number): Maybe<StepResult>;
+  /**
+   * One SGD-momentum step on the training images at `indices`, or, where `images` is given, on those
+   * images (indices.length of them, in batch order, bytes as the dataset stores them) with the labels at
+   * `indices`: an augmented batch, in the batch slot the engine reads instead of its own copy of the images.
+   */
+  trainStep(indices: Int32Array, learningRate: number, momentum: number, images?: Uint8Array): Maybe<StepResult>;
   /**
    * Several steps in one go, where the engine gains by it (the GPU engine encodes them in one submission
    * and reads their results back once). Without it the trainer calls trainStep per step.
    */
-  trainSteps?(batches: Int32Array[], learningRate: number, momentum: number): Promise<StepResult[]>;
+  trainSteps?(batches: Int32Array[], learningRate: number, momentum: number, images?: Uint8Array[]): Promise<StepResult[]>;
   /** Logits [count, K] for rows start.. of a split of the dataset it was made with. */
   logits(split: 'train' | 'test', start: number, count: number): Maybe<Float32Array>;
   /** Logits for images already scaled to [0, 1], [n, H, W, C] of the dataset's spec. */

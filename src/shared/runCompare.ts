@@ -6,7 +6,7 @@ import type { MetricMismatch, ReproCheck, RunComparison, RunDetail, RunDifferenc
 
 /** The fields a person changes between runs, or that change under them, by the path `runs compare` prints. */
 const FIELDS: [string, (r: RunDetail) => unknown][] = [
-  ...(['epochs', 'batchSize', 'learningRate', 'momentum', 'seed', 'trainLimit', 'testLimit', 'backend', 'threads'] as const).map(
+  ...(['epochs', 'batchSize', 'learningRate', 'momentum', 'seed', 'trainLimit', 'testLimit', 'augment', 'augmentFlip', 'backend', 'threads'] as const).map(
     (key): [string, (r: RunDetail) => unknown] => [`config.${key}`, (r) => r.config[key]],
   ),
   ['dataset.source', (r) => r.dataset.source],

@@ -12,6 +12,10 @@ export type BackendName = (typeof BACKEND_NAMES)[number];
 export const BACKEND_CHOICES = ['auto', ...BACKEND_NAMES] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
+/** How hard training images are varied: off, or the "strong" ranges (see core/trainer/augment) or half of them. */
+export const AUGMENT_STRENGTHS = ['none', 'light', 'strong'] as const;
+export type AugmentStrength = (typeof AUGMENT_STRENGTHS)[number];
+
 const isObject = (payload: { value: unknown }): boolean => typeof payload.value === 'object' && payload.value !== null && !Array.isArray(payload.value);
 
 /**
@@ -19,15 +23,24 @@ const isObject = (payload: { value: unknown }): boolean => typeof payload.value 
  * Everything that can be checked without the dataset is checked here; trainConfigFor adds the checks
  * against the dataset's size.
  */
-export const TrainConfigSchema = z.object({ ...RECIPE_SHAPE, backend: z.enum(BACKEND_CHOICES) }).superRefine(
-  (c, ctx) => {
-    // A limit below one batch would leave an epoch with no step at all.
-    if ((c.trainLimit ?? Infinity) < c.batchSize) ctx.addIssue({ code: 'custom', path: ['trainLimit'], message: `at least the batch size, ${c.batchSize}` });
-  },
-  // Checked even while other fields are wrong, so the form shows every problem at once (the
-  // comparison is false for missing or non-numeric values); never on what is not an object at all.
-  { when: isObject },
-);
+export const TrainConfigSchema = z
+  .object({
+    ...RECIPE_SHAPE,
+    backend: z.enum(BACKEND_CHOICES),
+    /** Left out: none, as in the seed's recipe (whose numbers stay exactly as they were). */
+    augment: z.enum(AUGMENT_STRENGTHS, { error: `one of ${AUGMENT_STRENGTHS.join(', ')}` }).optional(),
+    /** Photo datasets: augmentation also mirrors images left to right (off: wrong for text). */
+    augmentFlip: z.boolean({ error: 'true or false' }).optional(),
+  })
+  .superRefine(
+    (c, ctx) => {
+      // A limit below one batch would leave an epoch with no step at all.
+      if ((c.trainLimit ?? Infinity) < c.batchSize) ctx.addIssue({ code: 'custom', path: ['trainLimit'], message: `at least the batch size, ${c.batchSize}` });
+    },
+    // Checked even while other fields are wrong, so the form shows every problem at once (the
+    // comparison is false for missing or non-numeric values); never on what is not an object at all.
+    { when: isObject },
+  );
 /** The recipe checked against the dataset it will train on: at least one full batch per epoch. */
 export function trainConfigFor(sizes: { train: number }) {
   return TrainConfigSchema.superRefine(
@@ -41,6 +54,9 @@ export function trainConfigFor(sizes: { train: number }) {
   );
 }
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
+
+/** Whether a recipe trains on augmented images. */
+export const augments = (config: Pick<TrainConfig, 'augment'>): boolean => config.augment !== undefined && config.augment !== 'none';
 
 export const SEED_RECIPE: TrainConfig = {
   epochs: 10,

@@ -1,7 +1,7 @@
 // What the owner (the service, the CLI) and the one trainer worker say to each other. Requests with an id
 // get exactly one reply with that id; events flow from the worker whenever they happen. Requests are named
 // after the API method (src/shared/api.ts) they serve where one matches.
-import type { BackendChoice, BackendInfo, BackendStatus, History, Prediction, TrainConfig, TrainEvent } from './training';
+import type { AugmentStrength, BackendChoice, BackendInfo, BackendStatus, History, Prediction, TrainConfig, TrainEvent } from './training';
 import type { DataRequest, DataSummary } from './dataset';
 import type { StudioError } from './errors';
 import type { ModelSpec } from './modelSpec';
@@ -31,7 +31,8 @@ export type WorkerRequest =
   /** The ONNX model of a saved model folder (checked as open checks it; the model in hand stays), or of the model in hand. */
   | { type: 'exportModel'; id: number; dir?: string }
   | { type: 'openModel'; id: number; dir: string; backend: BackendChoice }
-  | { type: 'samples'; id: number; split: 'train' | 'test'; indices: number[] }
+  /** augment: the images varied as a run with this augmentation would (draw `seed`), beside them the originals. */
+  | { type: 'samples'; id: number; split: 'train' | 'test'; indices: number[]; augment?: { strength: AugmentStrength; flip?: boolean; seed: number } }
   | { type: 'testPredictions'; id: number }
   | { type: 'backend'; id: number; choice: BackendChoice }
   /** Every choice with its status on this machine, for the app's picker. */
@@ -46,7 +47,7 @@ export interface WorkerReplies {
   saveModel: { dir: string };
   openModel: { history?: History; spec: ModelSpec } & BackendInfo;
   exportModel: { onnx: Uint8Array; spec: ModelSpec };
-  samples: { images: Uint8Array; labels: number[] };
+  samples: { images: Uint8Array; labels: number[]; originals?: Uint8Array };
   testPredictions: { predicted: Uint8Array; labels: Uint8Array };
   backend: BackendInfo;
   backends: BackendStatus[];

@@ -12,11 +12,12 @@ const EVAL_CHUNK = 500;
 
 export const TFJS_DETAIL = { 'tfjs-node': 'tfjs-node (libtensorflow)', cpu: 'tfjs cpu backend (pure JavaScript, slow)' } as const;
 
-function imagesTensor(spec: ModelSpec, split: Split, rows: ArrayLike<number>): tf.Tensor4D {
+/** The images at `rows` of `images` (a split's, or an augmented batch's with rows 0..n-1), scaled to [0, 1]. */
+function imagesTensor(spec: ModelSpec, images: Uint8Array, rows: ArrayLike<number>): tf.Tensor4D {
   const px = inputSize(spec);
   const x = new Float32Array(rows.length * px);
   for (let b = 0; b < rows.length; b++) {
-    const src = split.images.subarray(rows[b]! * px, rows[b]! * px + px);
+    const src = images.subarray(rows[b]! * px, rows[b]! * px + px);
     for (let p = 0; p < px; p++) x[b * px + p] = src[p]! / 255;
   }
   return tf.tensor4d(x, [rows.length, spec.height, spec.width, spec.channels]);
@@ -66,12 +67,18 @@ export class TfjsEngine implements Engine {
     );
   }
 
-  trainStep(indices: Int32Array, learningRate: number, momentum: number): StepResult {
+  trainStep(indices: Int32Array, learningRate: number, momentum: number, images?: Uint8Array): StepResult {
     const { train } = this.dataset;
     const labels = Array.from(indices, (i) => train.labels[i]!);
     const weights = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const [loss, correct] = tf.tidy(() => {
-      const x = imagesTensor(this.spec, train, indices);
+      const x = images
+        ? imagesTensor(
+            this.spec,
+            images,
+            indices.map((_, i) => i),
+          )
+        : imagesTensor(this.spec, train.images, indices);
       const y = tf.tensor1d(labels, 'int32');
       let hits: tf.Scalar | undefined;
       const { value, grads } = tf.variableGrads(() => {
@@ -99,7 +106,7 @@ export class TfjsEngine implements Engine {
     for (let done = 0; done < count; done += EVAL_CHUNK) {
       const n = Math.min(EVAL_CHUNK, count - done);
       const rows = Array.from({ length: n }, (_, i) => start + done + i);
-      const logits = tf.tidy(() => this.model.predict(imagesTensor(this.spec, split, rows)) as tf.Tensor);
+      const logits = tf.tidy(() => this.model.predict(imagesTensor(this.spec, split.images, rows)) as tf.Tensor);
       out.set(logits.dataSync() as Float32Array, done * k);
       logits.dispose();
     }

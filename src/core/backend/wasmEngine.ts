@@ -29,6 +29,9 @@ export class WasmEngine implements Engine {
   private readonly paramCount: number;
   private readonly classes: number;
   private readonly pixels: number;
+  /** The train set's rows; the batch slot's maxBatch rows follow them in the kernels' train images. */
+  private readonly trainRows: number;
+  private readonly trainLabels: Uint8Array;
 
   constructor(dataset: Dataset, options: EngineOptions) {
     const threads = wasmThreads(options.threads);
@@ -41,15 +44,18 @@ export class WasmEngine implements Engine {
     this.classes = spec.classes.length;
     this.pixels = inputSize(spec);
     const shape = [spec.height, spec.width, spec.channels, this.classes] as const;
+    // The kernels read a step's images by row number: an augmented batch goes into rows past the train set.
+    [this.trainRows, this.trainLabels] = [train.count, train.labels];
+    const trainSlots = train.count + options.maxBatch;
     // Size the memory from a throwaway plan, then lay it out for real in the shared memory.
     const probeMemory = new WebAssembly.Memory({ initial: 64, maximum: 65536, shared: true });
     const probe = new WebAssembly.Instance(module, { env: { memory: probeMemory, ...kernelImports.env } }).exports as unknown as KernelExports;
     const base = probe.__heap_base.value as number;
-    const end = probe.plan(base, train.count, test.count, options.maxBatch, shards, threads, OUT_ROWS, ...shape);
+    const end = probe.plan(base, trainSlots, test.count, options.maxBatch, shards, threads, OUT_ROWS, ...shape);
     const pages = Math.ceil(end / PAGE);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     this.k = new WebAssembly.Instance(module, { env: { memory: this.memory, ...kernelImports.env } }).exports as unknown as KernelExports;
-    this.k.plan(base, train.count, test.count, options.maxBatch, shards, threads, OUT_ROWS, ...shape);
+    this.k.plan(base, trainSlots, test.count, options.maxBatch, shards, threads, OUT_ROWS, ...shape);
     this.k.__stack_pointer.value = this.k.ptr(P.stack, 0);
     this.bytes(P.trainX, train.images.length).set(train.images);
     this.bytes(P.trainY, train.labels.length).set(train.labels);
@@ -83,8 +89,14 @@ export class WasmEngine implements Engine {
     this.floats(P.velocity, this.paramCount).set(flat);
   }
 
-  trainStep(indices: Int32Array, learningRate: number, momentum: number): StepResult {
-    new Int32Array(this.memory.buffer, this.k.ptr(P.batch, 0), indices.length).set(indices);
+  trainStep(indices: Int32Array, learningRate: number, momentum: number, images?: Uint8Array): StepResult {
+    const rows = new Int32Array(this.memory.buffer, this.k.ptr(P.batch, 0), indices.length);
+    if (images) {
+      const [first, px] = [this.trainRows, this.pixels];
+      new Uint8Array(this.memory.buffer, this.k.ptr(P.trainX, 0) + first * px, indices.length * px).set(images.subarray(0, indices.length * px));
+      const labels = new Uint8Array(this.memory.buffer, this.k.ptr(P.trainY, 0) + first, indices.length);
+      for (let i = 0; i < indices.length; i++) [labels[i], rows[i]] = [this.trainLabels[indices[i]!]!, first + i];
+    } else rows.set(indices);
     this.pool.run(Op.Train, [indices.length]);
     const stats = new Float32Array(this.memory.buffer, this.k.ptr(P.stats, 0), this.pool.shards * 2);
     let lossSum = 0,

@@ -52,6 +52,11 @@ export function datasetHandlers(ctx: StudioContext) {
       const s = await ctx.trainer.request('samples', { split, indices: rows });
       return { images: base64(s.images), labels: s.labels };
     },
+    augmentedExamples: async ({ augment, augmentFlip, count, seed = 0 }) => {
+      const rows = Array.from({ length: count }, (_, i) => i);
+      const s = await ctx.trainer.request('samples', { split: 'train', indices: rows, augment: { strength: augment, flip: augmentFlip, seed } });
+      return { images: base64(s.images), labels: s.labels, originals: base64(s.originals!) };
+    },
   } satisfies Partial<Handlers>;
 }
 

@@ -32,6 +32,8 @@ export interface TakeOptions {
   use?: 'train' | 'infer';
   /** The spec the model in hand has from now on (by default the one it had). */
   spec?: ModelSpec;
+  /** The run trains on augmented batches (see EngineOptions.augmented). */
+  augmented?: boolean;
 }
 
 export class ModelInHand {
@@ -70,15 +72,15 @@ export class ModelInHand {
    * and the old memory is only returned when the garbage collector gets round to it.
    */
   private async engineFor(choice: BackendChoice, dataset: Dataset, options: TakeOptions): Promise<BackendPick> {
-    const { maxBatch = 32, threads, use = 'infer' } = options;
+    const { maxBatch = 32, threads, use = 'infer', augmented = false } = options;
     // The wasm engine holds its own copy of the images, so a reopened dataset (even of the same folder) needs a new one.
     if (!this.datasetIds.has(dataset)) this.datasetIds.set(dataset, ++this.datasetCount);
-    const key = JSON.stringify([choice, use, this.datasetIds.get(dataset), maxBatch, threads ?? 0]);
+    const key = JSON.stringify([choice, use, this.datasetIds.get(dataset), maxBatch, threads ?? 0, augmented]);
     // Predictions run on the engine in hand (if it is for this dataset); without one, auto takes a CPU engine rather than load a GPU.
     if (use === 'infer' && this.engine && choice === 'auto' && this.dataset === dataset) return { engine: this.engine, fallbackReason: this.engineFallback };
     if (!this.engine || key !== this.engineKey) {
       this.drop();
-      const pick = await createEngine(choice, dataset, { maxBatch, threads, gpu: use === 'train' });
+      const pick = await createEngine(choice, dataset, { maxBatch, threads, gpu: use === 'train', augmented });
       [this.engine, this.engineKey, this.engineFallback] = [pick.engine, key, pick.fallbackReason];
     }
     return { engine: this.engine, fallbackReason: this.engineFallback };

@@ -1,7 +1,7 @@
 // The trainer worker's one run at a time: it claims the model in hand, trains it on the dataset in hand,
 // and on the way out leaves a model in hand that has weights behind it, whatever happened (see the
 // GPU-loss paths below). Pause, resume and stop reach the run in progress.
-import type { History } from '@shared/training';
+import { augments, type History } from '@shared/training';
 import type { WorkerMessage, WorkerReplies, WorkerRequest } from '@shared/workerProtocol';
 import { sameSpec } from '@shared/modelSpec';
 import { StudioCallError } from '@shared/api';
@@ -61,7 +61,13 @@ export class RunJob {
       if (checkpoint && !sameSpec(checkpoint.spec, d.spec))
         throw StudioCallError.of('bad-data', `the dataset of the run in ${checkpointDir} has changed: its model no longer fits it`);
       const data = this.data.request;
-      const pick = await model.take(config.backend, d, { maxBatch: Math.max(32, config.batchSize), threads: config.threads, use: 'train', spec: d.spec });
+      const pick = await model.take(config.backend, d, {
+        maxBatch: Math.max(32, config.batchSize),
+        threads: config.threads,
+        use: 'train',
+        spec: d.spec,
+        augmented: augments(config),
+      });
       const running = pick.engine;
       const trainCount = Math.min(config.trainLimit ?? Infinity, d.train.count);
       post({

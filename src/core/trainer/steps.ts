@@ -2,11 +2,10 @@
 // step per call. An engine with trainSteps gets groups of steps (one GPU submission each) with the next
 // group already queued while the previous one's results are read back, so the GPU never waits on the
 // CPU; groups grow until one takes about GROUP_MS, so pause and stop still act within a fraction of a second.
-import type { Engine, StepResult } from '@shared/engine';
+import { MAX_GROUP_STEPS as MAX_GROUP, type Engine, type StepResult } from '@shared/engine';
 import type { RunControl } from './trainer';
 
 const GROUP_MS = 40;
-const MAX_GROUP = 64;
 
 export interface StepDone {
   /** The step's index in the epoch. */
@@ -32,6 +31,8 @@ export async function* epochSteps(
   recipe: Recipe,
   control: RunControl,
   pauseAt: (step: number) => Promise<void>,
+  /** An augmented run's images for a step's batch (made here, on the CPU, so every engine gets the same). */
+  augmented?: (step: number, indices: Int32Array) => Uint8Array,
 ): AsyncGenerator<StepDone> {
   const batch = (step: number) => order.subarray(step * recipe.batchSize, (step + 1) * recipe.batchSize);
   if (!engine.trainSteps) {
@@ -39,7 +40,8 @@ export async function* epochSteps(
       await pauseAt(step);
       if (control.stopped) return;
       const t0 = performance.now();
-      const pending = engine.trainStep(batch(step), recipe.learningRate, recipe.momentum);
+      const indices = batch(step);
+      const pending = engine.trainStep(indices, recipe.learningRate, recipe.momentum, augmented?.(step, indices));
       const result = pending instanceof Promise ? await pending : pending;
       yield { step, result, examples: recipe.batchSize, ms: performance.now() - t0 };
       await tick();
@@ -54,7 +56,8 @@ export async function* epochSteps(
       count = Math.min(size, steps - first);
     next += count;
     const batches = Array.from({ length: count }, (_, i) => batch(first + i));
-    const pending = trainSteps(batches, recipe.learningRate, recipe.momentum);
+    const images = augmented && batches.map((indices, i) => augmented(first + i, indices));
+    const pending = trainSteps(batches, recipe.learningRate, recipe.momentum, images);
     // A group queued ahead may fail while the one before it is awaited: its error is the same, seen there.
     pending.catch(() => undefined);
     return { first, count, started: performance.now(), pending };

@@ -1,7 +1,7 @@
 // The seed's training loop over any Engine: seeded reshuffle every epoch, batches with the remainder
 // dropped, train metrics from each step's own forward pass (no second pass), the test set after every
 // epoch. It yields to the event loop between steps so pause, stop and predictions are served mid-run.
-import type { EpochMetrics, History, RunPhase, TrainConfig, TrainEvent } from '@shared/training';
+import { augments, type EpochMetrics, type History, type RunPhase, type TrainConfig, type TrainEvent } from '@shared/training';
 import { addLosses, emptySteps } from '@shared/stepLosses';
 import type { Engine } from '@shared/engine';
 import type { Dataset, Split } from '@shared/dataset';
@@ -10,6 +10,7 @@ import { emptyClassNotes } from '../dataset/classNotes';
 import { Rng, type RngState } from '../model/rng';
 import { scoreLogits, toMetrics } from './metrics';
 import { epochSteps } from './steps';
+import { Augmenter } from './augment';
 
 /** Progress events are throttled to this interval: smooth charts, no flood of messages. */
 const PROGRESS_MS = 100;
@@ -140,6 +141,8 @@ export async function train({
   history.steps ??= emptySteps();
   onHistory?.(history);
   const rng = new Rng(start?.rng ?? config.seed);
+  const augment = augments(config) ? new Augmenter(dataset.spec, { strength: config.augment!, flip: config.augmentFlip }) : undefined;
+  const px = dataset.train.count ? dataset.train.images.length / dataset.train.count : 0;
   const firstEpoch = (start?.epoch ?? 0) + 1;
   const totalSteps = stepsPerEpoch * (config.epochs - firstEpoch + 1);
   let stepsDone = 0;
@@ -191,7 +194,20 @@ export async function train({
       });
       losses = [];
     };
-    for await (const { step, result: r, examples, ms } of epochSteps(engine, order, stepsPerEpoch, config, control, (step) => pauseAt(epoch, step))) {
+    // Each step's augmented images depend on (seed, epoch, step) alone: a resumed run draws what this one would.
+    const augmented =
+      augment &&
+      ((step: number, indices: Int32Array) =>
+        augment.batch(dataset.train.images, indices, { seed: config.seed, epoch, step }, new Uint8Array(indices.length * px)));
+    for await (const { step, result: r, examples, ms } of epochSteps(
+      engine,
+      order,
+      stepsPerEpoch,
+      config,
+      control,
+      (step) => pauseAt(epoch, step),
+      augmented,
+    )) {
       const now = performance.now();
       epochTrainMs += ms;
       lossSum += r.lossSum;

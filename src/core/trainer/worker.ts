@@ -15,6 +15,7 @@ import { WasmEngine } from '../backend/wasmEngine';
 import { tf } from '../backend/tfjs';
 import { openModel, saveModel } from '../store/modelStore';
 import { evaluateTest } from './trainer';
+import { Augmenter } from './augment';
 import { predictionsOf } from './metrics';
 import { onnxModel } from '../export/onnx';
 import { DatasetInHand } from './datasetInHand';
@@ -93,14 +94,23 @@ const handlers: { [K in keyof WorkerReplies]: (request: Extract<WorkerRequest, {
     engine.setVelocity(new Float32Array(paramCountFor(opened.spec)));
     return { history: opened.history, spec: opened.spec, backend: engine.backend, detail: engine.detail, device: engine.device, fallbackReason };
   },
-  samples: async ({ split, indices }) => {
+  samples: async ({ split, indices, augment }) => {
     const d = await data.openDataset();
     const s = d[split];
     const size = inputSize(d.spec);
     const rows = indices.filter((i) => Number.isInteger(i) && i >= 0 && i < s.count);
     const images = new Uint8Array(rows.length * size);
     rows.forEach((row, k) => images.set(s.images.subarray(row * size, (row + 1) * size), k * size));
-    return { images, labels: rows.map((row) => s.labels[row]!) };
+    const labels = rows.map((row) => s.labels[row]!);
+    if (!augment) return { images, labels };
+    // Each varied as the image at its place in a run's first batch would be, with this seed.
+    const varied = new Augmenter(d.spec, augment).batch(
+      s.images,
+      Int32Array.from(rows),
+      { seed: augment.seed, epoch: 1, step: 0 },
+      new Uint8Array(images.length),
+    );
+    return { images: varied, labels, originals: images };
   },
   backend: ({ choice }) => resolveBackend(choice),
   backends: () => backendStatuses(),

@@ -62,7 +62,7 @@ export class PortEngine implements Engine {
     const [train, test] = [transferable(dataset.train, shape.inSize), transferable(dataset.test, shape.inSize)];
     try {
       const device = await engine.ask(
-        { type: 'init', maxBatch: options.maxBatch, spec, train: train.split, test: test.split },
+        { type: 'init', maxBatch: options.maxBatch, augmented: options.augmented, spec, train: train.split, test: test.split },
         [...train.buffers, ...test.buffers],
         startMs,
       );
@@ -144,12 +144,12 @@ export class PortEngine implements Engine {
     this.link.post(message);
   }
 
-  trainSteps(batches: Int32Array[], learningRate: number, momentum: number): Promise<StepResult[]> {
-    return this.ask({ type: 'train-steps', batches, learningRate, momentum }) as Promise<StepResult[]>;
+  trainSteps(batches: Int32Array[], learningRate: number, momentum: number, images?: Uint8Array[]): Promise<StepResult[]> {
+    return this.ask({ type: 'train-steps', batches, learningRate, momentum, images }) as Promise<StepResult[]>;
   }
 
-  async trainStep(indices: Int32Array, learningRate: number, momentum: number): Promise<StepResult> {
-    return (await this.trainSteps([indices], learningRate, momentum))[0]!;
+  async trainStep(indices: Int32Array, learningRate: number, momentum: number, images?: Uint8Array): Promise<StepResult> {
+    return (await this.trainSteps([indices], learningRate, momentum, images && [images]))[0]!;
   }
 
   logits(split: 'train' | 'test', start: number, count: number): Promise<Float32Array> {

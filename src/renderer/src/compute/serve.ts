@@ -44,7 +44,7 @@ export function serveCompute(port: ServedPort, gpu: PageGpu): void {
     void gpuDevice.lost.then((info) => send({ type: 'failed', message: `the GPU device was lost (${info.reason}): ${info.message}`.slice(0, 2000) }));
     const dataset = { source: 'compute page', spec: request.spec, train: request.train, test: request.test };
     send({ type: 'progress', stage: 'compiling' });
-    return GpuEngine.create(gpuDevice, dataset, { maxBatch: request.maxBatch, device, ownsDevice: true });
+    return GpuEngine.create(gpuDevice, dataset, { maxBatch: request.maxBatch, augmented: request.augmented, device, ownsDevice: true });
   };
   let engine: Promise<GpuEngine> | undefined;
   const handle = async (request: ComputeRequest): Promise<void> => {
@@ -73,7 +73,7 @@ export function serveCompute(port: ServedPort, gpu: PageGpu): void {
     }
     const value =
       request.type === 'train-steps'
-        ? await e.trainSteps(request.batches, request.learningRate, request.momentum)
+        ? await e.trainSteps(request.batches, request.learningRate, request.momentum, request.images)
         : request.type === 'logits'
           ? await e.logits(request.split, request.start, request.count)
           : request.type === 'logits-of'
