@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WasmEngine } from '@core/backend/wasmEngine';
+import { NativeEngine, nativeKernels } from '@core/backend/nativeEngine';
 import { TfjsEngine } from '@core/backend/tfjsEngine';
 import { GpuEngine } from '@gpu/gpuEngine';
 import { findAdapter, requestDevice } from '@core/backend/webgpu/nodeDevice';
@@ -24,6 +25,8 @@ import { StudioService } from '@core/service/studioService';
 const PX = 784;
 const adapter = await findAdapter();
 const noGpu = typeof adapter === 'string' ? `no WebGPU adapter: ${adapter}` : false;
+const kernels = nativeKernels();
+const noNative = typeof kernels === 'string' ? kernels : false;
 
 async function gpuEngine(dataset: Dataset, maxBatch: number): Promise<GpuEngine> {
   // An adapter makes one device: a fresh one each time.
@@ -61,11 +64,12 @@ test("each engine's batch slot trains on the images it is given, bit for bit as 
     ['cpu', (d) => new TfjsEngine('cpu', d, { maxBatch: 8 })],
   ];
   if (!noGpu) makers.push(['webgpu', (d) => gpuEngine(d, 8)]);
+  if (!noNative) makers.push(['native', (d) => new NativeEngine(d, { maxBatch: 8, threads: 1 })]);
   for (const [name, make] of makers) {
     const slotted = await after(await make(withImages(Int32Array.of(), new Uint8Array())), true);
     const own = await after(await make(withImages(indices, images)), false);
     assert.deepEqual(slotted, own, `${name}: the slot's step differs from the same images in the dataset`);
-    if (name === 'wasm') {
+    if (name === 'wasm' || name === 'native') {
       const plain = await after(await make(withImages(Int32Array.of(), new Uint8Array())), false);
       assert.notDeepEqual(slotted, plain, `${name}: the slot's images were not used`);
     }
@@ -105,6 +109,7 @@ test('a short augmented run gives every engine the same images, step for step, a
     ['cpu', () => new TfjsEngine('cpu', mnist(), { maxBatch: 8, augmented: true })],
   ];
   if (!noGpu) engines.push(['webgpu', () => gpuEngine(mnist(), 8)]);
+  if (!noNative) engines.push(['native', () => new NativeEngine(mnist(), { maxBatch: 8, threads: 1, augmented: true })]);
   const runs: { name: string; seen: string[]; loss: number }[] = [];
   for (const [name, make] of engines) {
     const made = await make();
@@ -133,6 +138,7 @@ test('a short augmented run gives every engine the same images, step for step, a
   plain.engine.dispose();
   assert.deepEqual(new Set(plain.seen), new Set(['none']));
   if (noGpu) console.log(`# webgpu part skipped: ${noGpu}`);
+  if (noNative) console.log(`# native part skipped: ${noNative}`);
 });
 
 test('a run resumed from its checkpoint goes on with the images, and so the weights, of an uninterrupted run', async () => {

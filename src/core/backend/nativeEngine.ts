@@ -20,7 +20,7 @@ interface NativeAddon {
   create(...args: [Uint8Array, Uint8Array, Uint8Array, Uint8Array, number, number, number, number, number, number, number, string]): Handle;
   get(engine: Handle, which: 0 | 1): Float32Array;
   set(engine: Handle, which: 0 | 1, values: Float32Array): void;
-  train(engine: Handle, indices: Int32Array, learningRate: number, momentum: number): [number, number];
+  train(engine: Handle, indices: Int32Array, learningRate: number, momentum: number, images?: Uint8Array): [number, number];
   logits(engine: Handle, split: 0 | 1, start: number, count: number): Float32Array;
   logitsOf(engine: Handle, images: Float32Array): Float32Array;
   dispose(engine: Handle): void;
@@ -122,8 +122,8 @@ export class NativeEngine implements Engine {
     this.addon.set(this.handle, 1, flat);
   }
 
-  trainStep(indices: Int32Array, learningRate: number, momentum: number): StepResult {
-    const [lossSum, correct] = this.addon.train(this.handle, indices, learningRate, momentum);
+  trainStep(indices: Int32Array, learningRate: number, momentum: number, images?: Uint8Array): StepResult {
+    const [lossSum, correct] = this.addon.train(this.handle, indices, learningRate, momentum, images);
     return { lossSum, correct };
   }
 

@@ -234,7 +234,7 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
   if (!strcmp(wanted, "AVX2")) isa = &AVX2;
   size_t img = (size_t)h * w * c;
   if (len[0] != len[1] * img || len[2] != len[3] * img) return fail(env, "create: images and labels disagree in count");
-  if (len[1] > INT32_MAX || len[3] > INT32_MAX || (double)(len[0] + len[2]) > 1e11) return fail(env, "create: the dataset is too large");
+  if (len[1] > INT32_MAX - (size_t)max_batch || len[3] > INT32_MAX || (double)(len[0] + len[2]) > 1e11) return fail(env, "create: the dataset is too large");
   for (size_t i = 0; i < len[1]; i++)
     if (((uint8_t *)x[1])[i] >= classes) return fail(env, "create: a training label is not a class");
   for (size_t i = 0; i < len[3]; i++)
@@ -258,14 +258,15 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
   if (!e->state) return destroy(e), fail(env, "out of memory for the engine");
   isa->bind_state(e->state);
   // Size the layout from a plan at 0, then lay it out for real in one aligned block.
-  uintptr_t bytes = isa->plan(0, e->n_train, e->n_test, max_batch, e->shards, threads, out_rows, h, w, c, classes);
+  // max_batch rows past the train set: the batch slot an augmented batch is written to (as in the wasm engine).
+  uintptr_t bytes = isa->plan(0, e->n_train + max_batch, e->n_test, max_batch, e->shards, threads, out_rows, h, w, c, classes);
   if (posix_memalign(&e->memory, 64, bytes + 64)) {
     e->memory = NULL;
     destroy(e);
     return fail(env, "out of memory for the engine's buffers");
   }
   memset(e->memory, 0, bytes);
-  isa->plan((uintptr_t)e->memory, e->n_train, e->n_test, max_batch, e->shards, threads, out_rows, h, w, c, classes);
+  isa->plan((uintptr_t)e->memory, e->n_train + max_batch, e->n_test, max_batch, e->shards, threads, out_rows, h, w, c, classes);
   e->nparam = isa->param_count();
   memcpy((void *)isa->ptr(P_TRAIN_X, 0), x[0], len[0]);
   memcpy((void *)isa->ptr(P_TRAIN_Y, 0), x[1], len[1]);
@@ -334,13 +335,17 @@ static napi_value js_set(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// train(engine, Int32Array indices, lr, momentum): one SGD-momentum step; returns [lossSum, correct].
+// train(engine, Int32Array indices, lr, momentum[, Uint8Array images]): one SGD-momentum step; returns
+// [lossSum, correct]. With images (indices.length of them, in batch order), the step trains on those, with
+// the labels at indices: an augmented batch, written to the batch slot past the train set.
 static napi_value js_train(napi_env env, napi_callback_info info) {
-  napi_value argv[4];
+  napi_value argv[5];
+  size_t argc = 5;
   void *data;
   size_t n;
   float lr, momentum;
-  if (!get_args(env, info, 4, argv)) return fail(env, "train takes an engine, indices, a learning rate and a momentum");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4)
+    return fail(env, "train takes an engine, indices, a learning rate, a momentum and optionally images");
   engine_t *e = engine_arg(env, argv[0]);
   if (!e) return NULL;
   if (!get_array(env, argv[1], napi_int32_array, &data, &n)) return fail(env, "train: indices must be an Int32Array");
@@ -349,8 +354,24 @@ static napi_value js_train(napi_env env, napi_callback_info info) {
   const int32_t *idx = data;
   for (size_t i = 0; i < n; i++)
     if (idx[i] < 0 || idx[i] >= e->n_train) return fail(env, "train: an index is outside the training set");
+  void *images = NULL;
+  size_t image_bytes = 0;
+  napi_valuetype kind = napi_undefined;
+  if (argc >= 5 && napi_typeof(env, argv[4], &kind) == napi_ok && kind != napi_undefined) {
+    if (!get_array(env, argv[4], napi_uint8_array, &images, &image_bytes) || image_bytes < n * (size_t)e->img)
+      return fail(env, "train: images must be a Uint8Array of one image per index");
+  }
   e->isa->bind_state(e->state);
-  memcpy((void *)e->isa->ptr(P_BATCH, 0), idx, n * 4);
+  int32_t *rows = (int32_t *)e->isa->ptr(P_BATCH, 0);
+  if (images) {
+    uint8_t *x = (uint8_t *)e->isa->ptr(P_TRAIN_X, 0), *y = (uint8_t *)e->isa->ptr(P_TRAIN_Y, 0);
+    memcpy(x + (size_t)e->n_train * e->img, images, n * (size_t)e->img);
+    for (size_t i = 0; i < n; i++) {
+      y[e->n_train + i] = y[idx[i]];
+      rows[i] = e->n_train + (int32_t)i;
+    }
+  } else
+    memcpy(rows, idx, n * 4);
   e->args[0] = (int)n;
   run(e, OP_TRAIN);
   const float *stats = (const float *)e->isa->ptr(P_STATS, 0);
