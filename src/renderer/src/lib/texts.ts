@@ -1,7 +1,7 @@
 // The page's words for the app's own terms: recipe fields, run phases, typed errors and the form's
 // problems. The shared code (and so the CLI) speaks English; the page turns codes into the chosen language.
 import type { StudioError } from '@shared/errors';
-import type { RecipeKey } from '@shared/recipe';
+import { RECIPE_FIELDS, type RecipeKey } from '@shared/recipe';
 import { StudioCallError } from '@shared/api';
 import { getLocale, m } from '@shared/i18n/locale';
 import { integer } from './format';
@@ -19,6 +19,14 @@ export const recipeLabel = (key: RecipeKey): string =>
     testLimit: m.recipe_test_limit,
     threads: m.recipe_threads,
   })[key]();
+
+/** A recipe setting's name as the page shows it ("batchSize" → "Batch size", "배치 크기"); the backend gets the
+ * form's word too. A key the page has no word for (a newer record's) stays as written. */
+export const configKeyLabel = (key: string): string =>
+  key === 'backend' ? m.backend() : RECIPE_FIELDS.some((f) => f.key === key) ? recipeLabel(key as RecipeKey) : key;
+
+/** A compared field ("config.batchSize") in the page's words where it is a recipe setting. */
+export const compareFieldLabel = (field: string): string => (field.startsWith('config.') ? configKeyLabel(field.slice('config.'.length)) : field);
 
 export const modeLabel = (mode: 'drawing' | 'photo'): string => (mode === 'drawing' ? m.mode_drawing() : m.mode_photo());
 
