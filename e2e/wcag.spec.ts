@@ -85,6 +85,18 @@ test('the training shortcuts start, pause, resume and stop a run, and the button
   await expect.poll(() => stepNumber(page)).toBeGreaterThan(held);
   await page.keyboard.press('Alt+Shift+KeyX');
   await expect(phase(page)).toHaveText('Stopped');
+  // From another view, Start brings the Train view forward with its question (the stopped run's model is
+  // unsaved) in focus, and pressing it again goes back to the question rather than nowhere.
+  await page.getByRole('tab', { name: 'Runs' }).click();
+  await page.keyboard.press('Alt+Shift+KeyS');
+  await expect(page.getByRole('tab', { name: 'Train' })).toHaveAttribute('aria-selected', 'true');
+  const anyway = page.getByRole('button', { name: 'Start anyway' });
+  await expect(anyway).toBeFocused();
+  await page.getByRole('tab', { name: 'Train' }).focus();
+  await page.keyboard.press('Alt+Shift+KeyS');
+  await expect(anyway).toBeFocused();
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await expect(phase(page)).toHaveText('Stopped');
 });
 
 test('each epoch is announced in a polite live region as it arrives, and the charts point to their text', async ({ app: { page } }) => {
