@@ -3,9 +3,9 @@
 // damaged settings file means the system's language, never a failed start.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { StudioService } from '@core/service/studioService';
-import { settingsFile } from '@core/store/settings';
+import { readSettings, settingsFile } from '@core/store/settings';
 import { applyEvent, type StudioEvent } from '@shared/studioState';
 import { tempDir } from '../support/helpers';
 
@@ -50,5 +50,45 @@ test('a damaged or foreign settings file starts with the system language', async
     } finally {
       await service.close();
     }
+  }
+});
+
+test('a damaged settings file is one line saying why; a missing one says nothing', () => {
+  for (const [text, why] of [
+    ['{', /settings\.json: not JSON; the default settings are used$/],
+    ['[1,2]', /settings\.json: not a JSON object; the default settings are used$/],
+    ['{"locale":"fr"}', /settings\.json: a language this app does not have/],
+  ] as const) {
+    const home = tempDir();
+    writeFileSync(settingsFile(home), text);
+    const lines: string[] = [];
+    assert.equal(readSettings(home, (line) => lines.push(line)).locale, 'system', text);
+    assert.equal(lines.length, 1, text);
+    assert.match(lines[0]!, why);
+  }
+  const lines: string[] = [];
+  readSettings(tempDir(), (line) => lines.push(line));
+  assert.deepEqual(lines, []);
+});
+
+test('setLocale keeps the keys it does not know, and a folder where the file goes is one clear refusal', async () => {
+  const home = tempDir();
+  writeFileSync(settingsFile(home), '{"locale":"ko","theme":"dark","later":{"a":1}}');
+  const service = new StudioService({ home });
+  try {
+    assert.deepEqual(await service.dispatch('setLocale', { locale: 'en' }), { ok: true, value: { locale: 'en' } });
+    assert.deepEqual(JSON.parse(readFileSync(settingsFile(home), 'utf8')), { locale: 'en', theme: 'dark', later: { a: 1 } });
+  } finally {
+    await service.close();
+  }
+  const blocked = tempDir();
+  mkdirSync(settingsFile(blocked));
+  const second = new StudioService({ home: blocked });
+  try {
+    const refused = await second.dispatch('setLocale', { locale: 'ko' });
+    assert.equal(!refused.ok && refused.error.code, 'bad-request');
+    assert.match(!refused.ok ? refused.error.message : '', /settings\.json: a folder is in its place/);
+  } finally {
+    await second.close();
   }
 });

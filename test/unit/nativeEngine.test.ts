@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WasmEngine } from '@core/backend/wasmEngine';
-import { NativeEngine, nativeKernels } from '@core/backend/nativeEngine';
+import { NativeEngine, nativeKernelFile, nativeKernels } from '@core/backend/nativeEngine';
 import { relaxedSimd } from '@core/backend/kernelModule';
 import { initialParams } from '@core/model/init';
 import { Rng } from '@core/model/rng';
@@ -121,6 +121,19 @@ test('a missing or broken addon is one line saying why, and the engine is refuse
     () => new NativeEngine(slice(), { maxBatch: 8, nativeFile: garbage }),
     (e: Error & { code?: string }) => e.code === 'backend-unavailable' && /^backend native is unavailable: the native kernels failed to load/.test(e.message),
   );
+});
+
+test('a truncated copy of the addon is one line saying so, not a SIGBUS that kills the app', { skip: skipNative }, () => {
+  const whole = readFileSync(nativeKernelFile());
+  const dir = tempDir();
+  // Cut inside the program headers, inside the code and just before the section headers' end.
+  for (const length of [100, 4000, 70000, Math.floor(whole.length * 0.9)]) {
+    const cut = join(dir, `cut-${length}.node`);
+    writeFileSync(cut, whole.subarray(0, length));
+    const result = nativeKernels(cut);
+    assert.equal(typeof result, 'string', `a copy cut at ${length} bytes loaded`);
+    assert.match(result as string, /^the native kernels in .* are cut short \(/);
+  }
 });
 
 test('hostile calls into the native engine are one error each, and the engine still trains after them', { skip: skipNative }, () => {

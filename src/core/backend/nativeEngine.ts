@@ -4,6 +4,7 @@
 // absent (another OS or architecture) or fails to load, nativeKernels says why in one line and the
 // backends fall back to wasm.
 import { statSync } from 'node:fs';
+import { readRegularFile } from '../store/files';
 import { printable } from '@shared/format';
 import type { Engine, EngineOptions, StepResult } from '@shared/engine';
 import type { Dataset } from '@shared/dataset';
@@ -62,6 +63,8 @@ function load(file: string): NativeKernels | string {
   }
   // A FIFO or a device would block dlopen in open() or read() for ever.
   if (!stats.isFile()) return `the native kernels are not a regular file (${printable(file)})`;
+  const cut = truncatedElf(file);
+  if (cut) return `the native kernels in ${printable(file)} are ${cut}`;
   try {
     // process.dlopen, not require: bundlers leave it alone, and it takes any path.
     const module = { exports: {} as NativeAddon };
@@ -72,6 +75,38 @@ function load(file: string): NativeKernels | string {
   } catch (error) {
     return `the native kernels failed to load: ${String((error as Error).message).split('\n')[0]}`;
   }
+}
+
+/** Far above the addon's size (about 140 KB); a larger file is not ours. */
+const ADDON_MAX = 64 * 1024 * 1024;
+
+/**
+ * Why an ELF file is cut short, or undefined where every segment the loader maps lies inside it (or it is
+ * no 64-bit little-endian ELF, which dlopen itself refuses in one line). dlopen maps segments past the end
+ * of a truncated copy (an interrupted install or copy) and the first touch of such a page is SIGBUS, which
+ * kills the whole app, not only this worker, with no word said.
+ */
+function truncatedElf(file: string): string | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readRegularFile(file, ADDON_MAX);
+  } catch (error) {
+    return (error as Error).message.startsWith(`${file}: `) ? (error as Error).message.slice(file.length + 2) : 'unreadable';
+  }
+  const elf64le = bytes.length >= 4 && bytes.readUInt32BE(0) === 0x7f454c46 && bytes[4] === 2 && bytes[5] === 1;
+  if (!elf64le) return undefined;
+  if (bytes.length < 64) return `cut short (${bytes.length} bytes, not even an ELF header)`;
+  const size = BigInt(bytes.length);
+  const phoff = bytes.readBigUInt64LE(0x20);
+  const phentsize = bytes.readUInt16LE(0x36);
+  const phnum = bytes.readUInt16LE(0x38);
+  if (phentsize < 56 || phoff + BigInt(phentsize * phnum) > size) return `cut short (${bytes.length} bytes, before its program headers end)`;
+  for (let i = 0; i < phnum; i++) {
+    const at = Number(phoff) + i * phentsize;
+    const end = bytes.readBigUInt64LE(at + 0x08) + bytes.readBigUInt64LE(at + 0x20); // p_offset + p_filesz
+    if (end > size) return `cut short (${bytes.length} bytes, a segment runs to byte ${end})`;
+  }
+  return undefined;
 }
 
 export const nativeDetail = (isa: string, threads: number): string => `${isa}, ${threads} thread${threads > 1 ? 's' : ''}`;
