@@ -170,8 +170,10 @@ test('a page that cannot open makes webgpu unavailable, with the reason', async 
 test('auto takes the CPU, saying why, when the GPU it picked cannot start the recipe (its verdict came from a probe at batch 32)', async () => {
   const home = tempDir();
   const name = 'webgpu: Stand-in (test)';
-  // A verdict as a probe of this adapter would leave it: faster than wasm.
-  writeFileSync(probeCacheFile(home), JSON.stringify({ [`${hostname()} | ${name} | ${Math.min(cpus().length, 4)} threads`]: { gpu: 30000, wasm: 1900 } }));
+  // A verdict as a probe of this adapter would leave it: faster than the CPU kernels auto would otherwise take
+  // (native where its addon loads, else wasm: one verdict for each).
+  const key = (cpu: string) => `${hostname()} | ${name} | ${Math.min(cpus().length, 4)} threads | ${cpu}`;
+  writeFileSync(probeCacheFile(home), JSON.stringify({ [key('native')]: { gpu: 30000, cpu: 1900 }, [key('wasm')]: { gpu: 30000, cpu: 1900 } }));
   const refusing = (port: ServedPort): void => {
     port.onmessage = (event) => {
       const request = event.data as { type: string; id: number };
