@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { RunLog, RunLogError, type WriteFile } from '@core/runs/runLog';
 import { recordRun, type EventSource } from '@core/runs/recorder';
 import { importOlderRuns } from '@core/runs/importOlder';
@@ -131,10 +131,10 @@ const journalOf = (log: RunLog): string => {
   const [name] = readdirSync(join(log.dir, JOURNALS));
   return join(log.dir, JOURNALS, name!);
 };
-/** Lists as if for the first time: no index, so every record is looked up in the journals (or read). */
+/** Lists as a new process would the first time: no index, so every record is looked up in the journals (or read). */
 const freshList = (log: RunLog): RunSummary[] => {
   rmSync(join(log.dir, '.index'), { recursive: true, force: true });
-  return summaries(log);
+  return summaries(new RunLog(dirname(log.dir)));
 };
 const keyNow = (log: RunLog, id: string) => keyOf(statSync(join(log.dir, `${id}.json`)));
 

@@ -76,6 +76,8 @@ export class RunLog {
   readonly dir: string;
   private readonly write: WriteFile;
   private pendingIndex: { entries: Entry[]; folderTime: string | undefined } | undefined;
+  /** This log's last list: the index as this process would write it, with no file to read or check. */
+  private last: { entries: Map<string, Entry>; folderTime?: string } | undefined;
 
   constructor(home: string, options: RunLogOptions = {}) {
     this.dir = join(home, 'runlog');
@@ -106,7 +108,8 @@ export class RunLog {
     // next written to the log.)
     const folder = statSync(this.dir, { bigint: true });
     if (!folder.isDirectory()) throw new RunLogError('damaged', `${this.dir}: exists and is not a folder`);
-    const index = readIndex(this.dir, recordFile);
+    // A process that listed before (the app) starts from what it listed, not from the index file.
+    const index = this.last ?? readIndex(this.dir, recordFile);
     const settled = Date.now() - Number(folder.mtimeMs) > SETTLED_MS;
     let entries: Entry[];
     if (index.folderTime === String(folder.mtimeNs)) entries = [...index.entries.values()];
@@ -117,7 +120,9 @@ export class RunLog {
       journals.foldIfMany(new Set(entries.map((e) => e.run.id)));
       // A settled folder time is worth writing down (the next list then reads no file), and so is much read
       // from the files; a few summaries read again are cheaper than writing the whole index after each write.
-      if (settled || read > REWRITE_AFTER) this.writeIndexSoon(entries, settled ? String(folder.mtimeNs) : undefined);
+      const folderTime = settled ? String(folder.mtimeNs) : undefined;
+      if (settled || read > REWRITE_AFTER) this.writeIndexSoon(entries, folderTime);
+      this.last = { entries: new Map(entries.map((e) => [recordFile(e.run.id), e])), folderTime };
     }
     const runs: RunListing[] = [];
     for (const entry of entries) {
