@@ -1,4 +1,4 @@
-// What augmentation costs and what it buys. (1) Speed: the trainer's own loop on the wasm engine (and
+// What augmentation costs and what it buys. (1) Speed: the trainer's own loop on the wasm and native engines (and
 // webgpu through Dawn with --gpu, where Dawn finds an adapter), with and without augmentation, rounds
 // interleaved so a busy machine slows both alike. (2) Accuracy: the seed recipe trained one epoch on all
 // of MNIST with each strength, measured on MNIST's test set, on bench/predictStyles.ts's styles of MNIST
@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { TrainerClient } from '@core/trainer/client';
 import { WasmEngine } from '@core/backend/wasmEngine';
+import { NativeEngine, nativeKernels } from '@core/backend/nativeEngine';
 import { findAdapter, requestDevice } from '@core/backend/webgpu/nodeDevice';
 import { GpuEngine } from '@gpu/gpuEngine';
 import { readIdxDataset } from '@core/dataset/dataset';
@@ -67,9 +68,8 @@ async function speed(name: string, steps: number, make: () => Promise<Engine>): 
   );
 }
 
-/** Medians of one batch's augmentation and one wasm step, interleaved: their ratio holds up on a busy machine. */
-function shares(): void {
-  const engine = new WasmEngine(dataset, { maxBatch: 32, augmented: true });
+/** Medians of one batch's augmentation and one engine step, interleaved: their ratio holds up on a busy machine. */
+function shares(name: string, engine: Engine & { detail: string }): void {
   const augmenter = new Augmenter(dataset.spec, { strength: 'strong' });
   engine.setParams(initialParams(0));
   engine.setVelocity(new Float32Array(PARAM_COUNT));
@@ -83,7 +83,7 @@ function shares(): void {
       augmenter.batch(dataset.train.images, indices, { seed: 0, epoch: 1, step }, out);
       made.push(performance.now() - t);
       t = performance.now();
-      engine.trainStep(indices, 0.01, 0.9, out);
+      void engine.trainStep(indices, 0.01, 0.9, out);
       stepped.push(performance.now() - t);
     }
   } finally {
@@ -92,14 +92,20 @@ function shares(): void {
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[xs.length >> 1]!;
   const [a, b] = [median(made), median(stepped)];
   console.log(
-    `wasm     a batch of 32 augmented (strong) in ${a.toFixed(2)} ms, a step in ${b.toFixed(2)} ms (${engine.detail}): ${((a / b) * 100).toFixed(1)}% (medians of ${values.steps})`,
+    `${name.padEnd(8)} a batch of 32 augmented (strong) in ${a.toFixed(2)} ms, a step in ${b.toFixed(2)} ms (${engine.detail}): ${((a / b) * 100).toFixed(1)}% (medians of ${values.steps})`,
   );
 }
 
 if (!values['no-speed']) {
   console.log("speed: the trainer's loop, batch 32");
-  shares();
+  shares('wasm', new WasmEngine(dataset, { maxBatch: 32, augmented: true }));
   await speed('wasm', Number(values.steps), async () => new WasmEngine(dataset, { maxBatch: 32, augmented: true }));
+  const native = nativeKernels();
+  if (typeof native === 'string') console.log(`native   skipped: ${native}`);
+  else {
+    shares('native', new NativeEngine(dataset, { maxBatch: 32, augmented: true }));
+    await speed('native', Number(values.steps), async () => new NativeEngine(dataset, { maxBatch: 32, augmented: true }));
+  }
 }
 if (values.gpu && !values['no-speed']) {
   const adapter = await findAdapter();
