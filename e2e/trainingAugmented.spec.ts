@@ -1,3 +1,4 @@
+// Named to run after predictions.spec, whose first test needs an app with no model in hand (it trains one).
 // Augmentation in the training form: the switch shows a strip of augmented training images above their
 // originals, another draw changes them, and a run with it on keeps it in the recipe the form shows after a reload.
 import { appGuards, expect, test } from './fixtures';
@@ -28,4 +29,6 @@ test('the switch shows augmented examples; a run keeps its strength in the recip
   await page.reload();
   await expect(page.getByRole('checkbox', { name: 'Vary the training images' })).toBeChecked();
   await expect(page.getByRole('combobox', { name: 'Strength' })).toHaveValue('light');
+  // The specs after this one share the app and its page: they train without augmentation.
+  await page.getByRole('checkbox', { name: 'Vary the training images' }).uncheck();
 });
