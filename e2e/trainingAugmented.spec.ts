@@ -29,6 +29,7 @@ test('the switch shows augmented examples; a run keeps its strength in the recip
   await page.reload();
   await expect(page.getByRole('checkbox', { name: 'Vary the training images' })).toBeChecked();
   await expect(page.getByRole('combobox', { name: 'Strength' })).toHaveValue('light');
-  // The specs after this one share the app and its page: they train without augmentation.
+  // The specs after this one share the page: untick the switch for them (a reload brings the last run's recipe,
+  // augmentation and all, back into the form; they pass either way).
   await page.getByRole('checkbox', { name: 'Vary the training images' }).uncheck();
 });
