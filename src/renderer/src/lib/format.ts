@@ -2,9 +2,13 @@
 // locale Paraglide holds, set by App.svelte from the app's settings). The CLI keeps @shared/format's English.
 import { getLocale } from '@shared/i18n/locale';
 
-const formats = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+/** Intl.DurationFormat (Chromium 129 and later) is not in TypeScript's ES2023 lib yet. */
+type DurationFormatter = { format(duration: { hours: number; minutes: number; seconds: number }): string };
+type Formatter = Intl.NumberFormat | Intl.DateTimeFormat | DurationFormatter;
+
+const formats = new Map<string, Formatter>();
 /** Intl formatters are slow to make and the page formats hundreds of numbers a second while training. */
-function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: (locale: string) => T): T {
+function cached<T extends Formatter>(key: string, make: (locale: string) => T): T {
   const full = `${getLocale()}|${key}`;
   let format = formats.get(full);
   if (!format) formats.set(full, (format = make(getLocale())));
@@ -25,8 +29,6 @@ export const decimal = (n: number, digits: number): string =>
 export const dateTime = (at: string | number | Date): string =>
   cached('dateTime', (l) => new Intl.DateTimeFormat(l, { dateStyle: 'medium', timeStyle: 'short' })).format(new Date(at));
 
-/** Intl.DurationFormat (Chromium 129 and later) is not in TypeScript's ES2023 lib yet. */
-type DurationFormatter = { format(duration: { hours: number; minutes: number; seconds: number }): string };
 const DurationFormat = (Intl as unknown as { DurationFormat?: new (locale: string, options: object) => DurationFormatter }).DurationFormat;
 
 /** A duration as a clock reads it (1:05, 1:02:05), in the language's digits where Intl knows the style. */
@@ -36,7 +38,7 @@ export function duration(seconds: number): string {
   const hours = Math.floor(s / 3600),
     minutes = Math.floor((s % 3600) / 60),
     rest = s % 60;
-  if (DurationFormat && hours > 0) return new DurationFormat(getLocale(), { style: 'digital' }).format({ hours, minutes, seconds: rest });
+  if (DurationFormat && hours > 0) return cached('duration', (l) => new DurationFormat(l, { style: 'digital' })).format({ hours, minutes, seconds: rest });
   return hours ? `${hours}:${String(minutes).padStart(2, '0')}:${String(rest).padStart(2, '0')}` : `${minutes}:${String(rest).padStart(2, '0')}`;
 }
 
