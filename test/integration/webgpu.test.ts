@@ -292,3 +292,24 @@ test("the app's backend picker: every choice with its status here, and a one-lin
     await service.close();
   }
 });
+
+// Ended from outside during a Dawn call, a worker took the whole process down (Dawn's napi_throw fails in a
+// terminating thread, and node-addon-api aborts): a service closed while its worker looked for an adapter
+// aborted the integration run. close() now lets the worker end itself once Dawn has nothing in flight.
+test('closing trainers while Dawn works for them ends each worker, never the process', { skip }, () => {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join('test', 'support', 'closeDuringDawn.ts'), '12'], {
+    encoding: 'utf8',
+    env: { ...process.env, MNIST_STUDIO_HOME: tempDir() },
+    timeout: 180_000,
+    // Dawn warns on every adapter it hands out: more than spawnSync's default 1 MB, past which it kills the child.
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const said = run.stderr
+    .split('\n')
+    .filter((line) => line && !/^Warning: |BackendVk/.test(line))
+    .slice(-30)
+    .join('\n');
+  assert.ok(!run.stderr.includes('FATAL ERROR'), `the process aborted:\n${said}`);
+  assert.equal(run.status, 0, `signal ${run.signal}:\n${said}`);
+  assert.match(run.stdout, /^closed 12$/m);
+});

@@ -11,6 +11,9 @@ import type { WorkerMessage, WorkerReplies, WorkerRequest } from '@shared/worker
 import { StudioCallError } from '@shared/api';
 import { PendingCalls } from '@shared/rpc';
 
+/** How long close() waits for the worker to end itself (a step, an evaluation slice, a Dawn call). */
+const SHUTDOWN_WAIT_MS = 5_000;
+
 type Request = Extract<WorkerRequest, { id: number }>;
 type Body<K extends Request['type']> = Omit<Extract<Request, { type: K }>, 'id' | 'type'>;
 
@@ -54,6 +57,7 @@ export class TrainerClient {
   private dead: StudioError | undefined;
 
   private readonly pages: MessagePort | undefined;
+  private readonly exited: Promise<void>;
 
   constructor(options: TrainerOptions = {}) {
     let theirs: MessagePort | undefined;
@@ -66,6 +70,7 @@ export class TrainerClient {
     this.worker = startWorker(theirs, options);
     this.worker.on('message', (m: WorkerMessage) => this.receive(m));
     this.worker.on('error', (error) => this.fail(`the trainer worker failed: ${error.message}`));
+    this.exited = new Promise((done) => this.worker.once('exit', () => done()));
     this.worker.on('exit', (code) => this.fail(`the trainer worker exited (code ${code})`));
   }
 
@@ -127,10 +132,19 @@ export class TrainerClient {
     return () => this.listeners.delete(listener);
   }
 
-  /** Ends the worker; requests still waiting are rejected with worker-failed. */
+  /**
+   * Ends the worker; requests still waiting are rejected with worker-failed, and its events are no longer
+   * heard. The worker ends itself once Dawn has nothing in flight (ended from outside during a Dawn call,
+   * the whole process aborts); it is ended from outside only if that takes longer than SHUTDOWN_WAIT_MS.
+   */
   async close(): Promise<void> {
     this.fail('the trainer was closed', false);
+    this.listeners.clear();
     this.pages?.close();
+    this.worker.postMessage({ type: 'shutdown' } satisfies WorkerRequest);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((done) => (timer = setTimeout(done, SHUTDOWN_WAIT_MS)))]);
+    clearTimeout(timer);
     await this.worker.terminate();
   }
 }

@@ -12,6 +12,7 @@ import { backendStatuses, resolveBackend, useComputePages } from '../backend/bac
 import { pageProvider } from '../backend/webgpu/computeBridge';
 import type { PortTimeouts } from '../backend/webgpu/portEngine';
 import { WasmEngine } from '../backend/wasmEngine';
+import { dawnSettled } from '../backend/webgpu/nodeDevice';
 import { tf } from '../backend/tfjs';
 import { openModel, saveModel } from '../store/modelStore';
 import { evaluateTest } from './trainer';
@@ -130,7 +131,27 @@ function crash(request: Extract<WorkerRequest, { type: 'crash' }>): void {
   } else if (engine instanceof WasmEngine) engine.threadPool.injectFault(request.kernelThread);
 }
 
+/** Requests being handled: the worker ends only once they are settled. */
+const handling = new Set<Promise<unknown>>();
+let closing = false;
+
+/**
+ * Ends this thread from a plain JavaScript frame once nothing is in flight. Ended from outside
+ * (worker.terminate()) in the middle of a Dawn call, the whole process would abort.
+ */
+async function shutdown(): Promise<void> {
+  closing = true;
+  run.stop();
+  data.cancelImport();
+  while (handling.size) await Promise.allSettled([...handling]);
+  await dawnSettled();
+  process.exit(0);
+}
+
 port.on('message', (request: WorkerRequest) => {
+  // Once closing, requests are not answered: the owner has failed them already.
+  if (closing) return;
+  if (request.type === 'shutdown') return void shutdown();
   if (request.type === 'pauseTraining') return run.pause();
   if (request.type === 'resumeTraining') return run.resume();
   if (request.type === 'stopTraining') return run.stop();
@@ -145,7 +166,7 @@ port.on('message', (request: WorkerRequest) => {
     return;
   }
   // A GPU that went away since the last request is replaced first, its model moved onto the CPU.
-  recoverLostGpu()
+  const handled = recoverLostGpu()
     .catch(() => false)
     .then(() => handler(request))
     .then(
@@ -157,4 +178,7 @@ port.on('message', (request: WorkerRequest) => {
         post({ type: 'reply', id: request.id, ok: false, error: toStudioError(error) });
       },
     );
+  handling.add(handled);
+  const settled = () => void handling.delete(handled);
+  handled.then(settled, settled);
 });
