@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { connect as tcpConnect } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import WebSocket from 'ws';
+import WebSocket, { Sender } from 'ws';
+import { randomBytes } from 'node:crypto';
 import { StudioService } from '@core/service/studioService';
 import { startBrowserHost } from '../../src/host/browserHost';
 import { PREDICT_MAX_BASE64, predictBatchSize } from '@shared/apiSchemas';
@@ -145,7 +146,19 @@ test('a connection gets busy past 64 calls at once, and one that stops reading i
   // 100 calls in one go, each answered with a thousand images (about 1 MB), and none of it read yet.
   const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket;
   socket.pause();
-  for (let id = 1; id <= 100; id++) ws.send(JSON.stringify({ id, method: 'samples', input: { split: 'train', start: 0, count: 1000 } }));
+  // In one write, so the host reads every call before it can answer any: sent one frame at a time, the host
+  // could answer each before the next came in, and no call would ever be the 65th in flight (CI saw that).
+  const frames = Array.from({ length: 100 }, (_, i) =>
+    Sender.frame(Buffer.from(JSON.stringify({ id: i + 1, method: 'samples', input: { split: 'train', start: 0, count: 1000 } })), {
+      fin: true,
+      opcode: 1,
+      mask: true,
+      maskBuffer: randomBytes(4),
+      readOnly: false,
+      rsv1: false,
+    }),
+  );
+  socket.write(Buffer.concat(frames.flat()));
   await new Promise((r) => setTimeout(r, 3000));
   socket.resume();
   for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 100));
