@@ -25,7 +25,7 @@ export type WorkerRequest =
   | { type: 'pauseTraining' }
   | { type: 'resumeTraining' }
   | { type: 'stopTraining' }
-  /** Ends the worker: it stops what it does, waits for Dawn's calls in flight and exits (no reply). */
+  /** Ends the worker: it stops what it does, waits for the requests it is handling and exits (no reply). */
   | { type: 'shutdown' }
   /** Images as n x H x W x C bytes (0-255) or floats in [0, 1], in the model in hand's input shape. */
   | { type: 'predict'; id: number; images: Uint8Array | Float32Array }

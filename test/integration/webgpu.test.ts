@@ -295,7 +295,8 @@ test("the app's backend picker: every choice with its status here, and a one-lin
 
 // Ended from outside during a Dawn call, a worker took the whole process down (Dawn's napi_throw fails in a
 // terminating thread, and node-addon-api aborts): a service closed while its worker looked for an adapter
-// aborted the integration run. close() now lets the worker end itself once Dawn has nothing in flight.
+// aborted the integration run. close() now lets the worker end itself once its requests, Dawn's calls
+// among them, are settled.
 test('closing trainers while Dawn works for them ends each worker, never the process', { skip }, () => {
   const run = spawnSync(process.execPath, ['--import', 'tsx', join('test', 'support', 'closeDuringDawn.ts'), '12'], {
     encoding: 'utf8',

@@ -134,8 +134,8 @@ export class TrainerClient {
 
   /**
    * Ends the worker; requests still waiting are rejected with worker-failed, and its events are no longer
-   * heard. The worker ends itself once Dawn has nothing in flight (ended from outside during a Dawn call,
-   * the whole process aborts); it is ended from outside only if that takes longer than SHUTDOWN_WAIT_MS.
+   * heard. The worker ends itself once its requests are settled, so no Dawn call is in flight (ended from
+   * outside during one, the whole process aborts); it is ended from outside only after SHUTDOWN_WAIT_MS.
    */
   async close(): Promise<void> {
     this.fail('the trainer was closed', false);

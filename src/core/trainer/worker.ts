@@ -12,7 +12,6 @@ import { backendStatuses, resolveBackend, useComputePages } from '../backend/bac
 import { pageProvider } from '../backend/webgpu/computeBridge';
 import type { PortTimeouts } from '../backend/webgpu/portEngine';
 import { WasmEngine } from '../backend/wasmEngine';
-import { dawnSettled } from '../backend/webgpu/nodeDevice';
 import { tf } from '../backend/tfjs';
 import { openModel, saveModel } from '../store/modelStore';
 import { evaluateTest } from './trainer';
@@ -131,7 +130,10 @@ function crash(request: Extract<WorkerRequest, { type: 'crash' }>): void {
   } else if (engine instanceof WasmEngine) engine.threadPool.injectFault(request.kernelThread);
 }
 
-/** Requests being handled: the worker ends only once they are settled. */
+/**
+ * Requests being handled: the worker ends only once they are settled. Every Dawn call (an adapter, a
+ * device, a run's GPU work) is made and awaited inside one of them, so none is then in flight.
+ */
 const handling = new Set<Promise<unknown>>();
 let closing = false;
 
@@ -144,7 +146,6 @@ async function shutdown(): Promise<void> {
   run.stop();
   data.cancelImport();
   while (handling.size) await Promise.allSettled([...handling]);
-  await dawnSettled();
   process.exit(0);
 }
 

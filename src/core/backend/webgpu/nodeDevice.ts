@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
 import { printable } from '@shared/format';
-import { adapterLabel, requestDevice as deviceOf, softwareRenderer } from '@gpu/device';
+import { adapterLabel, softwareRenderer } from '@gpu/device';
 
 export interface GpuAdapter {
   /** "webgpu: NVIDIA H200 (vulkan)" */
@@ -67,24 +67,6 @@ function loadDawn(): Promise<Dawn> {
   return dawn;
 }
 
-/**
- * Dawn's calls still in flight. A worker thread ended from outside while Dawn works for it aborts the whole
- * process: Dawn's napi_throw fails in a terminating thread, and node-addon-api makes that fatal. The
- * trainer worker waits for these to settle before it ends itself (TrainerClient.close).
- */
-const pending = new Set<Promise<unknown>>();
-function tracked<T>(call: Promise<T>): Promise<T> {
-  pending.add(call);
-  const forget = () => void pending.delete(call);
-  call.then(forget, forget);
-  return call;
-}
-
-/** Resolves once none of Dawn's calls is in flight (at once where Dawn was never loaded). */
-export async function dawnSettled(): Promise<void> {
-  while (pending.size) await Promise.allSettled([...pending]);
-}
-
 /** One Dawn instance per set of flags, alive as long as the process: one collected under a live device crashes Dawn at exit. */
 const instances = new Map<string, GPU>();
 function instance(gpu: Dawn, flags: string[]): GPU {
@@ -116,13 +98,18 @@ export async function findAdapter(): Promise<GpuAdapter | string> {
   }
   const platform = PLATFORM_BACKEND[process.platform] ?? 'default';
   // Once the platform backend has no adapter it is not asked again (Dawn logs each failed attempt).
-  const native = noNative ? null : await tracked(instance(gpu, []).requestAdapter({ powerPreference: 'high-performance' })).catch(() => null);
+  const native = noNative
+    ? null
+    : await instance(gpu, [])
+        .requestAdapter({ powerPreference: 'high-performance' })
+        .catch(() => null);
   if (native) return describe(native, platform);
   noNative = true;
-  const gles = await tracked(instance(gpu, ['backend=opengles']).requestAdapter({ featureLevel: 'compatibility' })).catch(() => null);
+  const gles = await instance(gpu, ['backend=opengles'])
+    .requestAdapter({ featureLevel: 'compatibility' })
+    .catch(() => null);
   if (gles) return describe(gles, 'opengles, compatibility mode');
   return `Dawn found no GPU adapter (no ${platform} driver, and no OpenGL ES through EGL)`;
 }
 
-/** A device of Dawn's adapter, counted among the calls in flight. */
-export const requestDevice = (adapter: GPUAdapter): Promise<GPUDevice> => tracked(deviceOf(adapter));
+export { requestDevice } from '@gpu/device';
